@@ -1,0 +1,5 @@
+//! Reusable pieces of markup: the page shell, formatting helpers and small widgets.
+
+pub mod format;
+pub mod shell;
+pub mod widgets;

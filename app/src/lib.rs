@@ -1,0 +1,11 @@
+//! Audit Portal's pages and components, rendered to complete HTML on the server (Leptos SSR, no wasm).
+//!
+//! Handlers in the server crate load their data first, then call [`render_page`] with a page
+//! component built from plain data; nothing here touches the database or Docker.
+
+pub mod components;
+pub mod model;
+pub mod pages;
+mod render;
+
+pub use render::{PageMeta, render_page};

@@ -1,0 +1,10 @@
+//! Domain types shared by the server (which fills them) and the pages (which show them).
+
+pub mod findings;
+pub mod inventory;
+pub mod nav;
+pub mod service_query;
+
+pub use findings::{Finding, FindingKind, Severity};
+pub use inventory::*;
+pub use nav::Section;

@@ -1,0 +1,78 @@
+//! `/`: the dashboard, what management and the team look at first.
+
+use leptos::prelude::*;
+use time::OffsetDateTime;
+
+use crate::components::widgets::TimeAgo;
+use crate::model::{EngineStatus, FindingKind, InventoryCounts, Severity};
+
+#[derive(Clone, Debug)]
+pub struct DashboardView {
+    pub counts: InventoryCounts,
+    pub engines: Vec<EngineStatus>,
+    /// Open findings by kind and severity, most frequent first.
+    pub findings: Vec<(FindingKind, Severity, i64)>,
+    pub now: OffsetDateTime,
+}
+
+#[component]
+pub fn DashboardPage(data: DashboardView) -> impl IntoView {
+    let DashboardView {
+        counts,
+        engines,
+        findings,
+        now,
+    } = data;
+    let down = engines.iter().filter(|e| !e.reachable || e.stale).count();
+    let last_refresh = engines.iter().filter_map(|e| e.last_success_at).max();
+    let top = findings
+        .into_iter()
+        .take(8)
+        .map(|(kind, sev, n)| {
+            view! {
+                <li>
+                    <a href=format!("/services?finding={}", kind.slug())>{kind.title()}</a>" "
+                    <span class=format!("badge sev-{}", sev.as_str())>{sev.as_str()}</span>
+                    " "{format!("{n} service{}", if n == 1 { "" } else { "s" })}
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <h1>"Dashboard"</h1>
+        <div class="cards">
+            <section class="card" aria-labelledby="inv-h">
+                <h2 id="inv-h"><a href="/services">"Service inventory"</a></h2>
+                <p class="big">{counts.containers}</p>
+                <p>{counts.sentence()}</p>
+                <p class="muted">
+                    {match last_refresh {
+                        Some(at) => view! { "Last refresh "<TimeAgo at=at now=now/>"." }.into_any(),
+                        None => view! { "No refresh has completed yet." }.into_any(),
+                    }}
+                    {(down > 0).then(|| view! { " "<a class="error-text" href="/engines">{format!("{down} engine(s) down or stale.")}</a> })}
+                </p>
+            </section>
+            <section class="card" aria-labelledby="find-h">
+                <h2 id="find-h">"Most common findings"</h2>
+                <ul class="plain">{top}</ul>
+            </section>
+            <section class="card" aria-labelledby="grade-h">
+                <h2 id="grade-h"><a href="/grades">"Production-readiness grade"</a></h2>
+                <p class="muted">"Not built yet: the weighted rubric scored from evidence."</p>
+            </section>
+            <section class="card" aria-labelledby="docs-h">
+                <h2 id="docs-h"><a href="/docs">"Documentation coverage"</a></h2>
+                <p class="muted">"Not built yet: coverage against the live inventory."</p>
+            </section>
+            <section class="card" aria-labelledby="phase-h">
+                <h2 id="phase-h"><a href="/phases">"Phases"</a></h2>
+                <p class="muted">"Not built yet: phase plans and sign-off."</p>
+            </section>
+            <section class="card" aria-labelledby="roll-h">
+                <h2 id="roll-h"><a href="/rollouts">"Accounting rollout"</a></h2>
+                <p class="muted">"Not built yet: Odoo against ERPNext, then the deployment checklist."</p>
+            </section>
+        </div>
+    }
+}

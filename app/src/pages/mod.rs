@@ -1,0 +1,8 @@
+//! One module per page; each exposes a component taking the data it shows.
+
+pub mod dashboard;
+pub mod engines;
+pub mod errors;
+pub mod not_built;
+pub mod service_detail;
+pub mod services;

@@ -1,0 +1,131 @@
+# Shared helpers of scripts/test and scripts/demo: packages, a throwaway Postgres, a private Docker
+# engine and its scratch images. Everything started here is recorded by pid and stopped by pid.
+# shellcheck shell=bash
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+# Installs the Debian packages that are missing (idempotent: installed ones are skipped).
+ensure_packages() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    say "installing Debian packages: ${missing[*]}"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+# Postgres server binaries: the newest installed version, or Debian's postgresql package.
+pg_bin_dir() {
+  local dir
+  dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  if [ -z "$dir" ] || [ ! -x "$dir/initdb" ]; then
+    ensure_packages postgresql
+    dir=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  fi
+  echo "$dir"
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# Runs a command as the unprivileged postgres user when we are root (Postgres refuses root).
+as_pg() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# start_postgres DIR PORT: a throwaway server on 127.0.0.1:PORT, fsync off (tests only).
+# Sets PG_PIDFILE; the URL is postgres://app@127.0.0.1:PORT/
+start_postgres() {
+  local dir=$1 port=$2 bin
+  bin=$(pg_bin_dir)
+  mkdir -p "$dir/sock"
+  if [ "$(id -u)" -eq 0 ]; then chown -R postgres: "$dir"; fi
+  say "starting a throwaway Postgres on 127.0.0.1:$port"
+  as_pg "$bin/initdb" -D "$dir/data" -U app --auth=trust -E UTF8 --no-locale --no-sync >/dev/null
+  as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w -t 30 \
+    -o "-k $dir/sock -h 127.0.0.1 -p $port -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+    start >/dev/null
+  PG_PIDFILE="$dir/data/postmaster.pid"
+}
+
+stop_postgres() {
+  local dir=$1 bin
+  bin=$(pg_bin_dir)
+  if [ -f "$dir/data/postmaster.pid" ]; then
+    as_pg "$bin/pg_ctl" -D "$dir/data" -m fast -w -t 20 stop >/dev/null 2>&1 || kill_pidfile "$dir/data/postmaster.pid"
+  fi
+}
+
+# Stops the process whose pid the file holds (first line), if it still runs.
+kill_pidfile() {
+  local file=$1 pid
+  [ -f "$file" ] || return 0
+  pid=$(head -n 1 "$file")
+  [ -n "$pid" ] || return 0
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+}
+
+# start_dockerd DIR: a private engine on unix://DIR/docker.sock with no networking of its own.
+# Sets DOCKER_SOCK. Containers must run with --network none.
+start_dockerd() {
+  local dir=$1
+  mkdir -p "$dir/data" "$dir/exec"
+  DOCKER_SOCK="$dir/docker.sock"
+  say "starting a private Docker engine on unix://$DOCKER_SOCK"
+  dockerd --host "unix://$DOCKER_SOCK" --data-root "$dir/data" --exec-root "$dir/exec" \
+    --pidfile "$dir/docker.pid" --bridge=none --iptables=false --ip-masq=false --ip6tables=false \
+    --storage-driver=vfs >"$dir/dockerd.log" 2>&1 &
+  echo $! >"$dir/dockerd.launcher.pid"
+  for _ in $(seq 1 150); do
+    if docker -H "unix://$DOCKER_SOCK" version >/dev/null 2>&1; then return 0; fi
+    sleep 0.2
+  done
+  echo "dockerd did not start; its log:" >&2
+  tail -n 30 "$dir/dockerd.log" >&2
+  return 1
+}
+
+stop_dockerd() {
+  local dir=$1
+  # Containers first, so restart policies do not fight the shutdown.
+  if [ -S "$dir/docker.sock" ]; then
+    local ids
+    ids=$(docker -H "unix://$dir/docker.sock" ps -aq 2>/dev/null || true)
+    if [ -n "$ids" ]; then docker -H "unix://$dir/docker.sock" rm -f $ids >/dev/null 2>&1 || true; fi
+  fi
+  kill_pidfile "$dir/docker.pid"
+  kill_pidfile "$dir/dockerd.launcher.pid"
+}
+
+# Builds the scratch images the fleets use: busybox with its applets (so /bin/sh exists for health
+# checks), tagged :1 and :latest, and a copy whose creation date is 2020-01-01 (for the image-age check).
+build_images() {
+  local sock=$1 ctx
+  ctx=$(mktemp -d)
+  cp /bin/busybox "$ctx/busybox"
+  cat >"$ctx/Dockerfile" <<'DOCKERFILE'
+FROM scratch
+COPY busybox /bin/busybox
+RUN ["/bin/busybox", "--install", "-s", "/bin"]
+ENV PATH=/bin
+CMD ["/bin/sh"]
+DOCKERFILE
+  say "building the busybox scratch images"
+  docker -H "unix://$sock" build -q --network none -t audit-test/busybox:1 "$ctx" >/dev/null
+  docker -H "unix://$sock" tag audit-test/busybox:1 audit-test/busybox:latest
+  docker -H "unix://$sock" save audit-test/busybox:1 -o "$ctx/image.tar"
+  python3 "$(dirname "${BASH_SOURCE[0]}")/backdate_image.py" "$ctx/image.tar" "$ctx/old.tar" audit-test/old:2020 2020-01-01T00:00:00Z
+  docker -H "unix://$sock" load -q -i "$ctx/old.tar" >/dev/null
+  rm -rf "$ctx"
+}

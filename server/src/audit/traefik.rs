@@ -1,0 +1,189 @@
+//! Traefik HTTP routers declared in a container's labels, and whether each is authenticated
+//! and served over TLS.
+
+use std::collections::BTreeMap;
+
+use app::model::TraefikRoute;
+
+const ROUTERS: &str = "traefik.http.routers.";
+const MIDDLEWARES: &str = "traefik.http.middlewares.";
+
+/// Reads every `traefik.http.routers.<name>.*` group. `auth_middlewares` are the names that mean
+/// "behind Authelia"; a `chain` middleware defined in the same labels is followed one level.
+pub fn routes(labels: &BTreeMap<String, String>, auth_middlewares: &[String]) -> Vec<TraefikRoute> {
+    if labels
+        .get("traefik.enable")
+        .is_some_and(|v| v.eq_ignore_ascii_case("false"))
+    {
+        return vec![];
+    }
+    let mut by_router: BTreeMap<&str, TraefikRoute> = BTreeMap::new();
+    for (key, value) in labels {
+        let Some(rest) = key.strip_prefix(ROUTERS) else {
+            continue;
+        };
+        let Some((router, field)) = rest.split_once('.') else {
+            continue;
+        };
+        let route = by_router.entry(router).or_insert_with(|| TraefikRoute {
+            router: router.to_string(),
+            ..Default::default()
+        });
+        match field {
+            "rule" => {
+                route.rule = value.clone();
+                route.hosts = hosts_in_rule(value);
+            }
+            "middlewares" => route.middlewares = split_list(value),
+            "entrypoints" => route.entrypoints = split_list(value),
+            "tls" => route.tls |= value.eq_ignore_ascii_case("true"),
+            f if f.starts_with("tls.") => route.tls = true,
+            _ => {}
+        }
+    }
+    by_router
+        .into_values()
+        .map(|mut route| {
+            route.authenticated = route
+                .middlewares
+                .iter()
+                .any(|m| is_auth(m, labels, auth_middlewares));
+            route
+        })
+        .collect()
+}
+
+fn split_list(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+/// The hosts named in `Host(...)` matchers: backquoted, quoted, or several in one call.
+pub fn hosts_in_rule(rule: &str) -> Vec<String> {
+    let mut hosts = vec![];
+    let mut rest = rule;
+    while let Some(start) = rest.find("Host(") {
+        let after = &rest[start + 5..];
+        let end = after.find(')').unwrap_or(after.len());
+        for part in after[..end].split(',') {
+            let host = part
+                .trim()
+                .trim_matches(|c| c == '`' || c == '"' || c == '\'')
+                .to_ascii_lowercase();
+            if !host.is_empty() {
+                hosts.push(host);
+            }
+        }
+        rest = &after[end..];
+    }
+    hosts
+}
+
+/// Names match exactly, or by base name when one side omits the provider (`authelia` ~ `authelia@docker`).
+fn same_middleware(a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    let base = |s: &str| s.split('@').next().unwrap_or(s).to_string();
+    (!a.contains('@') || !b.contains('@')) && base(a) == base(b)
+}
+
+fn is_auth(middleware: &str, labels: &BTreeMap<String, String>, auth: &[String]) -> bool {
+    if auth.iter().any(|a| same_middleware(middleware, a)) {
+        return true;
+    }
+    // A chain defined on this container: traefik.http.middlewares.<name>.chain.middlewares=a,b
+    let local = middleware.split('@').next().unwrap_or(middleware);
+    labels
+        .get(&format!("{MIDDLEWARES}{local}.chain.middlewares"))
+        .is_some_and(|chain| {
+            split_list(chain)
+                .iter()
+                .any(|m| auth.iter().any(|a| same_middleware(m, a)))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn auth() -> Vec<String> {
+        vec!["authelia@docker".into()]
+    }
+
+    #[test]
+    fn router_with_authelia_and_tls() {
+        let r = routes(
+            &labels(&[
+                (
+                    "traefik.http.routers.grafana.rule",
+                    "Host(`grafana.quietly.online`)",
+                ),
+                (
+                    "traefik.http.routers.grafana.middlewares",
+                    "authelia@docker, secure-headers@file",
+                ),
+                (
+                    "traefik.http.routers.grafana.tls.certresolver",
+                    "letsencrypt",
+                ),
+            ]),
+            &auth(),
+        );
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].hosts, ["grafana.quietly.online"]);
+        assert!(r[0].authenticated && r[0].tls);
+    }
+
+    #[test]
+    fn unauthenticated_plain_router_and_chains() {
+        let r = routes(
+            &labels(&[(
+                "traefik.http.routers.open.rule",
+                "Host(`a.x`) || Host(`b.x`, \"c.x\")",
+            )]),
+            &auth(),
+        );
+        assert_eq!(r[0].hosts, ["a.x", "b.x", "c.x"]);
+        assert!(!r[0].authenticated && !r[0].tls);
+
+        let chained = routes(
+            &labels(&[
+                ("traefik.http.routers.app.rule", "Host(`app.x`)"),
+                ("traefik.http.routers.app.middlewares", "protected@docker"),
+                (
+                    "traefik.http.middlewares.protected.chain.middlewares",
+                    "authelia",
+                ),
+                ("traefik.http.routers.app.tls", "true"),
+            ]),
+            &auth(),
+        );
+        assert!(chained[0].authenticated && chained[0].tls);
+    }
+
+    #[test]
+    fn provider_suffixes_must_agree_when_both_are_given() {
+        assert!(same_middleware("authelia", "authelia@docker"));
+        assert!(!same_middleware("authelia@file", "authelia@docker"));
+        let disabled = routes(
+            &labels(&[
+                ("traefik.enable", "false"),
+                ("traefik.http.routers.a.rule", "Host(`a`)"),
+            ]),
+            &auth(),
+        );
+        assert!(disabled.is_empty());
+    }
+}

@@ -1,0 +1,248 @@
+//! The bundled Postgres: when no `DATABASE_URL` is given, `serve` runs a private server from the
+//! system's PostgreSQL binaries in `<data_dir>/postgres`, reuses it on the next start and stops it
+//! at shutdown. It listens on a unix socket inside that folder only, never on TCP.
+
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use anyhow::{Context, bail};
+use tokio::process::Command;
+
+/// Postgres refuses to run as root; as root we run it as this unprivileged system user.
+const UNPRIVILEGED_USER: &str = "postgres";
+const DATABASE: &str = "audit";
+const ROLE: &str = "audit";
+const PORT: u16 = 5432;
+
+pub struct BundledPostgres {
+    root: PathBuf,
+    bin: PathBuf,
+    run_as: Option<&'static str>,
+}
+
+impl BundledPostgres {
+    /// Initializes the cluster on first use, starts it (or reuses a running one) and makes sure
+    /// the database exists. Returns the server and the URL to connect to.
+    pub async fn start(data_dir: &Path) -> anyhow::Result<(BundledPostgres, String)> {
+        let root =
+            std::path::absolute(data_dir.join("postgres")).context("resolving the data folder")?;
+        std::fs::create_dir_all(root.join("run"))
+            .with_context(|| format!("creating {}", root.display()))?;
+        let bin = find_binaries()?;
+        let run_as = running_as_root().then_some(UNPRIVILEGED_USER);
+        let pg = BundledPostgres { root, bin, run_as };
+        if run_as.is_some() {
+            pg.hand_folder_to_postgres().await?;
+        }
+        let pgdata = pg.pgdata();
+        if !pgdata.join("PG_VERSION").exists() {
+            tracing::info!(folder = %pgdata.display(), "initializing the bundled Postgres (first start)");
+            pg.run(
+                "initdb",
+                &[
+                    "-D",
+                    path_str(&pgdata)?,
+                    "-U",
+                    ROLE,
+                    "--auth=trust",
+                    "-E",
+                    "UTF8",
+                    "--no-locale",
+                ],
+            )
+            .await?;
+        }
+        if pg.is_running().await {
+            tracing::info!(folder = %pgdata.display(), "reusing the bundled Postgres that is already running");
+        } else {
+            tracing::info!(folder = %pgdata.display(), "starting the bundled Postgres");
+            let options = format!(
+                "-k {} -c listen_addresses='' -p {PORT}",
+                path_str(&pg.socket_dir())?
+            );
+            let log = pg.root.join("postgres.log");
+            pg.run(
+                "pg_ctl",
+                &[
+                    "-D",
+                    path_str(&pgdata)?,
+                    "-l",
+                    path_str(&log)?,
+                    "-w",
+                    "-t",
+                    "60",
+                    "-o",
+                    &options,
+                    "start",
+                ],
+            )
+            .await
+            .with_context(|| {
+                format!("the bundled Postgres did not start; see {}", log.display())
+            })?;
+        }
+        pg.ensure_database().await?;
+        let url = format!(
+            "postgres://{ROLE}@localhost/{DATABASE}?host={}&port={PORT}",
+            pg.socket_dir().display()
+        );
+        Ok((pg, url))
+    }
+
+    /// Stops the server, waiting for it to finish writing ("fast" mode: sessions end, data is kept).
+    pub async fn stop(&self) -> anyhow::Result<()> {
+        let pgdata = self.pgdata();
+        self.run(
+            "pg_ctl",
+            &[
+                "-D",
+                path_str(&pgdata)?,
+                "-m",
+                "fast",
+                "-w",
+                "-t",
+                "30",
+                "stop",
+            ],
+        )
+        .await?;
+        tracing::info!(folder = %pgdata.display(), "stopped the bundled Postgres");
+        Ok(())
+    }
+
+    fn pgdata(&self) -> PathBuf {
+        self.root.join("pgdata")
+    }
+
+    fn socket_dir(&self) -> PathBuf {
+        self.root.join("run")
+    }
+
+    async fn is_running(&self) -> bool {
+        let Ok(pgdata) = path_str(&self.pgdata()).map(str::to_string) else {
+            return false;
+        };
+        self.command("pg_ctl")
+            .args(["-D", &pgdata, "status"])
+            .status()
+            .await
+            .is_ok_and(|s| s.success())
+    }
+
+    async fn ensure_database(&self) -> anyhow::Result<()> {
+        let sock = path_str(&self.socket_dir())?.to_string();
+        let port = PORT.to_string();
+        let exists = self
+            .command("psql")
+            .args([
+                "-h", &sock, "-p", &port, "-U", ROLE, "-d", "postgres", "-tAc",
+            ])
+            .arg(format!(
+                "SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'"
+            ))
+            .output()
+            .await
+            .context("running psql")?;
+        if String::from_utf8_lossy(&exists.stdout).trim() != "1" {
+            self.run(
+                "createdb",
+                &["-h", &sock, "-p", &port, "-U", ROLE, DATABASE],
+            )
+            .await?;
+            tracing::info!("created the database '{DATABASE}' in the bundled Postgres");
+        }
+        Ok(())
+    }
+
+    async fn hand_folder_to_postgres(&self) -> anyhow::Result<()> {
+        let status = Command::new("chown")
+            .args([
+                "-R",
+                &format!("{UNPRIVILEGED_USER}:"),
+                path_str(&self.root)?,
+            ])
+            .status()
+            .await
+            .context("running chown")?;
+        if !status.success() {
+            bail!(
+                "cannot give {} to the '{UNPRIVILEGED_USER}' user (Postgres refuses to run as root)",
+                self.root.display()
+            );
+        }
+        Ok(())
+    }
+
+    fn command(&self, program: &str) -> Command {
+        let exe = self.bin.join(program);
+        let mut cmd = match self.run_as {
+            Some(user) => {
+                let mut c = Command::new("runuser");
+                c.args(["-u", user, "--"]).arg(exe);
+                c
+            }
+            None => Command::new(exe),
+        };
+        // Run from a folder the unprivileged user may enter, whatever ours is.
+        cmd.current_dir(&self.root)
+            .stdin(Stdio::null())
+            .kill_on_drop(false);
+        cmd
+    }
+
+    async fn run(&self, program: &str, args: &[&str]) -> anyhow::Result<()> {
+        let out = self
+            .command(program)
+            .args(args)
+            .output()
+            .await
+            .with_context(|| format!("running {program}"))?;
+        if !out.status.success() {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let last = stderr
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("no output");
+            bail!("{program} failed ({}): {last}", out.status);
+        }
+        Ok(())
+    }
+}
+
+fn path_str(path: &Path) -> anyhow::Result<&str> {
+    path.to_str()
+        .with_context(|| format!("path {} is not UTF-8", path.display()))
+}
+
+fn running_as_root() -> bool {
+    std::fs::metadata("/proc/self")
+        .map(|m| m.uid() == 0)
+        .unwrap_or(false)
+}
+
+/// The newest installed PostgreSQL's binaries, or `AUDIT_PG_BIN`.
+fn find_binaries() -> anyhow::Result<PathBuf> {
+    if let Ok(dir) = std::env::var("AUDIT_PG_BIN") {
+        return Ok(PathBuf::from(dir));
+    }
+    let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let version = entry.file_name().to_str()?.parse::<u32>().ok()?;
+            let bin = entry.path().join("bin");
+            bin.join("initdb").exists().then_some((version, bin))
+        })
+        .collect();
+    found.sort();
+    match found.pop() {
+        Some((_, bin)) => Ok(bin),
+        None => bail!(
+            "no DATABASE_URL is set and no PostgreSQL server binaries were found in /usr/lib/postgresql \
+             (install postgresql, or set DATABASE_URL)"
+        ),
+    }
+}

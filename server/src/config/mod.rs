@@ -1,0 +1,185 @@
+//! Typed configuration from an optional TOML file and the environment, validated at start.
+//!
+//! Precedence: environment over file over defaults. A bad value becomes a [`ConfigError`] naming
+//! the key (the environment variable, or the file's key) and the problem, printed as one line.
+
+mod engines;
+mod raw;
+mod secret;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use engines::{EngineConfig, EngineEndpoint};
+pub use secret::{Secret, redact_url};
+
+/// A configuration value that cannot be used, and why.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("configuration: {key}: {problem}")]
+pub struct ConfigError {
+    pub key: String,
+    pub problem: String,
+}
+
+impl ConfigError {
+    pub fn new(key: impl Into<String>, problem: impl Into<String>) -> Self {
+        Self {
+            key: key.into(),
+            problem: problem.into(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    /// Where people reach the portal, e.g. https://audit.quietly.online; used for same-origin checks and cookies.
+    pub public_url: String,
+    /// None: `serve` runs the bundled Postgres in `data_dir`.
+    pub database_url: Option<Secret>,
+    pub data_dir: PathBuf,
+    pub log_format: LogFormat,
+    /// Whether `serve` also runs the background worker (a replica may leave it to another).
+    pub worker_in_serve: bool,
+    pub refresh: RefreshSettings,
+    pub audit: AuditSettings,
+    pub engines: Vec<EngineConfig>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct RefreshSettings {
+    pub interval: Duration,
+    /// Deadline of each Docker call; shorter than the interval so a slow engine cannot stall a refresh.
+    pub call_timeout: Duration,
+    /// Containers audited at once per engine.
+    pub concurrency: usize,
+    /// Bytes of log read per container per refresh.
+    pub log_tail_bytes: usize,
+}
+
+/// Thresholds of the audit; defaults follow the team's production-ready criteria.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AuditSettings {
+    pub allowed_public_ports: Vec<u16>,
+    /// Traefik middleware names that mean "behind Authelia", e.g. `authelia@docker`.
+    pub auth_middlewares: Vec<String>,
+    pub image_max_age_days: i64,
+    pub log_error_threshold: i64,
+    /// Restarts between two refreshes that count as a loop.
+    pub restart_loop_threshold: i64,
+}
+
+impl Default for RefreshSettings {
+    fn default() -> Self {
+        Self {
+            interval: Duration::from_secs(30),
+            call_timeout: Duration::from_secs(10),
+            concurrency: 32,
+            log_tail_bytes: 64 * 1024,
+        }
+    }
+}
+
+impl Default for AuditSettings {
+    fn default() -> Self {
+        Self {
+            allowed_public_ports: vec![80, 443, 25, 465, 587, 993],
+            auth_middlewares: vec![
+                "authelia@docker".into(),
+                "authelia@file".into(),
+                "authelia".into(),
+            ],
+            image_max_age_days: 180,
+            log_error_threshold: 10,
+            restart_loop_threshold: 3,
+        }
+    }
+}
+
+impl Settings {
+    /// Loads from the file (if given) and the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        Self::load_from(file, &env)
+    }
+
+    /// Loads from an explicit environment, so tests need not touch the process's.
+    pub fn load_from(
+        file: Option<&Path>,
+        env: &[(String, String)],
+    ) -> Result<Settings, ConfigError> {
+        let file = match file {
+            Some(path) => raw::RawFile::read(path)?,
+            None => raw::RawFile::default(),
+        };
+        raw::resolve(file, env)
+    }
+
+    /// The effective configuration for `check-config`, secrets redacted.
+    pub fn describe(&self) -> String {
+        let engines: Vec<String> = self
+            .engines
+            .iter()
+            .map(|e| format!("{}={}", e.name, e.endpoint))
+            .collect();
+        let database = match &self.database_url {
+            Some(url) => redact_url(url.expose()),
+            None => format!(
+                "bundled Postgres in {}",
+                self.data_dir.join("postgres").display()
+            ),
+        };
+        [
+            format!("listen = {}", self.listen),
+            format!("public_url = {}", self.public_url),
+            format!("database = {database}"),
+            format!("data_dir = {}", self.data_dir.display()),
+            format!("log_format = {:?}", self.log_format).to_lowercase(),
+            format!("worker_in_serve = {}", self.worker_in_serve),
+            format!(
+                "refresh.interval_secs = {}",
+                self.refresh.interval.as_secs()
+            ),
+            format!(
+                "refresh.call_timeout_secs = {}",
+                self.refresh.call_timeout.as_secs()
+            ),
+            format!("refresh.concurrency = {}", self.refresh.concurrency),
+            format!("refresh.log_tail_bytes = {}", self.refresh.log_tail_bytes),
+            format!(
+                "audit.allowed_public_ports = {:?}",
+                self.audit.allowed_public_ports
+            ),
+            format!("audit.auth_middlewares = {:?}", self.audit.auth_middlewares),
+            format!(
+                "audit.image_max_age_days = {}",
+                self.audit.image_max_age_days
+            ),
+            format!(
+                "audit.log_error_threshold = {}",
+                self.audit.log_error_threshold
+            ),
+            format!(
+                "audit.restart_loop_threshold = {}",
+                self.audit.restart_loop_threshold
+            ),
+            format!("engines = [{}]", engines.join(", ")),
+        ]
+        .join("\n")
+    }
+
+    /// Whether the portal is reachable from this machine only.
+    pub fn listens_on_loopback_only(&self) -> bool {
+        self.listen.ip().is_loopback()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,397 @@
+//! The configuration as written (file and environment), before validation into [`Settings`].
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::{
+    AuditSettings, ConfigError, EngineConfig, LogFormat, RefreshSettings, Secret, Settings,
+};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFile {
+    listen: Option<String>,
+    public_url: Option<String>,
+    database_url: Option<String>,
+    data_dir: Option<PathBuf>,
+    log_format: Option<String>,
+    worker_in_serve: Option<bool>,
+    #[serde(default)]
+    refresh: RawRefresh,
+    #[serde(default)]
+    audit: RawAudit,
+    #[serde(default)]
+    engines: Vec<RawEngine>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRefresh {
+    interval_secs: Option<u64>,
+    call_timeout_secs: Option<u64>,
+    concurrency: Option<usize>,
+    log_tail_bytes: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAudit {
+    allowed_public_ports: Option<Vec<u16>>,
+    auth_middlewares: Option<Vec<String>>,
+    image_max_age_days: Option<i64>,
+    log_error_threshold: Option<i64>,
+    restart_loop_threshold: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEngine {
+    name: String,
+    endpoint: String,
+    tls_dir: Option<PathBuf>,
+}
+
+impl RawFile {
+    pub fn read(path: &Path) -> Result<RawFile, ConfigError> {
+        let key = format!("--config {}", path.display());
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::new(&key, format!("cannot read: {e}")))?;
+        toml::from_str(&text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+            let message = e.message().replace('\n', " ");
+            match line {
+                Some(line) => ConfigError::new(key, format!("line {line}: {message}")),
+                None => ConfigError::new(key, message),
+            }
+        })
+    }
+}
+
+/// Looks up environment variables; empty values count as unset.
+struct Env<'a>(&'a [(String, String)]);
+
+impl Env<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.trim().is_empty())
+    }
+}
+
+/// A value with the name of the key it came from, for error messages.
+fn pick<T>(
+    env: &Env,
+    env_key: &str,
+    file_key: &str,
+    file_value: Option<T>,
+) -> Option<(String, Result<String, T>)> {
+    match env.get(env_key) {
+        Some(v) => Some((env_key.to_string(), Ok(v.to_string()))),
+        None => file_value.map(|v| (file_key.to_string(), Err(v))),
+    }
+}
+
+fn parse_num<T: std::str::FromStr>(key: &str, value: &str, what: &str) -> Result<T, ConfigError> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| ConfigError::new(key, format!("'{value}' is not {what}")))
+}
+
+/// Reads a number from the environment or the file and checks its range.
+fn number<T>(
+    env: &Env,
+    env_key: &str,
+    file_key: &str,
+    file_value: Option<T>,
+    default: T,
+    range: std::ops::RangeInclusive<T>,
+    what: &str,
+) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr + PartialOrd + Copy + std::fmt::Display,
+{
+    let (key, value) = match pick(env, env_key, file_key, file_value) {
+        None => return Ok(default),
+        Some((key, Ok(text))) => {
+            let v = parse_num(&key, &text, what)?;
+            (key, v)
+        }
+        Some((key, Err(v))) => (key, v),
+    };
+    if !range.contains(&value) {
+        return Err(ConfigError::new(
+            key,
+            format!(
+                "{value} is out of range ({} to {})",
+                range.start(),
+                range.end()
+            ),
+        ));
+    }
+    Ok(value)
+}
+
+fn parse_bool(key: &str, value: &str) -> Result<bool, ConfigError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(ConfigError::new(
+            key,
+            format!("'{value}' is not true or false"),
+        )),
+    }
+}
+
+pub fn resolve(file: RawFile, env: &[(String, String)]) -> Result<Settings, ConfigError> {
+    let env = Env(env);
+
+    let listen = match pick(&env, "AUDIT_LISTEN", "listen", file.listen) {
+        None => SocketAddr::from(([127, 0, 0, 1], 3000)),
+        Some((key, value)) => {
+            let text = value.unwrap_or_else(|v| v);
+            text.trim().parse().map_err(|_| {
+                ConfigError::new(
+                    key,
+                    format!("'{text}' is not a socket address such as 127.0.0.1:3000"),
+                )
+            })?
+        }
+    };
+
+    let public_url = match pick(&env, "AUDIT_PUBLIC_URL", "public_url", file.public_url) {
+        None => format!("http://{listen}"),
+        Some((key, value)) => {
+            let text = value.unwrap_or_else(|v| v);
+            let url = text.trim().trim_end_matches('/').to_string();
+            let rest = url
+                .strip_prefix("https://")
+                .or_else(|| url.strip_prefix("http://"));
+            match rest {
+                Some(host) if !host.is_empty() && !host.contains('/') => url,
+                _ => {
+                    return Err(ConfigError::new(
+                        key,
+                        format!(
+                            "'{text}' must be an http:// or https:// origin without a path, e.g. https://audit.quietly.online"
+                        ),
+                    ));
+                }
+            }
+        }
+    };
+
+    let database_url = match pick(&env, "DATABASE_URL", "database_url", file.database_url) {
+        None => None,
+        Some((key, value)) => {
+            let text = value.unwrap_or_else(|v| v);
+            if !(text.starts_with("postgres://") || text.starts_with("postgresql://")) {
+                return Err(ConfigError::new(
+                    key,
+                    "must start with postgres:// (the value is not shown: it may hold a password)",
+                ));
+            }
+            Some(Secret::new(text.trim()))
+        }
+    };
+
+    let data_dir = match env.get("AUDIT_DATA_DIR") {
+        Some(v) => PathBuf::from(v),
+        None => file.data_dir.unwrap_or_else(|| PathBuf::from("./data")),
+    };
+
+    let log_format = match pick(&env, "AUDIT_LOG_FORMAT", "log_format", file.log_format) {
+        None => LogFormat::Text,
+        Some((key, value)) => match value.unwrap_or_else(|v| v).trim() {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => {
+                return Err(ConfigError::new(
+                    key,
+                    format!("'{other}' is not text or json"),
+                ));
+            }
+        },
+    };
+
+    let worker_in_serve = match pick(
+        &env,
+        "AUDIT_WORKER_IN_SERVE",
+        "worker_in_serve",
+        file.worker_in_serve,
+    ) {
+        None => true,
+        Some((key, Ok(text))) => parse_bool(&key, &text)?,
+        Some((_, Err(v))) => v,
+    };
+
+    let refresh = resolve_refresh(&env, file.refresh)?;
+    let audit = resolve_audit(&env, file.audit)?;
+
+    let tls_dir_of = |name: &str| {
+        let key = format!(
+            "AUDIT_ENGINE_{}_TLS_DIR",
+            name.to_ascii_uppercase().replace('-', "_")
+        );
+        env.get(&key).map(PathBuf::from)
+    };
+    let engines = match env.get("AUDIT_ENGINES") {
+        Some(list) => EngineConfig::parse_list("AUDIT_ENGINES", list, tls_dir_of)?,
+        None => {
+            let mut engines: Vec<EngineConfig> = vec![];
+            for (i, e) in file.engines.into_iter().enumerate() {
+                let key = format!("engines[{i}]");
+                let engine = EngineConfig::parse(&key, &e.name, &e.endpoint, e.tls_dir)?;
+                if engines.iter().any(|x| x.name == engine.name) {
+                    return Err(ConfigError::new(
+                        key,
+                        format!("engine '{}' is listed twice", engine.name),
+                    ));
+                }
+                engines.push(engine);
+            }
+            engines
+        }
+    };
+
+    Ok(Settings {
+        listen,
+        public_url,
+        database_url,
+        data_dir,
+        log_format,
+        worker_in_serve,
+        refresh,
+        audit,
+        engines,
+    })
+}
+
+fn resolve_refresh(env: &Env, raw: RawRefresh) -> Result<RefreshSettings, ConfigError> {
+    let d = RefreshSettings::default();
+    let interval = number(
+        env,
+        "AUDIT_REFRESH_INTERVAL",
+        "refresh.interval_secs",
+        raw.interval_secs,
+        d.interval.as_secs(),
+        2..=86_400,
+        "a number of seconds",
+    )?;
+    let timeout = number(
+        env,
+        "AUDIT_CALL_TIMEOUT",
+        "refresh.call_timeout_secs",
+        raw.call_timeout_secs,
+        d.call_timeout
+            .as_secs()
+            .min(interval.saturating_sub(1).max(1)),
+        1..=3_600,
+        "a number of seconds",
+    )?;
+    if timeout >= interval {
+        let key = if env.get("AUDIT_CALL_TIMEOUT").is_some() {
+            "AUDIT_CALL_TIMEOUT"
+        } else {
+            "refresh.call_timeout_secs"
+        };
+        return Err(ConfigError::new(
+            key,
+            format!("{timeout} s must be shorter than the refresh interval ({interval} s)"),
+        ));
+    }
+    Ok(RefreshSettings {
+        interval: Duration::from_secs(interval),
+        call_timeout: Duration::from_secs(timeout),
+        concurrency: number(
+            env,
+            "AUDIT_REFRESH_CONCURRENCY",
+            "refresh.concurrency",
+            raw.concurrency,
+            d.concurrency,
+            1..=512,
+            "a whole number",
+        )?,
+        log_tail_bytes: number(
+            env,
+            "AUDIT_LOG_TAIL_BYTES",
+            "refresh.log_tail_bytes",
+            raw.log_tail_bytes,
+            d.log_tail_bytes,
+            0..=16 * 1024 * 1024,
+            "a number of bytes",
+        )?,
+    })
+}
+
+fn resolve_audit(env: &Env, raw: RawAudit) -> Result<AuditSettings, ConfigError> {
+    let d = AuditSettings::default();
+    let allowed_public_ports = match env.get("AUDIT_ALLOWED_PORTS") {
+        Some(list) => list
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| parse_num::<u16>("AUDIT_ALLOWED_PORTS", p, "a port number"))
+            .collect::<Result<Vec<_>, _>>()?,
+        None => raw.allowed_public_ports.unwrap_or(d.allowed_public_ports),
+    };
+    let auth_middlewares = match env.get("AUDIT_AUTH_MIDDLEWARES") {
+        Some(list) => list
+            .split(',')
+            .map(str::trim)
+            .filter(|m| !m.is_empty())
+            .map(String::from)
+            .collect(),
+        None => raw.auth_middlewares.unwrap_or(d.auth_middlewares),
+    };
+    if auth_middlewares.is_empty() {
+        let key = if env.get("AUDIT_AUTH_MIDDLEWARES").is_some() {
+            "AUDIT_AUTH_MIDDLEWARES"
+        } else {
+            "audit.auth_middlewares"
+        };
+        return Err(ConfigError::new(
+            key,
+            "name at least one authentication middleware, e.g. authelia@docker",
+        ));
+    }
+    Ok(AuditSettings {
+        allowed_public_ports,
+        auth_middlewares,
+        image_max_age_days: number(
+            env,
+            "AUDIT_IMAGE_MAX_AGE_DAYS",
+            "audit.image_max_age_days",
+            raw.image_max_age_days,
+            d.image_max_age_days,
+            1..=3650,
+            "a number of days",
+        )?,
+        log_error_threshold: number(
+            env,
+            "AUDIT_LOG_ERROR_THRESHOLD",
+            "audit.log_error_threshold",
+            raw.log_error_threshold,
+            d.log_error_threshold,
+            0..=1_000_000,
+            "a whole number",
+        )?,
+        restart_loop_threshold: number(
+            env,
+            "AUDIT_RESTART_LOOP_THRESHOLD",
+            "audit.restart_loop_threshold",
+            raw.restart_loop_threshold,
+            d.restart_loop_threshold,
+            1..=10_000,
+            "a whole number",
+        )?,
+    })
+}

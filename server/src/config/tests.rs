@@ -1,0 +1,142 @@
+//! Configuration parsing: defaults, precedence, and one clear error per bad value.
+
+use super::*;
+
+fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn load(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+    Settings::load_from(None, &env(pairs))
+}
+
+#[test]
+fn defaults_are_usable() {
+    let s = load(&[]).expect("defaults");
+    assert_eq!(s.listen.to_string(), "127.0.0.1:3000");
+    assert_eq!(s.public_url, "http://127.0.0.1:3000");
+    assert!(s.database_url.is_none());
+    assert_eq!(s.refresh.interval, Duration::from_secs(30));
+    assert_eq!(
+        s.audit.allowed_public_ports,
+        vec![80, 443, 25, 465, 587, 993]
+    );
+    assert!(s.engines.is_empty());
+}
+
+#[test]
+fn bad_listen_names_the_key() {
+    let err = load(&[("AUDIT_LISTEN", "nonsense")]).unwrap_err();
+    assert_eq!(err.key, "AUDIT_LISTEN");
+    assert_eq!(
+        err.to_string(),
+        "configuration: AUDIT_LISTEN: 'nonsense' is not a socket address such as 127.0.0.1:3000"
+    );
+}
+
+#[test]
+fn database_url_is_secret_and_checked() {
+    let s = load(&[("DATABASE_URL", "postgres://app:pw@127.0.0.1/audit")]).expect("valid");
+    assert!(!format!("{s:?}").contains("pw@"));
+    assert!(
+        s.describe()
+            .contains("postgres://app:[redacted]@127.0.0.1/audit")
+    );
+    let err = load(&[("DATABASE_URL", "mysql://root:pw@x")]).unwrap_err();
+    assert_eq!(err.key, "DATABASE_URL");
+    assert!(!err.to_string().contains("pw"), "{err}");
+}
+
+#[test]
+fn engines_from_environment() {
+    let s = load(&[
+        (
+            "AUDIT_ENGINES",
+            "master=unix:///var/run/docker.sock, lady=tcp://lady.internal:2376",
+        ),
+        ("AUDIT_ENGINE_LADY_TLS_DIR", "/etc/audit/lady"),
+    ])
+    .expect("valid");
+    assert_eq!(s.engines.len(), 2);
+    assert_eq!(
+        s.engines[0].endpoint,
+        EngineEndpoint::Unix("/var/run/docker.sock".into())
+    );
+    assert_eq!(
+        s.engines[1].endpoint,
+        EngineEndpoint::Tcp {
+            address: "lady.internal:2376".into(),
+            tls_dir: Some("/etc/audit/lady".into())
+        }
+    );
+    for (bad, needle) in [
+        ("master", "must be name=endpoint"),
+        ("m a=unix:///x", "engine name"),
+        ("m=http://x:1", "must start with unix:// or tcp://"),
+        ("m=tcp://x", "is not host:port"),
+        ("m=unix://rel/path", "must be absolute"),
+        ("m=unix:///a,m=unix:///b", "listed twice"),
+    ] {
+        let err = load(&[("AUDIT_ENGINES", bad)]).unwrap_err();
+        assert!(err.problem.contains(needle), "{bad}: {err}");
+    }
+}
+
+#[test]
+fn numbers_are_range_checked() {
+    let err = load(&[("AUDIT_REFRESH_INTERVAL", "0")]).unwrap_err();
+    assert_eq!(err.key, "AUDIT_REFRESH_INTERVAL");
+    let err = load(&[("AUDIT_REFRESH_INTERVAL", "ten")]).unwrap_err();
+    assert!(err.problem.contains("'ten' is not a number of seconds"));
+    let err = load(&[("AUDIT_REFRESH_INTERVAL", "5"), ("AUDIT_CALL_TIMEOUT", "5")]).unwrap_err();
+    assert!(
+        err.problem.contains("shorter than the refresh interval"),
+        "{err}"
+    );
+    let s = load(&[("AUDIT_REFRESH_INTERVAL", "5")]).expect("timeout follows a short interval");
+    assert!(s.refresh.call_timeout < s.refresh.interval);
+    let err = load(&[("AUDIT_ALLOWED_PORTS", "80,https")]).unwrap_err();
+    assert!(err.problem.contains("'https' is not a port number"));
+}
+
+#[test]
+fn file_values_and_environment_precedence() {
+    let dir = std::env::temp_dir().join(format!("audit-config-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("audit.toml");
+    std::fs::write(
+        &path,
+        r#"
+listen = "127.0.0.1:4000"
+public_url = "https://audit.quietly.online/"
+[refresh]
+interval_secs = 60
+[audit]
+allowed_public_ports = [443]
+[[engines]]
+name = "master"
+endpoint = "unix:///run/docker.sock"
+"#,
+    )
+    .expect("write");
+    let s = Settings::load_from(Some(&path), &env(&[("AUDIT_LISTEN", "127.0.0.1:5000")]))
+        .expect("valid");
+    assert_eq!(s.listen.port(), 5000, "environment wins");
+    assert_eq!(s.public_url, "https://audit.quietly.online");
+    assert_eq!(s.refresh.interval.as_secs(), 60);
+    assert_eq!(s.audit.allowed_public_ports, vec![443]);
+    assert_eq!(s.engines[0].name, "master");
+
+    std::fs::write(&path, "listen = 3000\n").expect("write");
+    let err = Settings::load_from(Some(&path), &[]).unwrap_err();
+    assert!(err.problem.starts_with("line 1:"), "{err}");
+    assert!(!err.to_string().contains('\n'));
+
+    std::fs::write(&path, "[refresh]\nintervall_secs = 3\n").expect("write");
+    let err = Settings::load_from(Some(&path), &[]).unwrap_err();
+    assert!(err.problem.contains("unknown field"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -1,0 +1,376 @@
+//! The worker's writes: one engine's observation applied in one transaction (services upserted,
+//! changes appended as events, vanished services marked removed, hourly aggregates, the run).
+
+use sqlx::types::Json;
+use sqlx::{PgPool, Postgres, Transaction};
+use time::OffsetDateTime;
+
+use app::model::{Finding, FindingKind, ServiceFacts};
+
+use super::engines::{EngineRefresh, record_refresh};
+use crate::audit::ServiceIdentity;
+
+/// What the database knew about a service before this refresh.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PreviousService {
+    pub key: String,
+    pub container_id: String,
+    pub state: String,
+    pub health: Option<String>,
+    pub findings: Json<Vec<Finding>>,
+    pub restart_count: Option<i64>,
+    pub last_seen: OffsetDateTime,
+    pub removed_at: Option<OffsetDateTime>,
+}
+
+pub async fn previous(db: &PgPool, engine_id: i64) -> sqlx::Result<Vec<PreviousService>> {
+    sqlx::query_as(
+        "SELECT key, container_id, state, health, findings, (facts->>'restart_count')::int8 AS restart_count,
+                last_seen, removed_at
+         FROM services WHERE engine_id = $1",
+    )
+    .bind(engine_id)
+    .fetch_all(db)
+    .await
+}
+
+/// One service as this refresh saw it.
+#[derive(Debug, Clone)]
+pub struct ObservedService {
+    pub identity: ServiceIdentity,
+    pub facts: ServiceFacts,
+    pub findings: Vec<Finding>,
+    pub up: bool,
+}
+
+/// A change worth keeping in a service's timeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceChange {
+    pub key: String,
+    pub kind: &'static str,
+    pub detail: String,
+}
+
+/// Compares what was known with what was seen; pure, so the timeline rules are unit-tested.
+pub fn changes(previous: Option<&PreviousService>, seen: &ObservedService) -> Vec<ServiceChange> {
+    let key = &seen.identity.key;
+    let change = |kind: &'static str, detail: String| ServiceChange {
+        key: key.clone(),
+        kind,
+        detail,
+    };
+    let status = |state: &str, health: Option<&str>| match health {
+        Some(h) => format!("{state} ({h})"),
+        None => state.to_string(),
+    };
+    let now_status = status(&seen.facts.state, seen.facts.health.as_deref());
+    let Some(prev) = previous else {
+        return vec![change("appeared", format!("first seen, {now_status}"))];
+    };
+    let mut out = vec![];
+    if prev.removed_at.is_some() {
+        out.push(change("reappeared", format!("seen again, {now_status}")));
+    }
+    if prev.container_id != seen.facts.container_id {
+        let short = |id: &str| id.chars().take(12).collect::<String>();
+        out.push(change(
+            "recreated",
+            format!(
+                "container re-created ({} → {})",
+                short(&prev.container_id),
+                short(&seen.facts.container_id)
+            ),
+        ));
+    }
+    let before = status(&prev.state, prev.health.as_deref());
+    if before != now_status {
+        out.push(change("state", format!("{before} → {now_status}")));
+    }
+    let old: Vec<FindingKind> = prev.findings.0.iter().map(|f| f.kind).collect();
+    let new: Vec<FindingKind> = seen.findings.iter().map(|f| f.kind).collect();
+    for f in seen.findings.iter().filter(|f| !old.contains(&f.kind)) {
+        out.push(change(
+            "finding opened",
+            format!("{}: {}", f.kind.title(), f.fact),
+        ));
+    }
+    for kind in old.iter().filter(|k| !new.contains(k)) {
+        out.push(change("finding resolved", kind.title().to_string()));
+    }
+    out
+}
+
+/// Applies one engine's successful observation. Services not seen are marked removed, never deleted.
+pub async fn apply(
+    db: &PgPool,
+    engine_id: i64,
+    observed_at: OffsetDateTime,
+    seen: &[ObservedService],
+    previous: &[PreviousService],
+    run: &EngineRefresh<'_>,
+) -> sqlx::Result<()> {
+    let mut tx = db.begin().await?;
+    let ids = upsert_services(&mut tx, engine_id, observed_at, seen).await?;
+    let mut events: Vec<ServiceChange> = seen
+        .iter()
+        .flat_map(|s| changes(previous.iter().find(|p| p.key == s.identity.key), s))
+        .collect();
+
+    let seen_keys: Vec<&str> = seen.iter().map(|s| s.identity.key.as_str()).collect();
+    let removed: Vec<(i64, String)> = sqlx::query_as(
+        "UPDATE services SET removed_at = $2
+         WHERE engine_id = $1 AND removed_at IS NULL AND key <> ALL($3::text[])
+         RETURNING id, key",
+    )
+    .bind(engine_id)
+    .bind(observed_at)
+    .bind(&seen_keys)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut ids = ids;
+    for (id, key) in removed {
+        events.push(ServiceChange {
+            key: key.clone(),
+            kind: "removed",
+            detail: "its container is gone from the engine".into(),
+        });
+        ids.push((id, key));
+    }
+    insert_events(&mut tx, &ids, observed_at, &events).await?;
+    add_hourly(&mut tx, &ids, observed_at, seen).await?;
+    record_refresh(&mut *tx, run).await?;
+    tx.commit().await
+}
+
+async fn upsert_services(
+    tx: &mut Transaction<'_, Postgres>,
+    engine_id: i64,
+    at: OffsetDateTime,
+    seen: &[ObservedService],
+) -> sqlx::Result<Vec<(i64, String)>> {
+    let col = |f: fn(&ObservedService) -> Option<String>| seen.iter().map(f).collect::<Vec<_>>();
+    let keys = col(|s| Some(s.identity.key.clone()));
+    let projects = col(|s| s.identity.compose_project.clone());
+    let services = col(|s| s.identity.compose_service.clone());
+    let names = col(|s| Some(s.identity.display_name.clone()));
+    let groups = col(|s| s.identity.group.clone());
+    let descriptions = col(|s| s.identity.description.clone());
+    let owners = col(|s| s.identity.owner.clone());
+    let tiers = col(|s| s.identity.tier.clone());
+    let docs = col(|s| s.identity.doc_path.clone());
+    let containers = col(|s| Some(s.facts.container_id.clone()));
+    let states = col(|s| Some(s.facts.state.clone()));
+    let healths = col(|s| s.facts.health.clone());
+    let images = col(|s| Some(s.facts.image_ref.clone()));
+    let facts: Vec<Json<&ServiceFacts>> = seen.iter().map(|s| Json(&s.facts)).collect();
+    let findings: Vec<Json<&Vec<Finding>>> = seen.iter().map(|s| Json(&s.findings)).collect();
+    sqlx::query_as(
+        "INSERT INTO services (engine_id, key, compose_project, compose_service, display_name, group_name,
+                               description, owner, tier, doc_path, container_id, state, health, image_ref,
+                               facts, findings, first_seen, last_seen, removed_at)
+         SELECT $1, u.*, $17, $17, NULL
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+                     $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],
+                     $15::jsonb[], $16::jsonb[]) AS u
+         ON CONFLICT (engine_id, key) DO UPDATE SET
+             compose_project = EXCLUDED.compose_project, compose_service = EXCLUDED.compose_service,
+             display_name = EXCLUDED.display_name, group_name = EXCLUDED.group_name,
+             description = EXCLUDED.description, owner = EXCLUDED.owner, tier = EXCLUDED.tier,
+             doc_path = EXCLUDED.doc_path, container_id = EXCLUDED.container_id, state = EXCLUDED.state,
+             health = EXCLUDED.health, image_ref = EXCLUDED.image_ref, facts = EXCLUDED.facts,
+             findings = EXCLUDED.findings, last_seen = EXCLUDED.last_seen, removed_at = NULL
+         RETURNING id, key",
+    )
+    .bind(engine_id)
+    .bind(keys)
+    .bind(projects)
+    .bind(services)
+    .bind(names)
+    .bind(groups)
+    .bind(descriptions)
+    .bind(owners)
+    .bind(tiers)
+    .bind(docs)
+    .bind(containers)
+    .bind(states)
+    .bind(healths)
+    .bind(images)
+    .bind(facts)
+    .bind(findings)
+    .bind(at)
+    .fetch_all(&mut **tx)
+    .await
+}
+
+async fn insert_events(
+    tx: &mut Transaction<'_, Postgres>,
+    ids: &[(i64, String)],
+    at: OffsetDateTime,
+    events: &[ServiceChange],
+) -> sqlx::Result<()> {
+    let id_of = |key: &str| ids.iter().find(|(_, k)| k == key).map(|(id, _)| *id);
+    let rows: Vec<(i64, &str, &str)> = events
+        .iter()
+        .filter_map(|e| Some((id_of(&e.key)?, e.kind, e.detail.as_str())))
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let service_ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    let kinds: Vec<&str> = rows.iter().map(|r| r.1).collect();
+    let details: Vec<&str> = rows.iter().map(|r| r.2).collect();
+    sqlx::query(
+        "INSERT INTO service_events (service_id, at, kind, detail)
+         SELECT u.id, $4, u.kind, u.detail FROM unnest($1::int8[], $2::text[], $3::text[]) AS u(id, kind, detail)",
+    )
+    .bind(service_ids)
+    .bind(kinds)
+    .bind(details)
+    .bind(at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// One sample per seen service into its hour's aggregate. Services not seen (removed) get no
+/// sample, so their availability reflects only the time they existed.
+async fn add_hourly(
+    tx: &mut Transaction<'_, Postgres>,
+    ids: &[(i64, String)],
+    at: OffsetDateTime,
+    seen: &[ObservedService],
+) -> sqlx::Result<()> {
+    let id_of = |key: &str| ids.iter().find(|(_, k)| k == key).map(|(id, _)| *id);
+    let mut service_ids = vec![];
+    let mut ups = vec![];
+    let mut cpus: Vec<Option<f64>> = vec![];
+    let mut mems: Vec<Option<i64>> = vec![];
+    let mut errors = vec![];
+    for s in seen {
+        let Some(id) = id_of(&s.identity.key) else {
+            continue;
+        };
+        service_ids.push(id);
+        ups.push(i32::from(s.up));
+        cpus.push(s.facts.cpu_percent);
+        mems.push(s.facts.memory_usage_bytes);
+        errors.push(s.facts.log_errors + s.facts.log_fatals);
+    }
+    sqlx::query(
+        "INSERT INTO service_hourly (service_id, hour, samples, up_samples, cpu_percent_sum, cpu_samples, memory_max, log_errors)
+         SELECT u.id, date_trunc('hour', $1::timestamptz), 1, u.up, coalesce(u.cpu, 0), (u.cpu IS NOT NULL)::int, u.mem, u.errors
+         FROM unnest($2::int8[], $3::int4[], $4::float8[], $5::int8[], $6::int8[]) AS u(id, up, cpu, mem, errors)
+         ON CONFLICT (service_id, hour) DO UPDATE SET
+             samples = service_hourly.samples + 1,
+             up_samples = service_hourly.up_samples + EXCLUDED.up_samples,
+             cpu_percent_sum = service_hourly.cpu_percent_sum + EXCLUDED.cpu_percent_sum,
+             cpu_samples = service_hourly.cpu_samples + EXCLUDED.cpu_samples,
+             memory_max = greatest(service_hourly.memory_max, EXCLUDED.memory_max),
+             log_errors = service_hourly.log_errors + EXCLUDED.log_errors",
+    )
+    .bind(at)
+    .bind(service_ids)
+    .bind(ups)
+    .bind(cpus)
+    .bind(mems)
+    .bind(errors)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::model::Severity;
+
+    fn seen(
+        container: &str,
+        state: &str,
+        health: Option<&str>,
+        findings: Vec<FindingKind>,
+    ) -> ObservedService {
+        ObservedService {
+            identity: ServiceIdentity {
+                key: "p/web".into(),
+                compose_project: None,
+                compose_service: None,
+                display_name: "web".into(),
+                group: None,
+                description: None,
+                owner: None,
+                tier: None,
+                doc_path: None,
+            },
+            facts: ServiceFacts {
+                container_id: container.into(),
+                state: state.into(),
+                health: health.map(Into::into),
+                ..Default::default()
+            },
+            findings: findings
+                .into_iter()
+                .map(|kind| Finding {
+                    kind,
+                    severity: Severity::Low,
+                    fact: "f".into(),
+                    fix: String::new(),
+                })
+                .collect(),
+            up: true,
+        }
+    }
+
+    fn prev(of: &ObservedService) -> PreviousService {
+        PreviousService {
+            key: of.identity.key.clone(),
+            container_id: of.facts.container_id.clone(),
+            state: of.facts.state.clone(),
+            health: of.facts.health.clone(),
+            findings: Json(of.findings.clone()),
+            restart_count: Some(0),
+            last_seen: OffsetDateTime::UNIX_EPOCH,
+            removed_at: None,
+        }
+    }
+
+    #[test]
+    fn a_steady_service_writes_no_events() {
+        let s = seen(
+            "abc",
+            "running",
+            Some("healthy"),
+            vec![FindingKind::NoCpuLimit],
+        );
+        assert_eq!(changes(Some(&prev(&s)), &s), vec![]);
+    }
+
+    #[test]
+    fn transitions_are_recorded() {
+        let before = seen(
+            "abc",
+            "running",
+            Some("healthy"),
+            vec![FindingKind::NoCpuLimit],
+        );
+        let after = seen(
+            "def",
+            "running",
+            Some("unhealthy"),
+            vec![FindingKind::Unhealthy],
+        );
+        let kinds: Vec<&str> = changes(Some(&prev(&before)), &after)
+            .iter()
+            .map(|c| c.kind)
+            .collect();
+        assert_eq!(
+            kinds,
+            ["recreated", "state", "finding opened", "finding resolved"]
+        );
+        let first: Vec<&str> = changes(None, &after).iter().map(|c| c.kind).collect();
+        assert_eq!(first, ["appeared"]);
+        let mut gone = prev(&before);
+        gone.removed_at = Some(OffsetDateTime::UNIX_EPOCH);
+        assert_eq!(changes(Some(&gone), &before)[0].kind, "reappeared");
+    }
+}

@@ -1,0 +1,452 @@
+//! The real [`EngineReader`]: bollard over a unix socket or TCP (optionally TLS), every call with
+//! a deadline, containers read concurrently and bounded.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::future::Future;
+use std::time::Duration;
+
+use anyhow::{Context, anyhow};
+use bollard::Docker;
+use bollard::models::{ContainerInspectResponse, ContainerSummary};
+use bollard::query_parameters::{ListContainersOptions, LogsOptions, StatsOptions};
+use futures::future::BoxFuture;
+use futures::{StreamExt, stream};
+use rand::Rng;
+use time::OffsetDateTime;
+
+use app::model::{MountInfo, PublishedPort};
+
+use super::EngineReader;
+use super::logs::LogAccumulator;
+use super::observation::{
+    ContainerObservation, EngineObservation, LogSummary, ObserveRequest, StatsSample,
+};
+use crate::config::{EngineConfig, EngineEndpoint, RefreshSettings};
+
+/// The label that leaves a container out of the audit.
+pub const EXCLUDE_LABEL: &str = "audit.exclude";
+
+pub struct BollardReader {
+    name: String,
+    docker: Docker,
+    call_timeout: Duration,
+    concurrency: usize,
+    log_tail_bytes: usize,
+}
+
+impl BollardReader {
+    /// Builds the client; nothing is contacted until the first refresh.
+    pub fn connect(engine: &EngineConfig, refresh: &RefreshSettings) -> anyhow::Result<Self> {
+        let timeout = refresh.call_timeout.as_secs().max(1);
+        let version = bollard::API_DEFAULT_VERSION;
+        let docker = match &engine.endpoint {
+            EngineEndpoint::Unix(path) => {
+                Docker::connect_with_unix(&path.to_string_lossy(), timeout, version)
+            }
+            EngineEndpoint::Tcp {
+                address,
+                tls_dir: None,
+            } => Docker::connect_with_http(address, timeout, version),
+            EngineEndpoint::Tcp {
+                address,
+                tls_dir: Some(dir),
+            } => Docker::connect_with_ssl(
+                address,
+                &dir.join("key.pem"),
+                &dir.join("cert.pem"),
+                &dir.join("ca.pem"),
+                timeout,
+                version,
+            ),
+        }
+        .with_context(|| {
+            format!(
+                "engine '{}': cannot set up a client for {}",
+                engine.name, engine.endpoint
+            )
+        })?;
+        Ok(Self {
+            name: engine.name.clone(),
+            docker,
+            call_timeout: refresh.call_timeout,
+            concurrency: refresh.concurrency,
+            log_tail_bytes: refresh.log_tail_bytes,
+        })
+    }
+
+    async fn observe_engine(&self, request: &ObserveRequest) -> anyhow::Result<EngineObservation> {
+        let docker = retry("negotiating the API version", || {
+            deadline(self.call_timeout, self.docker.clone().negotiate_version())
+        })
+        .await?;
+        let version = deadline(self.call_timeout, docker.version())
+            .await
+            .context("reading the engine version")?;
+        let options = ListContainersOptions {
+            all: true,
+            ..Default::default()
+        };
+        let listed = retry("listing containers", || {
+            deadline(
+                self.call_timeout,
+                docker.list_containers(Some(options.clone())),
+            )
+        })
+        .await?;
+
+        let wanted: Vec<ContainerSummary> =
+            listed.into_iter().filter(|c| !is_excluded(c)).collect();
+        let results: Vec<Result<ContainerObservation, String>> = stream::iter(wanted)
+            .map(|summary| self.observe_container(&docker, summary, request))
+            .buffer_unordered(self.concurrency)
+            .collect()
+            .await;
+        let mut containers = vec![];
+        let mut skipped = vec![];
+        for r in results {
+            match r {
+                Ok(c) => containers.push(c),
+                Err(id) => skipped.push(id),
+            }
+        }
+        self.add_image_dates(&docker, &mut containers).await;
+        containers.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(EngineObservation {
+            docker_version: version.version,
+            api_version: version.api_version,
+            containers,
+            skipped,
+        })
+    }
+
+    /// Inspect, then one-shot stats and the log tail at once. A container that vanished since the
+    /// list is skipped (its id is returned), not an error of the engine.
+    async fn observe_container(
+        &self,
+        docker: &Docker,
+        summary: ContainerSummary,
+        request: &ObserveRequest,
+    ) -> Result<ContainerObservation, String> {
+        let id = summary.id.unwrap_or_default();
+        let inspect = match deadline(self.call_timeout, docker.inspect_container(&id, None)).await {
+            Ok(inspect) => inspect,
+            Err(e) => {
+                tracing::debug!(engine = %self.name, container = %id, error = format!("{e:#}"), "container skipped");
+                return Err(id);
+            }
+        };
+        let mut obs = from_inspect(inspect);
+        if obs.state == "running" {
+            let since = request
+                .logs_since
+                .get(&obs.id)
+                .copied()
+                .unwrap_or_else(|| OffsetDateTime::now_utc() - request.default_log_window);
+            let (stats, logs) =
+                tokio::join!(self.stats(docker, &id), self.logs(docker, &id, since));
+            obs.stats = stats;
+            obs.logs = logs;
+        }
+        Ok(obs)
+    }
+
+    async fn stats(&self, docker: &Docker, id: &str) -> Option<StatsSample> {
+        // one_shot: no two-sample wait; CPU % comes from our own successive samples.
+        let options = StatsOptions {
+            stream: false,
+            one_shot: true,
+        };
+        let mut s = docker.stats(id, Some(options));
+        let reading = tokio::time::timeout(self.call_timeout, s.next())
+            .await
+            .ok()??
+            .ok()?;
+        let cpu = reading.cpu_stats.unwrap_or_default();
+        let memory = reading.memory_stats.unwrap_or_default();
+        // Like `docker stats`: page cache that can be dropped does not count as use.
+        let inactive = memory
+            .stats
+            .as_ref()
+            .and_then(|s| {
+                s.get("inactive_file")
+                    .or_else(|| s.get("total_inactive_file"))
+                    .copied()
+            })
+            .unwrap_or(0);
+        Some(StatsSample {
+            memory_usage: memory.usage.map(|u| u.saturating_sub(inactive) as i64),
+            cpu_total: cpu.cpu_usage.and_then(|u| u.total_usage).unwrap_or(0),
+            system_cpu: cpu.system_cpu_usage.unwrap_or(0),
+            online_cpus: cpu.online_cpus.unwrap_or(1),
+        })
+    }
+
+    async fn logs(&self, docker: &Docker, id: &str, since: OffsetDateTime) -> LogSummary {
+        if self.log_tail_bytes == 0 {
+            return LogSummary::default();
+        }
+        let options = LogsOptions {
+            stdout: true,
+            stderr: true,
+            since: since.unix_timestamp().clamp(0, i32::MAX as i64) as i32,
+            tail: "1000".into(),
+            ..Default::default()
+        };
+        let mut acc = LogAccumulator::default();
+        let mut stream = docker.logs(id, Some(options));
+        let read = async {
+            while let Some(Ok(chunk)) = stream.next().await {
+                acc.push_chunk(&chunk.into_bytes());
+                if acc.bytes >= self.log_tail_bytes {
+                    break;
+                }
+            }
+        };
+        if tokio::time::timeout(self.call_timeout, read).await.is_err() {
+            tracing::debug!(engine = %self.name, container = %id, "log read hit its deadline");
+        }
+        acc.finish()
+    }
+
+    /// Image creation dates, one inspect per distinct image.
+    async fn add_image_dates(&self, docker: &Docker, containers: &mut [ContainerObservation]) {
+        let ids: HashSet<String> = containers
+            .iter()
+            .map(|c| c.image_id.clone())
+            .filter(|i| !i.is_empty())
+            .collect();
+        let dates: HashMap<String, Option<OffsetDateTime>> = stream::iter(ids)
+            .map(|id| async move {
+                let created = deadline(self.call_timeout, docker.inspect_image(&id))
+                    .await
+                    .ok()
+                    .and_then(|i| i.created);
+                (id, created)
+            })
+            .buffer_unordered(self.concurrency)
+            .collect()
+            .await;
+        for c in containers {
+            c.image_created = dates.get(&c.image_id).copied().flatten();
+        }
+    }
+}
+
+impl EngineReader for BollardReader {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn observe<'a>(
+        &'a self,
+        request: &'a ObserveRequest,
+    ) -> BoxFuture<'a, anyhow::Result<EngineObservation>> {
+        Box::pin(self.observe_engine(request))
+    }
+}
+
+fn is_excluded(c: &ContainerSummary) -> bool {
+    c.labels
+        .as_ref()
+        .and_then(|l| l.get(EXCLUDE_LABEL))
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+}
+
+/// Runs a Docker call with a deadline, so one slow engine cannot hold a refresh.
+async fn deadline<T, E>(
+    limit: Duration,
+    call: impl Future<Output = Result<T, E>>,
+) -> anyhow::Result<T>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    match tokio::time::timeout(limit, call).await {
+        Ok(result) => result.map_err(|e| anyhow::Error::new(e)),
+        Err(_) => Err(anyhow!("no answer within {} s", limit.as_secs_f32())),
+    }
+}
+
+/// Three attempts with exponential backoff and jitter, for the calls that decide whether an
+/// engine is up at all; a brief hiccup should not mark it down.
+async fn retry<T, F, Fut>(what: &str, mut call: F) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = anyhow::Result<T>>,
+{
+    let mut delay = Duration::from_millis(200);
+    let mut attempt = 1;
+    loop {
+        match call().await {
+            Ok(v) => return Ok(v),
+            Err(e) if attempt >= 3 => {
+                return Err(e.context(format!("{what} failed after {attempt} attempts")));
+            }
+            Err(_) => {
+                let jitter = rand::rng().random_range(0.5..1.5);
+                tokio::time::sleep(delay.mul_f64(jitter)).await;
+                delay *= 2;
+                attempt += 1;
+            }
+        }
+    }
+}
+
+/// Converts Docker's inspect answer to plain data. Environment values are dropped here, at the
+/// edge: only the variable names go further.
+pub fn from_inspect(i: ContainerInspectResponse) -> ContainerObservation {
+    let state = i.state.unwrap_or_default();
+    let config = i.config.unwrap_or_default();
+    let host = i.host_config.unwrap_or_default();
+    let health = state
+        .health
+        .as_ref()
+        .and_then(|h| h.status)
+        .map(|s| s.to_string())
+        .filter(|s| !s.is_empty() && s != "none");
+    let failing_streak = state
+        .health
+        .as_ref()
+        .and_then(|h| h.failing_streak)
+        .unwrap_or(0);
+    let healthcheck = config
+        .healthcheck
+        .as_ref()
+        .and_then(|h| h.test.as_ref())
+        .and_then(|test| healthcheck_text(test));
+    let env_names = config
+        .env
+        .unwrap_or_default()
+        .iter()
+        .map(|kv| kv.split_once('=').map(|(k, _)| k).unwrap_or(kv).to_string())
+        .collect();
+    let mut ports: Vec<PublishedPort> = host
+        .port_bindings
+        .unwrap_or_default()
+        .into_iter()
+        .flat_map(|(container_port, bindings)| {
+            bindings
+                .unwrap_or_default()
+                .into_iter()
+                .map(move |b| PublishedPort {
+                    host_ip: b.host_ip.unwrap_or_default(),
+                    host_port: b.host_port.unwrap_or_default(),
+                    container_port: container_port.clone(),
+                })
+        })
+        .collect();
+    ports.sort_by(|a, b| (&a.container_port, &a.host_port).cmp(&(&b.container_port, &b.host_port)));
+    let mounts = i
+        .mounts
+        .unwrap_or_default()
+        .into_iter()
+        .map(|m| MountInfo {
+            source: m.source.unwrap_or_default(),
+            destination: m.destination.unwrap_or_default(),
+            read_only: !m.rw.unwrap_or(true),
+        })
+        .collect();
+    let cpu_limit = match (host.nano_cpus, host.cpu_quota, host.cpu_period) {
+        (Some(n), _, _) if n > 0 => Some(n as f64 / 1e9),
+        (_, Some(q), Some(p)) if q > 0 && p > 0 => Some(q as f64 / p as f64),
+        _ => None,
+    };
+    ContainerObservation {
+        id: i.id.unwrap_or_default(),
+        name: i
+            .name
+            .unwrap_or_default()
+            .trim_start_matches('/')
+            .to_string(),
+        labels: config
+            .labels
+            .unwrap_or_default()
+            .into_iter()
+            .collect::<BTreeMap<_, _>>(),
+        state: state
+            .status
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| "unknown".into()),
+        health,
+        failing_streak,
+        healthcheck,
+        restart_policy: host
+            .restart_policy
+            .and_then(|p| p.name)
+            .map(|n| n.to_string())
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| "no".into()),
+        restart_count: i.restart_count.unwrap_or(0),
+        oom_killed: state.oom_killed.unwrap_or(false),
+        exit_code: state.exit_code,
+        started_at: state
+            .started_at
+            .and_then(|s| {
+                OffsetDateTime::parse(&s, &time::format_description::well_known::Rfc3339).ok()
+            })
+            .filter(|t| t.year() > 1),
+        image_ref: config.image.unwrap_or_default(),
+        image_id: i.image.unwrap_or_default(),
+        image_created: None,
+        privileged: host.privileged.unwrap_or(false),
+        memory_limit: host.memory.filter(|m| *m > 0),
+        cpu_limit,
+        ports,
+        mounts,
+        env_names,
+        stats: None,
+        logs: LogSummary::default(),
+    }
+}
+
+/// `["CMD-SHELL", "curl -f localhost"]` → `curl -f localhost`; `["NONE"]` → no health check.
+fn healthcheck_text(test: &[String]) -> Option<String> {
+    match test.first().map(String::as_str) {
+        None | Some("NONE") => None,
+        Some("CMD-SHELL") => Some(test[1..].join(" ")),
+        Some("CMD") => Some(test[1..].join(" ")),
+        Some(_) => Some(test.join(" ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bollard::models::{ContainerConfig, HealthConfig, HostConfig, PortBinding};
+
+    #[test]
+    fn environment_values_never_leave_the_inspect() {
+        let inspect = ContainerInspectResponse {
+            config: Some(ContainerConfig {
+                env: Some(vec![
+                    "POSTGRES_PASSWORD=hunter2".into(),
+                    "PATH=/bin".into(),
+                    "EMPTY".into(),
+                ]),
+                healthcheck: Some(HealthConfig {
+                    test: Some(vec!["CMD-SHELL".into(), "true".into()]),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+            host_config: Some(HostConfig {
+                nano_cpus: Some(500_000_000),
+                port_bindings: Some(HashMap::from([(
+                    "80/tcp".to_string(),
+                    Some(vec![PortBinding {
+                        host_ip: Some("".into()),
+                        host_port: Some("8080".into()),
+                    }]),
+                )])),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let obs = from_inspect(inspect);
+        assert_eq!(obs.env_names, ["POSTGRES_PASSWORD", "PATH", "EMPTY"]);
+        assert!(!format!("{obs:?}").contains("hunter2"));
+        assert_eq!(obs.healthcheck.as_deref(), Some("true"));
+        assert_eq!(obs.cpu_limit, Some(0.5));
+        assert_eq!(obs.restart_policy, "no");
+        assert!(obs.ports[0].is_public());
+    }
+}

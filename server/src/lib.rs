@@ -1,0 +1,14 @@
+//! Audit Portal's server: configuration, database, routes, the Docker worker, and startup.
+
+pub mod audit;
+pub mod bundled_pg;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod docker;
+pub mod error;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod worker;

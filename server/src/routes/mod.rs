@@ -1,0 +1,93 @@
+//! The HTTP surface: one module per area, assembled into one router here.
+
+mod assets;
+mod health;
+mod pages;
+mod services;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, Request};
+use axum::routing::{get, post};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::state::AppState;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/assets/portal.css", get(assets::stylesheet))
+        .route("/favicon.svg", get(assets::favicon))
+        .route("/", get(pages::dashboard))
+        .route("/services", get(services::list))
+        .route("/services.csv", get(services::csv))
+        .route("/api/services", get(services::json))
+        .route("/services/refresh", post(services::refresh_now))
+        .route("/services/{engine}/{*service}", get(services::detail))
+        .route("/engines", get(services::engines))
+        .route("/docs", get(pages::docs))
+        .route("/grades", get(pages::grades))
+        .route("/phases", get(pages::phases))
+        .route("/rollouts", get(pages::rollouts))
+        .fallback(pages::not_found)
+        .with_state(state)
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("x-content-type-options"),
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("content-security-policy"),
+            // Pages need no script at all; styles come from our own stylesheet.
+            HeaderValue::from_static("default-src 'self'; script-src 'none'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("referrer-policy"),
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+            let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// Refuses a POST that a browser sent from another site: the `Origin` header, when present, must
+/// be the portal's own, and `Sec-Fetch-Site` must not say cross-site.
+pub fn require_same_origin(
+    headers: &axum::http::HeaderMap,
+    public_url: &str,
+) -> crate::error::AppResult<()> {
+    let forged = || {
+        crate::error::AppError::Forbidden(
+            "This form was sent from another site and was refused.".into(),
+        )
+    };
+    if let Some(origin) = headers.get(axum::http::header::ORIGIN) {
+        let origin = origin.to_str().map_err(|_| forged())?;
+        // A browser cannot forge Host, so an Origin naming the host it was sent to is same-origin
+        // too (the demo is reached as localhost or 127.0.0.1 alike).
+        let host = headers
+            .get(axum::http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or_default();
+        let same_host = origin
+            .split_once("://")
+            .is_some_and(|(_, rest)| !host.is_empty() && rest == host);
+        if origin != public_url && !same_host {
+            return Err(forged());
+        }
+    }
+    if headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("cross-site") {
+        return Err(forged());
+    }
+    Ok(())
+}

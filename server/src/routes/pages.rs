@@ -1,0 +1,92 @@
+//! The dashboard, the pages of sections not built yet, and the 404 page.
+
+use axum::extract::State;
+use axum::http::{StatusCode, Uri};
+use axum::response::{Html, IntoResponse};
+use leptos::prelude::*;
+use time::OffsetDateTime;
+
+use app::model::Section;
+use app::pages::dashboard::{DashboardPage, DashboardView};
+use app::pages::errors::NotFoundPage;
+use app::pages::not_built::NotBuiltPage;
+use app::{PageMeta, render_page};
+
+use crate::db;
+use crate::error::AppResult;
+use crate::state::AppState;
+
+pub async fn dashboard(State(state): State<AppState>) -> AppResult<Html<String>> {
+    let stale_after = crate::worker::stale_after(&state.settings);
+    let (counts, engines, findings) = tokio::try_join!(
+        db::services::counts(&state.db, stale_after),
+        db::engines::statuses(&state.db, stale_after),
+        db::services::finding_totals(&state.db),
+    )?;
+    let data = DashboardView {
+        counts,
+        engines,
+        findings,
+        now: OffsetDateTime::now_utc(),
+    };
+    Ok(Html(render_page(
+        PageMeta::new("Dashboard", Section::Dashboard),
+        move || view! { <DashboardPage data=data/> },
+    )))
+}
+
+fn not_built(
+    title: &'static str,
+    section: Section,
+    purpose: &'static str,
+    status: &'static str,
+) -> Html<String> {
+    Html(render_page(PageMeta::new(title, section), move || {
+        view! { <NotBuiltPage heading=title purpose=purpose status=status/> }
+    }))
+}
+
+pub async fn docs() -> Html<String> {
+    not_built(
+        "Documentation",
+        Section::Documentation,
+        "Documentation coverage: the team's service docs checked against the template and the live inventory.",
+        "Coverage, the quality checklist and the editors' tracker are not built yet. Until then the Services table shows the audit.docs label of each service.",
+    )
+}
+
+pub async fn grades() -> Html<String> {
+    not_built(
+        "Grades",
+        Section::Grades,
+        "The production-readiness grade: the weighted rubric scored from evidence, with its trend.",
+        "The rubric, its scores and its history are not built yet. No grade is shown rather than one without evidence.",
+    )
+}
+
+pub async fn phases() -> Html<String> {
+    not_built(
+        "Phases",
+        Section::Phases,
+        "Phase plans, deliverables with evidence, reports and tamper-evident sign-offs.",
+        "Phase import and sign-off are not built yet.",
+    )
+}
+
+pub async fn rollouts() -> Html<String> {
+    not_built(
+        "Rollouts",
+        Section::Rollouts,
+        "The accounting rollout: Odoo against ERPNext, then the deployment checklist proved by the live inventory.",
+        "The evaluation matrix and the checklist are not built yet.",
+    )
+}
+
+pub async fn not_found(uri: Uri) -> impl IntoResponse {
+    let path = uri.path().to_string();
+    let page = render_page(
+        PageMeta::new("Page not found", Section::None),
+        move || view! { <NotFoundPage path=path/> },
+    );
+    (StatusCode::NOT_FOUND, Html(page))
+}

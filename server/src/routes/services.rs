@@ -1,0 +1,197 @@
+//! The inventory pages and downloads: `/services`, a service's page, `/engines`, CSV and JSON.
+
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{Html, IntoResponse, Redirect};
+use leptos::prelude::*;
+use serde::Deserialize;
+use time::OffsetDateTime;
+
+use app::model::service_query::{RawServiceQuery, ServiceQuery};
+use app::model::{Section, ServiceSummary};
+use app::pages::engines::EnginesPage;
+use app::pages::service_detail::ServiceDetailPage;
+use app::pages::services::{ServicesPage, ServicesView};
+use app::{PageMeta, render_page};
+
+use crate::db;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::worker::stale_after;
+
+#[derive(Deserialize)]
+pub struct ListParams {
+    #[serde(flatten)]
+    query: RawServiceQuery,
+    refreshed: Option<String>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Query(params): Query<ListParams>,
+) -> AppResult<Html<String>> {
+    let query = ServiceQuery::parse(params.query);
+    let stale = stale_after(&state.settings);
+    let (mut rows, counts, engines) = tokio::try_join!(
+        db::services::summaries(&state.db, stale),
+        db::services::counts(&state.db, stale),
+        db::engines::names(&state.db),
+    )?;
+    query.apply(&mut rows);
+    let notice = params
+        .refreshed
+        .map(|_| "Refresh requested: the worker is reading every engine now.".to_string());
+    let data = ServicesView {
+        counts,
+        engines,
+        query,
+        rows,
+        can_refresh: may_refresh(&peer),
+        now: OffsetDateTime::now_utc(),
+    };
+    let meta = PageMeta::new("Services", Section::Services).with_notice(notice);
+    Ok(Html(render_page(
+        meta,
+        move || view! { <ServicesPage data=data/> },
+    )))
+}
+
+pub async fn detail(
+    State(state): State<AppState>,
+    Path((engine, key)): Path<(String, String)>,
+) -> AppResult<Html<String>> {
+    let detail = db::services::detail(&state.db, &engine, &key, stale_after(&state.settings))
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("The service '{key}' on engine '{engine}'")))?;
+    let title = detail.summary.display_name.clone();
+    let now = OffsetDateTime::now_utc();
+    Ok(Html(render_page(
+        PageMeta::new(title, Section::Services),
+        move || {
+            view! { <ServiceDetailPage detail=detail now=now/> }
+        },
+    )))
+}
+
+pub async fn engines(State(state): State<AppState>) -> AppResult<Html<String>> {
+    let engines = db::engines::statuses(&state.db, stale_after(&state.settings)).await?;
+    let now = OffsetDateTime::now_utc();
+    Ok(Html(render_page(
+        PageMeta::new("Engines", Section::Services),
+        move || {
+            view! { <EnginesPage engines=engines now=now/> }
+        },
+    )))
+}
+
+pub async fn json(State(state): State<AppState>) -> AppResult<Json<Vec<ServiceSummary>>> {
+    let mut rows = db::services::summaries(&state.db, stale_after(&state.settings)).await?;
+    ServiceQuery::default().apply(&mut rows);
+    Ok(Json(rows))
+}
+
+pub async fn csv(State(state): State<AppState>) -> AppResult<impl IntoResponse> {
+    let mut rows = db::services::summaries(&state.db, stale_after(&state.settings)).await?;
+    ServiceQuery::default().apply(&mut rows);
+    let headers = [
+        (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+        (
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"services.csv\"",
+        ),
+    ];
+    Ok((headers, services_csv(&rows)))
+}
+
+/// Until sign-in exists, only someone on this machine may trigger a refresh.
+fn may_refresh(peer: &SocketAddr) -> bool {
+    peer.ip().is_loopback()
+}
+
+/// "Refresh now": asks the worker (in this process or another replica) through Postgres.
+pub async fn refresh_now(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> AppResult<Redirect> {
+    if !may_refresh(&peer) {
+        return Err(AppError::Forbidden(
+            "Refreshing is allowed from the portal's own machine only until sign-in is set up."
+                .into(),
+        ));
+    }
+    crate::routes::require_same_origin(&headers, &state.settings.public_url)?;
+    db::engines::request_refresh(&state.db).await?;
+    Ok(Redirect::to("/services?refreshed=1"))
+}
+
+fn services_csv(rows: &[ServiceSummary]) -> String {
+    let mut out = String::from(
+        "engine,service,name,group,image,state,health,stale,removed,availability_24h,cpu_percent,memory_bytes,memory_limit_bytes,high,medium,low,findings\n",
+    );
+    for s in rows {
+        let findings: Vec<&str> = s.findings.iter().map(|f| f.kind.slug()).collect();
+        let fields = [
+            s.engine.clone(),
+            s.key.clone(),
+            s.display_name.clone(),
+            s.group.clone().unwrap_or_default(),
+            s.image_ref.clone(),
+            s.state.clone(),
+            s.health.clone().unwrap_or_default(),
+            s.stale.to_string(),
+            s.removed_at.is_some().to_string(),
+            s.availability_24h
+                .map(|a| format!("{a:.4}"))
+                .unwrap_or_default(),
+            s.cpu_percent.map(|c| format!("{c:.2}")).unwrap_or_default(),
+            s.memory_usage_bytes
+                .map(|m| m.to_string())
+                .unwrap_or_default(),
+            s.memory_limit_bytes
+                .map(|m| m.to_string())
+                .unwrap_or_default(),
+            s.count(app::model::Severity::High).to_string(),
+            s.count(app::model::Severity::Medium).to_string(),
+            s.count(app::model::Severity::Low).to_string(),
+            findings.join(" "),
+        ];
+        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        out.push_str(&line.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+/// Quotes a CSV field, and defuses values a spreadsheet would run as a formula
+/// (container names and labels come from whoever deployed the container).
+fn csv_field(value: &str) -> String {
+    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_string()
+    };
+    if value.contains([',', '"', '\n', '\r']) || value != value.trim() {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    #[test]
+    fn csv_fields_are_quoted_and_defused() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_field("-1"), "'-1");
+    }
+}

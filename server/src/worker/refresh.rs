@@ -1,0 +1,312 @@
+//! One refresh of every engine: the single step of the worker.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use futures::future::join_all;
+use sqlx::PgPool;
+use time::OffsetDateTime;
+
+use crate::audit::{self, FindingInput, ServiceIdentity};
+use crate::config::{EngineConfig, Settings};
+use crate::db;
+use crate::db::engines::{EngineRefresh, EngineVersion};
+use crate::db::inventory::{ObservedService, PreviousService};
+use crate::docker::bollard_reader::BollardReader;
+use crate::docker::observation::StatsSample;
+use crate::docker::{EngineReader, ObserveRequest};
+
+/// What one refresh did, for logs and benchmarks.
+#[derive(Debug, Default, Clone)]
+pub struct RefreshReport {
+    pub engines: usize,
+    pub failed_engines: usize,
+    pub containers: usize,
+    pub duration: Duration,
+    /// Per engine: its name and the error, when it failed.
+    pub errors: Vec<(String, String)>,
+}
+
+/// An engine as the worker holds it: a reader, or the reason none could be built (e.g. bad TLS files).
+enum EngineSlot {
+    Ready(Arc<dyn EngineReader>),
+    Broken { config: EngineConfig, error: String },
+}
+
+impl EngineSlot {
+    fn name(&self) -> &str {
+        match self {
+            EngineSlot::Ready(r) => r.name(),
+            EngineSlot::Broken { config, .. } => &config.name,
+        }
+    }
+}
+
+pub struct Worker {
+    pool: PgPool,
+    settings: Arc<Settings>,
+    engines: Vec<EngineSlot>,
+    /// The previous one-shot stats reading per (engine, container), for CPU %.
+    cpu_samples: HashMap<(String, String), StatsSample>,
+}
+
+/// The outcome for one engine.
+struct EngineOutcome {
+    name: String,
+    containers: usize,
+    error: Option<String>,
+    samples: Vec<(String, StatsSample)>,
+}
+
+impl Worker {
+    /// A worker over the configured engines, through bollard.
+    pub fn new(pool: PgPool, settings: Arc<Settings>) -> Self {
+        let engines = settings
+            .engines
+            .iter()
+            .map(|e| match BollardReader::connect(e, &settings.refresh) {
+                Ok(reader) => EngineSlot::Ready(Arc::new(reader)),
+                Err(err) => EngineSlot::Broken {
+                    config: e.clone(),
+                    error: format!("{err:#}"),
+                },
+            })
+            .collect();
+        Self {
+            pool,
+            settings,
+            engines,
+            cpu_samples: HashMap::new(),
+        }
+    }
+
+    /// A worker over readers given by the caller (tests use their own).
+    pub fn with_readers(
+        pool: PgPool,
+        settings: Arc<Settings>,
+        readers: Vec<Arc<dyn EngineReader>>,
+    ) -> Self {
+        let engines = readers.into_iter().map(EngineSlot::Ready).collect();
+        Self {
+            pool,
+            settings,
+            engines,
+            cpu_samples: HashMap::new(),
+        }
+    }
+
+    /// Reads every engine once, concurrently, and writes what each one said. One engine failing
+    /// leaves its services at their last known state and does not affect the others.
+    pub async fn refresh_once(&mut self) -> anyhow::Result<RefreshReport> {
+        let started = Instant::now();
+        self.retry_broken_engines();
+        let configured: Vec<(String, String)> = self
+            .engines
+            .iter()
+            .map(|slot| {
+                let endpoint = self
+                    .settings
+                    .engines
+                    .iter()
+                    .find(|e| e.name == slot.name())
+                    .map(|e| e.endpoint.to_string())
+                    .unwrap_or_else(|| "(provided by the caller)".into());
+                (slot.name().to_string(), endpoint)
+            })
+            .collect();
+        let ids: HashMap<String, i64> = db::engines::sync_configured(&self.pool, &configured)
+            .await
+            .context("recording the configured engines")?
+            .into_iter()
+            .map(|(id, name)| (name, id))
+            .collect();
+
+        let outcomes = join_all(self.engines.iter().map(|slot| {
+            let engine_id = ids.get(slot.name()).copied();
+            self.refresh_engine(slot, engine_id)
+        }))
+        .await;
+
+        let mut report = RefreshReport {
+            engines: outcomes.len(),
+            ..Default::default()
+        };
+        for outcome in outcomes {
+            report.containers += outcome.containers;
+            if let Some(error) = outcome.error {
+                report.failed_engines += 1;
+                report.errors.push((outcome.name.clone(), error));
+            }
+            self.cpu_samples
+                .retain(|(engine, _), _| *engine != outcome.name || outcome.samples.is_empty());
+            for (container, sample) in outcome.samples {
+                self.cpu_samples
+                    .insert((outcome.name.clone(), container), sample);
+            }
+        }
+        report.duration = started.elapsed();
+        Ok(report)
+    }
+
+    /// An engine whose client could not be built (say, its socket did not exist yet) is tried
+    /// again at every refresh, so it recovers without a restart of the portal.
+    fn retry_broken_engines(&mut self) {
+        for slot in &mut self.engines {
+            if let EngineSlot::Broken { config, error } = slot {
+                match BollardReader::connect(config, &self.settings.refresh) {
+                    Ok(reader) => *slot = EngineSlot::Ready(Arc::new(reader)),
+                    Err(e) => *error = format!("{e:#}"),
+                }
+            }
+        }
+    }
+
+    async fn refresh_engine(&self, slot: &EngineSlot, engine_id: Option<i64>) -> EngineOutcome {
+        let name = slot.name().to_string();
+        let fail = |error: String| EngineOutcome {
+            name: name.clone(),
+            containers: 0,
+            error: Some(error),
+            samples: vec![],
+        };
+        let Some(engine_id) = engine_id else {
+            return fail("engine missing from the database".into());
+        };
+        let started_at = OffsetDateTime::now_utc();
+        let clock = Instant::now();
+        let result = match slot {
+            EngineSlot::Broken { error, .. } => Err(error.clone()),
+            EngineSlot::Ready(reader) => {
+                self.observe_and_store(reader.as_ref(), engine_id, started_at, clock)
+                    .await
+            }
+        };
+        match result {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                tracing::warn!(engine = %name, error = %error, "engine refresh failed; its services keep their last known state");
+                let run = EngineRefresh {
+                    engine_id,
+                    started_at,
+                    duration_ms: clock.elapsed().as_millis() as i64,
+                    result: Err(&error),
+                    containers: 0,
+                    running: 0,
+                    unhealthy: 0,
+                    findings: 0,
+                };
+                if let Err(e) = db::engines::record_refresh(&self.pool, &run).await {
+                    tracing::error!(engine = %name, error = %e, "could not record the failed refresh");
+                }
+                fail(error)
+            }
+        }
+    }
+
+    async fn observe_and_store(
+        &self,
+        reader: &dyn EngineReader,
+        engine_id: i64,
+        started_at: OffsetDateTime,
+        clock: Instant,
+    ) -> Result<EngineOutcome, String> {
+        let name = reader.name().to_string();
+        let previous = db::inventory::previous(&self.pool, engine_id)
+            .await
+            .map_err(|e| format!("reading previous state: {e}"))?;
+        let request = ObserveRequest {
+            logs_since: previous
+                .iter()
+                .map(|p| (p.container_id.clone(), p.last_seen))
+                .collect(),
+            default_log_window: self.settings.refresh.interval,
+        };
+        let observation = reader
+            .observe(&request)
+            .await
+            .map_err(|e| format!("{e:#}"))?;
+        let seen = self.audit(&name, &observation.containers, &previous);
+        let run = EngineRefresh {
+            engine_id,
+            started_at,
+            duration_ms: clock.elapsed().as_millis() as i64,
+            result: Ok(EngineVersion {
+                docker_version: observation.docker_version.clone(),
+                api_version: observation.api_version.clone(),
+            }),
+            containers: seen.len() as i32,
+            running: seen.iter().filter(|s| s.facts.state == "running").count() as i32,
+            unhealthy: seen
+                .iter()
+                .filter(|s| s.facts.health.as_deref() == Some("unhealthy"))
+                .count() as i32,
+            findings: seen.iter().map(|s| s.findings.len()).sum::<usize>() as i32,
+        };
+        db::inventory::apply(&self.pool, engine_id, started_at, &seen, &previous, &run)
+            .await
+            .map_err(|e| format!("storing the observation: {e}"))?;
+        let samples = observation
+            .containers
+            .iter()
+            .filter_map(|c| Some((c.id.clone(), c.stats?)))
+            .collect();
+        Ok(EngineOutcome {
+            name,
+            containers: seen.len(),
+            error: None,
+            samples,
+        })
+    }
+
+    /// Facts and findings for every container of one engine.
+    fn audit(
+        &self,
+        engine: &str,
+        containers: &[crate::docker::ContainerObservation],
+        previous: &[PreviousService],
+    ) -> Vec<ObservedService> {
+        let now = OffsetDateTime::now_utc();
+        let mut seen: Vec<ObservedService> = containers
+            .iter()
+            .map(|c| {
+                let identity = ServiceIdentity::of(c);
+                let earlier = self
+                    .cpu_samples
+                    .get(&(engine.to_string(), c.id.clone()))
+                    .copied();
+                let facts = audit::facts_from(
+                    c,
+                    audit::cpu_percent(earlier, c.stats),
+                    &self.settings.audit,
+                );
+                let prev = previous
+                    .iter()
+                    .find(|p| p.key == identity.key && p.container_id == c.id);
+                let input = FindingInput {
+                    facts: &facts,
+                    previous_restart_count: prev.and_then(|p| p.restart_count),
+                    now,
+                };
+                let findings = audit::findings_for(&input, &self.settings.audit);
+                let up = audit::is_up(&facts);
+                ObservedService {
+                    identity,
+                    facts,
+                    findings,
+                    up,
+                }
+            })
+            .collect();
+        // Two containers claiming one service (a stray copy): keep the running one, once.
+        seen.sort_by(|a, b| {
+            a.identity
+                .key
+                .cmp(&b.identity.key)
+                .then((b.facts.state == "running").cmp(&(a.facts.state == "running")))
+        });
+        seen.dedup_by(|later, first| later.identity.key == first.identity.key);
+        seen
+    }
+}
