@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Creates a small fleet on a private Docker engine that shows every finding the audit knows, plus
-# clean services: used by the demo and the browser suite. Usage: fleet.sh SOCKET PROJECT
+# clean services: used by the demo and the browser suite. Usage: fleet.sh SOCKET PROJECT [KIND]
+# KIND "findings" (default) is that fleet; "steady" is a few well-kept services for a second engine.
 # Every container runs with --network none: no bridge network exists on the private engine.
 set -euo pipefail
 SOCK=$1
 P=${2:-demo}
+KIND=${3:-findings}
 D="docker -H unix://$SOCK"
 IMG=audit-test/busybox:1
 
@@ -21,6 +23,18 @@ launch() {
 }
 good=(--restart unless-stopped --health-cmd true --health-interval 2s --memory 64m --cpus 0.5)
 idle=(sh -c 'echo started; while true; do sleep 5; done')
+
+if [ "$KIND" = steady ]; then
+  run postgres "${good[@]}" --label homepage.name=Postgres --label homepage.group=Databases --label audit.owner=ops $IMG "${idle[@]}"
+  run mariadb "${good[@]}" --label homepage.name=MariaDB --label homepage.group=Databases $IMG "${idle[@]}"
+  run redis "${good[@]}" --label homepage.name=Redis --label homepage.group=Databases -p 127.0.0.1:6379:6379 $IMG "${idle[@]}"
+  run loki "${good[@]}" --label homepage.name=Loki --label homepage.group=Monitoring \
+    --label 'traefik.http.routers.loki.rule=Host(`loki.quietly.online`)' \
+    --label traefik.http.routers.loki.middlewares=authelia@docker --label traefik.http.routers.loki.tls.certresolver=le \
+    $IMG "${idle[@]}"
+  echo "fleet '$P' created: 4 containers" >&2
+  exit 0
+fi
 
 run web "${good[@]}" \
   --label homepage.name="Web front" --label homepage.group=Apps --label homepage.description="The public web site" \
@@ -51,8 +65,8 @@ run notls "${good[@]}" \
   --label traefik.http.routers.notls.middlewares=authelia@docker --label traefik.http.routers.notls.entrypoints=web \
   $IMG "${idle[@]}"
 run noisy "${good[@]}" $IMG sh -c 'while true; do echo "ERROR: upstream timed out <script>alert(1)</script>"; echo "WARN: retrying"; sleep 0.2; done'
-run hungry --restart unless-stopped --health-cmd true --health-interval 2s --cpus 0.5 --memory 24m --memory-swap 24m \
-  --tmpfs /fill $IMG sh -c 'head -c 22000000 /dev/zero > /fill/blob; while true; do sleep 5; done'
+run hungry --restart unless-stopped --health-cmd true --health-interval 2s --cpus 0.5 --memory 200m --memory-swap 200m \
+  --tmpfs /fill $IMG sh -c 'head -c 195000000 /dev/zero > /fill/blob; while true; do sleep 5; done'
 run oversized --restart unless-stopped --health-cmd true --health-interval 2s --cpus 0.5 --memory 2g $IMG "${idle[@]}"
 # A container left out of the audit on purpose.
 run scratchpad --label audit.exclude=true $IMG "${idle[@]}"

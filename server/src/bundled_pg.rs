@@ -125,6 +125,8 @@ impl BundledPostgres {
         };
         self.command("pg_ctl")
             .args(["-D", &pgdata, "status"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
             .status()
             .await
             .is_ok_and(|s| s.success())

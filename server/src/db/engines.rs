@@ -28,7 +28,8 @@ struct EngineRow {
 pub async fn statuses(db: &PgPool, stale_after: Duration) -> sqlx::Result<Vec<EngineStatus>> {
     let rows: Vec<EngineRow> = sqlx::query_as(
         "SELECT e.name, e.endpoint, e.reachable,
-                (e.last_success_at IS NULL OR e.last_success_at < now() - make_interval(secs => $1)) AS stale,
+                (NOT e.reachable OR e.last_success_at IS NULL
+                 OR e.last_success_at < now() - make_interval(secs => $1)) AS stale,
                 e.docker_version, e.api_version, e.last_refresh_at, e.last_success_at, e.last_duration_ms,
                 e.last_error,
                 (SELECT count(*) FROM services s WHERE s.engine_id = e.id AND s.removed_at IS NULL) AS containers

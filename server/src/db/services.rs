@@ -60,8 +60,8 @@ impl From<SummaryRow> for ServiceSummary {
 /// The columns of a summary; `$1` is the staleness threshold in seconds.
 const SUMMARY_COLUMNS: &str = "
     e.name AS engine, s.key, s.display_name, s.group_name, s.image_ref, s.state, s.health,
-           (s.removed_at IS NULL AND (e.last_success_at IS NULL
-                OR e.last_success_at < now() - make_interval(secs => $1) OR NOT e.configured)) AS stale,
+           (s.removed_at IS NULL AND (NOT e.reachable OR NOT e.configured OR e.last_success_at IS NULL
+                OR e.last_success_at < now() - make_interval(secs => $1))) AS stale,
            s.last_seen, s.removed_at,
            (SELECT sum(h.up_samples)::float8 / nullif(sum(h.samples), 0) FROM service_hourly h
              WHERE h.service_id = s.id AND h.hour > now() - interval '24 hours') AS availability_24h,
@@ -98,8 +98,8 @@ struct CountsRow {
 pub async fn counts(db: &PgPool, stale_after: Duration) -> sqlx::Result<InventoryCounts> {
     let r: CountsRow = sqlx::query_as(
         "WITH cur AS (
-            SELECT s.*, (e.last_success_at IS NULL OR e.last_success_at < now() - make_interval(secs => $1)
-                         OR NOT e.configured) AS is_stale
+            SELECT s.*, (NOT e.reachable OR NOT e.configured OR e.last_success_at IS NULL
+                         OR e.last_success_at < now() - make_interval(secs => $1)) AS is_stale
             FROM services s JOIN engines e ON e.id = s.engine_id)
          SELECT count(*) FILTER (WHERE removed_at IS NULL) AS containers,
                 (SELECT count(*) FROM engines WHERE configured) AS engines,
@@ -126,7 +126,7 @@ pub async fn counts(db: &PgPool, stale_after: Duration) -> sqlx::Result<Inventor
     })
 }
 
-/// Open findings of current services, counted by kind, most frequent first.
+/// Open findings of current services, counted by kind: most severe first, then most frequent.
 pub async fn finding_totals(db: &PgPool) -> sqlx::Result<Vec<(FindingKind, Severity, i64)>> {
     let rows: Vec<(Json<FindingKind>, Json<Severity>, i64)> = sqlx::query_as(
         "SELECT f->'kind', f->'severity', count(*)
@@ -136,7 +136,10 @@ pub async fn finding_totals(db: &PgPool) -> sqlx::Result<Vec<(FindingKind, Sever
     )
     .fetch_all(db)
     .await?;
-    Ok(rows.into_iter().map(|(k, s, n)| (k.0, s.0, n)).collect())
+    let mut totals: Vec<(FindingKind, Severity, i64)> =
+        rows.into_iter().map(|(k, s, n)| (k.0, s.0, n)).collect();
+    totals.sort_by_key(|(kind, severity, n)| (*severity, -n, *kind));
+    Ok(totals)
 }
 
 #[derive(sqlx::FromRow)]

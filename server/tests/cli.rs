@@ -1,0 +1,213 @@
+//! The binary as an operator meets it: one-line errors, check-config, SIGTERM, the bundled Postgres.
+#![allow(clippy::unwrap_used)] // a test that cannot proceed should stop right there
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_audit-portal");
+
+fn run(env: &[(&str, &str)], args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(BIN)
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(env.iter().copied())
+        .output()
+        .expect("run audit-portal");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+#[test]
+fn a_bad_listen_address_is_one_clear_line() {
+    let (code, _, stderr) = run(&[("AUDIT_LISTEN", "nonsense")], &["serve"]);
+    assert_ne!(code, 0);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("AUDIT_LISTEN") && stderr.contains("'nonsense' is not a socket address"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_unreachable_database_is_one_clear_line_without_the_password() {
+    let (code, _, stderr) = run(
+        &[
+            ("DATABASE_URL", "postgres://app:topsecret@127.0.0.1:1/audit"),
+            ("AUDIT_LISTEN", "127.0.0.1:0"),
+        ],
+        &["serve"],
+    );
+    assert_ne!(code, 0);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(
+            "cannot connect to the database at postgres://app:[redacted]@127.0.0.1:1/audit"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("topsecret"));
+}
+
+#[test]
+fn check_config_prints_the_effective_configuration_redacted() {
+    let (code, stdout, _) = run(
+        &[
+            ("DATABASE_URL", "postgres://app:topsecret@db/audit"),
+            ("AUDIT_ENGINES", "master=unix:///var/run/docker.sock"),
+        ],
+        &["check-config"],
+    );
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("database = postgres://app:[redacted]@db/audit"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("engines = [master=unix:///var/run/docker.sock]"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("topsecret"));
+}
+
+fn get(port: u16, path: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut body = String::new();
+    stream.read_to_string(&mut body).ok()?;
+    Some(body)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts `serve`, waits for /readyz, then SIGTERMs it and returns the exit status and time taken.
+fn serve_then_terminate(
+    env: &[(&str, &str)],
+    before_stop: impl FnOnce(u16),
+) -> (Option<i32>, Duration) {
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut child = Command::new(BIN)
+        .arg("serve")
+        .env_remove("DATABASE_URL")
+        .env("AUDIT_LISTEN", &listen)
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !get(port, "/readyz").is_some_and(|r| r.starts_with("HTTP/1.1 200")) {
+        assert!(Instant::now() < deadline, "the portal did not become ready");
+        if child.try_wait().unwrap().is_some() {
+            let mut stderr = String::new();
+            std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).ok();
+            panic!("the portal exited early: {stderr}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    before_stop(port);
+    let stopped = Instant::now();
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return (status.code(), stopped.elapsed());
+        }
+        if stopped.elapsed() > Duration::from_secs(15) {
+            child.kill().ok();
+            panic!("the portal did not stop within 15 s of SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn sigterm_stops_the_server_cleanly() {
+    let url = std::env::var("DATABASE_URL").expect("DATABASE_URL (scripts/test sets it)");
+    let (code, took) = serve_then_terminate(
+        &[("DATABASE_URL", &url), ("AUDIT_WORKER_IN_SERVE", "false")],
+        |port| {
+            assert!(get(port, "/").unwrap().contains("Dashboard"));
+        },
+    );
+    assert_eq!(code, Some(0));
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+}
+
+/// Without DATABASE_URL the portal runs its own Postgres, keeps its data across restarts and
+/// leaves no server behind.
+#[test]
+fn the_bundled_postgres_keeps_data_and_stops_with_the_portal() {
+    let data = std::env::temp_dir().join(format!("audit-bundled-{}", std::process::id()));
+    std::fs::create_dir_all(&data).unwrap();
+    // The unprivileged postgres user must be able to reach the folder.
+    Command::new("chmod")
+        .args(["755", data.to_str().unwrap()])
+        .status()
+        .unwrap();
+    let data_dir = data.to_str().unwrap().to_string();
+    let env = [
+        ("AUDIT_DATA_DIR", data_dir.as_str()),
+        ("AUDIT_WORKER_IN_SERVE", "false"),
+    ];
+    let pidfile = data.join("postgres/pgdata/postmaster.pid");
+
+    let (code, took) = serve_then_terminate(&env, |_| {
+        assert!(
+            pidfile.exists(),
+            "the bundled Postgres runs while the portal does"
+        );
+        let url = format!("postgres://audit@localhost/audit?host={data_dir}/postgres/run");
+        psql(
+            &url,
+            "INSERT INTO engines (name, endpoint) VALUES ('kept', 'unix:///x')",
+        );
+    });
+    assert_eq!(code, Some(0));
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    assert!(
+        !pidfile.exists(),
+        "the bundled Postgres stopped with the portal"
+    );
+
+    let (code, _) = serve_then_terminate(&env, |_| {
+        let url = format!("postgres://audit@localhost/audit?host={data_dir}/postgres/run");
+        let out = psql(&url, "SELECT name FROM engines");
+        assert!(out.contains("kept"), "data survived the restart: {out}");
+    });
+    assert_eq!(code, Some(0));
+    assert!(!pidfile.exists());
+    std::fs::remove_dir_all(&data).ok();
+}
+
+fn psql(url: &str, sql: &str) -> String {
+    let out = Command::new("psql")
+        .args([url, "-tAc", sql])
+        .output()
+        .expect("psql");
+    assert!(
+        out.status.success(),
+        "psql: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).to_string()
+}

@@ -1,0 +1,196 @@
+//! Fixtures on the private Docker engine: containers created with the docker CLI, each test in
+//! a compose project of its own, removed when the fleet is dropped (also on failure).
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// The private engine's socket, exported by `scripts/test`.
+pub fn socket() -> String {
+    std::env::var("AUDIT_TEST_DOCKER_SOCK")
+        .expect("AUDIT_TEST_DOCKER_SOCK is not set: run these tests through scripts/test, which starts a private Docker engine")
+}
+
+pub const IMAGE: &str = "audit-test/busybox:1";
+pub const IDLE: &[&str] = &["sh", "-c", "while true; do sleep 5; done"];
+
+/// How to run one container: flags, image and command. Tests describe each service as
+/// "a good one, except …", which keeps what each fixture breaks in plain sight.
+#[derive(Clone, Debug)]
+pub struct Spec {
+    flags: Vec<(String, Option<String>)>,
+    image: String,
+    cmd: Vec<String>,
+}
+
+impl Spec {
+    /// Passes every check: restart policy, health check, memory and CPU limits, versioned image.
+    pub fn good() -> Spec {
+        Spec {
+            flags: vec![],
+            image: IMAGE.into(),
+            cmd: IDLE.iter().map(|s| s.to_string()).collect(),
+        }
+        .set("--restart", "unless-stopped")
+        .set("--health-cmd", "true")
+        .set("--health-interval", "1s")
+        .set("--memory", "64m")
+        .set("--cpus", "0.5")
+    }
+
+    /// Sets a flag's value, replacing an earlier one of the same flag.
+    pub fn set(mut self, flag: &str, value: &str) -> Spec {
+        self.flags.retain(|(f, _)| f != flag);
+        self.flags.push((flag.into(), Some(value.into())));
+        self
+    }
+
+    /// Adds a flag that may repeat (`--label`, `-p`, `-e`, `-v`) or takes no value (`--privileged`).
+    pub fn add(mut self, flag: &str, value: Option<&str>) -> Spec {
+        self.flags.push((flag.into(), value.map(Into::into)));
+        self
+    }
+
+    pub fn label(self, label: &str) -> Spec {
+        self.add("--label", Some(label))
+    }
+
+    pub fn without(mut self, flag: &str) -> Spec {
+        self.flags.retain(|(f, _)| f != flag);
+        self
+    }
+
+    pub fn image(mut self, image: &str) -> Spec {
+        self.image = image.into();
+        self
+    }
+
+    pub fn cmd(mut self, cmd: &[&str]) -> Spec {
+        self.cmd = cmd.iter().map(|s| s.to_string()).collect();
+        self
+    }
+
+    fn args(&self) -> Vec<String> {
+        let mut args = vec![];
+        for (flag, value) in &self.flags {
+            args.push(flag.clone());
+            args.extend(value.clone());
+        }
+        args.push(self.image.clone());
+        args.extend(self.cmd.clone());
+        args
+    }
+}
+
+pub fn docker(args: &[&str]) -> String {
+    let out = Command::new("docker")
+        .arg("-H")
+        .arg(format!("unix://{}", socket()))
+        .args(args)
+        .output()
+        .expect("running the docker CLI");
+    assert!(
+        out.status.success(),
+        "docker {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// A compose project of containers; all of them are removed on drop.
+pub struct Fleet {
+    pub project: String,
+}
+
+impl Fleet {
+    pub fn new(prefix: &str) -> Self {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        Fleet {
+            project: format!("{prefix}{}{nanos}", std::process::id()),
+        }
+    }
+
+    /// The service key the audit gives `service` of this fleet.
+    pub fn key(&self, service: &str) -> String {
+        format!("{}/{service}", self.project)
+    }
+
+    fn launch(&self, verb: &[&str], service: &str, spec: &Spec) -> String {
+        let mut args: Vec<String> = verb.iter().map(|s| s.to_string()).collect();
+        args.extend([
+            "--network".to_string(),
+            "none".into(),
+            "--name".into(),
+            format!("{}-{service}", self.project),
+            "--label".into(),
+            format!("com.docker.compose.project={}", self.project),
+            "--label".into(),
+            format!("com.docker.compose.service={service}"),
+        ]);
+        args.extend(spec.args());
+        docker(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    }
+
+    /// `docker run -d` with the service's compose labels.
+    pub fn run(&self, service: &str, spec: &Spec) -> String {
+        self.launch(&["run", "-d"], service, spec)
+    }
+
+    /// `docker create`: the container exists but never starts.
+    pub fn create(&self, service: &str, spec: &Spec) -> String {
+        self.launch(&["create"], service, spec)
+    }
+
+    pub fn container(&self, service: &str) -> String {
+        format!("{}-{service}", self.project)
+    }
+
+    /// Waits until the service's health check reports `status`.
+    pub fn wait_health(&self, service: &str, status: &str) {
+        wait_for(
+            &self.container(service),
+            "{{.State.Health.Status}}",
+            |s| s == status,
+            status,
+        );
+    }
+}
+
+impl Drop for Fleet {
+    fn drop(&mut self) {
+        let ids = docker(&[
+            "ps",
+            "-aq",
+            "--filter",
+            &format!("label=com.docker.compose.project={}", self.project),
+        ]);
+        let ids: Vec<&str> = ids.split_whitespace().collect();
+        if !ids.is_empty() {
+            let mut args = vec!["rm", "-f"];
+            args.extend(ids);
+            let _ = Command::new("docker")
+                .arg("-H")
+                .arg(format!("unix://{}", socket()))
+                .args(args)
+                .output();
+        }
+    }
+}
+
+/// Waits until `docker inspect -f FORMAT container` prints something `ok` accepts.
+pub fn wait_for(container: &str, format: &str, ok: impl Fn(&str) -> bool, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let value = docker(&["inspect", "-f", format, container]);
+        if ok(&value) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{container}: waited 60 s for {what}, last value '{value}'"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}

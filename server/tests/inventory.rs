@@ -1,0 +1,482 @@
+//! The Docker inventory against the private engine of `scripts/test`: a fleet showing every
+//! finding, state changes across refreshes, a dead engine, and secrets kept out.
+#![allow(clippy::unwrap_used)] // a test that cannot proceed should stop right there
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::model::{FindingKind, ServiceSummary};
+use audit_portal::worker::{Worker, stale_after};
+use common::docker::{Fleet, IMAGE, Spec, docker, socket, wait_for};
+use common::{settings, spawn_app};
+use sqlx::PgPool;
+
+fn engine_env(extra: &str) -> String {
+    format!("test=unix://{}{extra}", socket())
+}
+
+async fn summaries(db: &PgPool) -> Vec<ServiceSummary> {
+    audit_portal::db::services::summaries(db, Duration::from_secs(600))
+        .await
+        .unwrap()
+}
+
+async fn summary(db: &PgPool, key: &str) -> ServiceSummary {
+    summaries(db)
+        .await
+        .into_iter()
+        .find(|s| s.key == key)
+        .unwrap_or_else(|| panic!("service {key} not in the inventory"))
+}
+
+#[sqlx::test(migrator = "audit_portal::db::MIGRATOR")]
+async fn every_finding_on_a_real_fleet(db: PgPool) {
+    let fleet = Fleet::new("f");
+    let good = Spec::good;
+    let sock_mount = format!("{}:/var/run/docker.sock:ro", socket());
+    let image_id = docker(&["image", "inspect", "-f", "{{.Id}}", IMAGE]);
+
+    let clean = good()
+        .label("homepage.name=Clean <script>alert(1)</script>")
+        .label("traefik.http.routers.clean.rule=Host(`clean.quietly.online`)")
+        .label("traefik.http.routers.clean.middlewares=authelia@docker")
+        .label("traefik.http.routers.clean.tls=true")
+        .add("-p", Some("0.0.0.0:443:443"));
+    fleet.run("clean", &clean);
+    fleet.run(
+        "nohealth",
+        &good().without("--health-cmd").without("--health-interval"),
+    );
+    fleet.run(
+        "sick",
+        &good()
+            .set("--health-cmd", "false")
+            .set("--health-retries", "1"),
+    );
+    fleet.run("norestart", &good().set("--restart", "no"));
+    fleet.run(
+        "crashloop",
+        &good()
+            .set("--restart", "always")
+            .cmd(&["sh", "-c", "exit 1"]),
+    );
+    let oom = good()
+        .set("--restart", "no")
+        .set("--memory", "8m")
+        .set("--memory-swap", "8m")
+        .cmd(&[
+            "sh",
+            "-c",
+            "x=$(head -c 30000000 /dev/zero | tr '\\0' a); sleep 100000",
+        ]);
+    fleet.run("oom", &oom);
+    fleet.run("nolimits", &good().without("--memory").without("--cpus"));
+    let public = good()
+        .add("-p", Some("0.0.0.0:8080:80"))
+        .add("-p", Some("127.0.0.1:9090:9090"));
+    fleet.run("public", &public);
+    fleet.create("privileged", &good().add("--privileged", None));
+    fleet.run("socket", &good().add("-v", Some(&sock_mount)));
+    fleet.run("latest", &good().image("audit-test/busybox:latest"));
+    fleet.run("untagged", &good().image(&image_id));
+    fleet.run("old", &good().image("audit-test/old:2020"));
+    let noauth = good()
+        .label("traefik.http.routers.noauth.rule=Host(`open.quietly.online`)")
+        .label("traefik.http.routers.noauth.tls=true");
+    fleet.run("noauth", &noauth);
+    let notls = good()
+        .label("traefik.http.routers.notls.rule=Host(`plain.quietly.online`)")
+        .label("traefik.http.routers.notls.middlewares=authelia@docker");
+    fleet.run("notls", &notls);
+    let noisy = "while true; do echo 'ERROR: upstream timed out'; sleep 0.1; done";
+    fleet.run("noisy", &good().cmd(&["sh", "-c", noisy]));
+    // 93% of its limit, with room left for the health check's own process (runc's init is
+    // charged to the container's memory too; a tighter fill made the check itself fail).
+    let hungry = good()
+        .set("--memory", "200m")
+        .set("--memory-swap", "200m")
+        .add("--tmpfs", Some("/fill"))
+        .cmd(&[
+            "sh",
+            "-c",
+            "head -c 195000000 /dev/zero > /fill/blob; while true; do sleep 5; done",
+        ]);
+    fleet.run("hungry", &hungry);
+    fleet.run("oversized", &good().set("--memory", "2g"));
+    fleet.run("excluded", &good().label("audit.exclude=true"));
+
+    fleet.wait_health("sick", "unhealthy");
+    wait_for(
+        &fleet.container("oom"),
+        "{{.State.OOMKilled}}",
+        |s| s == "true",
+        "the OOM kill",
+    );
+    wait_for(
+        &fleet.container("crashloop"),
+        "{{.RestartCount}}",
+        |s| s.parse::<i64>().unwrap_or(0) >= 3,
+        "3 restarts",
+    );
+    fleet.wait_health("clean", "healthy");
+    fleet.wait_health("hungry", "healthy");
+    // Enough error lines to pass the threshold of 15, whatever the machine's speed.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while docker(&["logs", &fleet.container("noisy")]).lines().count() < 40 {
+        assert!(std::time::Instant::now() < deadline, "noisy did not log");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    let settings = settings(&[
+        ("AUDIT_ENGINES", &engine_env("")),
+        ("AUDIT_LOG_ERROR_THRESHOLD", "15"),
+    ]);
+    let mut worker = Worker::new(db.clone(), Arc::new(settings.clone()));
+    let report = worker.refresh_once().await.unwrap();
+    assert_eq!(report.failed_engines, 0, "{:?}", report.errors);
+
+    let mine: BTreeMap<String, Vec<FindingKind>> = summaries(&db)
+        .await
+        .into_iter()
+        .filter(|s| s.key.starts_with(&format!("{}/", fleet.project)))
+        .map(|s| {
+            let mut kinds: Vec<FindingKind> = s.findings.iter().map(|f| f.kind).collect();
+            kinds.sort();
+            (
+                s.key
+                    .trim_start_matches(&format!("{}/", fleet.project))
+                    .to_string(),
+                kinds,
+            )
+        })
+        .collect();
+    use FindingKind::*;
+    let expected: BTreeMap<String, Vec<FindingKind>> = [
+        ("clean", vec![]),
+        ("nohealth", vec![NoHealthcheck]),
+        ("sick", vec![Unhealthy]),
+        ("norestart", vec![NoRestartPolicy]),
+        ("crashloop", vec![RestartLoop]),
+        ("oom", vec![NoRestartPolicy, OomKilled]),
+        ("nolimits", vec![NoMemoryLimit, NoCpuLimit]),
+        ("public", vec![PublicPort]),
+        ("privileged", vec![Privileged]),
+        ("socket", vec![DockerSocket]),
+        ("latest", vec![ImageLatest]),
+        ("untagged", vec![ImageUntagged]),
+        ("old", vec![ImageOld]),
+        ("noauth", vec![RouteWithoutAuth]),
+        ("notls", vec![RouteWithoutTls]),
+        ("noisy", vec![LogErrors]),
+        ("hungry", vec![MemoryNearLimit]),
+        ("oversized", vec![MemoryOversized]),
+    ]
+    .into_iter()
+    .map(|(k, mut v)| {
+        v.sort();
+        (k.to_string(), v)
+    })
+    .collect();
+    assert_eq!(mine, expected);
+
+    // The pages show the same: a filter by finding, the service page with fact and fix, downloads.
+    let app = spawn_app(db.clone(), settings).await;
+    let (status, page) = app
+        .get_text(&format!(
+            "/services?finding=public_port&q={}",
+            fleet.project
+        ))
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains(&format!("/services/test/{}%2Fpublic", fleet.project)),
+        "the public service is listed"
+    );
+    assert!(
+        !page.contains(&format!("{}%2Fclean", fleet.project)),
+        "the clean one is filtered out"
+    );
+    let (status, detail) = app
+        .get_text(&format!("/services/test/{}/public", fleet.project))
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        detail.contains("port 80/tcp is published on 0.0.0.0:8080 (all interfaces)"),
+        "the fact"
+    );
+    assert!(detail.contains("Publish on 127.0.0.1 only"), "the fix");
+    let (_, clean) = app
+        .get_text(&format!("/services/test/{}/clean", fleet.project))
+        .await;
+    assert!(
+        clean.contains("Clean &lt;script&gt;alert(1)&lt;/script&gt;"),
+        "labels are escaped"
+    );
+    assert!(
+        !clean.contains("<script>alert(1)"),
+        "no label reaches the page as markup"
+    );
+    let (_, csv) = app.get_text("/services.csv").await;
+    assert!(csv.starts_with("engine,service,name,"));
+    assert!(csv.contains(&format!("test,{}/oom,", fleet.project)));
+    let json: Vec<ServiceSummary> = app.get("/api/services").await.json().await.unwrap();
+    assert!(
+        json.iter()
+            .any(|s| s.key == fleet.key("sick") && s.health.as_deref() == Some("unhealthy"))
+    );
+}
+
+#[sqlx::test(migrator = "audit_portal::db::MIGRATOR")]
+async fn stops_removals_and_health_changes_show_after_the_next_refresh(db: PgPool) {
+    let fleet = Fleet::new("c");
+    // Healthy until a file named /down appears.
+    let toggled = Spec::good()
+        .set("--health-cmd", "test ! -e /down")
+        .set("--health-retries", "1");
+    for name in ["stopper", "goner", "wobbly"] {
+        fleet.run(name, &toggled);
+    }
+    for name in ["stopper", "goner", "wobbly"] {
+        fleet.wait_health(name, "healthy");
+    }
+    let settings = Arc::new(settings(&[("AUDIT_ENGINES", &engine_env(""))]));
+    let mut worker = Worker::new(db.clone(), settings);
+    worker.refresh_once().await.unwrap();
+    let goner_before = summary(&db, &fleet.key("goner")).await;
+    assert_eq!(goner_before.status_label(), "healthy");
+
+    docker(&["stop", "-t", "1", &fleet.container("stopper")]);
+    docker(&["rm", "-f", &fleet.container("goner")]);
+    docker(&["exec", &fleet.container("wobbly"), "touch", "/down"]);
+    fleet.wait_health("wobbly", "unhealthy");
+    worker.refresh_once().await.unwrap();
+
+    let stopper = summary(&db, &fleet.key("stopper")).await;
+    assert_eq!(stopper.state, "exited");
+    let goner = summary(&db, &fleet.key("goner")).await;
+    assert!(
+        goner.removed_at.is_some(),
+        "a vanished container is marked removed, not deleted"
+    );
+    let wobbly = summary(&db, &fleet.key("wobbly")).await;
+    assert_eq!(wobbly.health.as_deref(), Some("unhealthy"));
+    assert!(
+        wobbly
+            .findings
+            .iter()
+            .any(|f| f.kind == FindingKind::Unhealthy)
+    );
+
+    // Re-created under the same compose labels, it is the same service again.
+    fleet.run("goner", &toggled);
+    fleet.wait_health("goner", "healthy");
+    worker.refresh_once().await.unwrap();
+    let back = summary(&db, &fleet.key("goner")).await;
+    assert!(back.removed_at.is_none());
+    let timeline: Vec<(String, String)> = sqlx::query_as(
+        "SELECT ev.kind, ev.detail FROM service_events ev JOIN services s ON s.id = ev.service_id
+         WHERE s.key = $1 ORDER BY ev.id",
+    )
+    .bind(fleet.key("goner"))
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    let kinds: Vec<&str> = timeline.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["appeared", "removed", "reappeared", "recreated"],
+        "{timeline:?}"
+    );
+    let services_named_goner: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM services WHERE key = $1")
+            .bind(fleet.key("goner"))
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert_eq!(services_named_goner, 1, "identity survives re-creation");
+
+    let wobbly_events: Vec<String> = sqlx::query_scalar(
+        "SELECT ev.detail FROM service_events ev JOIN services s ON s.id = ev.service_id WHERE s.key = $1 AND ev.kind = 'state'",
+    )
+    .bind(fleet.key("wobbly"))
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    assert_eq!(wobbly_events, ["running (healthy) → running (unhealthy)"]);
+    // Availability counts the refreshes that saw it up: 1 of the 3 for wobbly.
+    let wobbly = summary(&db, &fleet.key("wobbly")).await;
+    let availability = wobbly.availability_24h.unwrap();
+    assert!((availability - 1.0 / 3.0).abs() < 1e-9, "{availability}");
+}
+
+#[sqlx::test(migrator = "audit_portal::db::MIGRATOR")]
+async fn a_dead_engine_goes_stale_and_the_other_keeps_refreshing(db: PgPool) {
+    let fleet = Fleet::new("d");
+    fleet.run("steady", &Spec::good());
+    // First both engines answer (the same private engine under two names).
+    let both = settings(&[(
+        "AUDIT_ENGINES",
+        &format!("live=unix://{0},lady=unix://{0}", socket()),
+    )]);
+    Worker::new(db.clone(), Arc::new(both))
+        .refresh_once()
+        .await
+        .unwrap();
+    let events_before: i64 = sqlx::query_scalar("SELECT count(*) FROM service_events")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+
+    // Then "lady" points at a socket with nothing behind it.
+    let dir = std::env::temp_dir().join(format!("audit-dead-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let dead = dir.join("docker.sock");
+    drop(std::os::unix::net::UnixListener::bind(&dead).unwrap());
+    let split = settings(&[(
+        "AUDIT_ENGINES",
+        &format!("live=unix://{},lady=unix://{}", socket(), dead.display()),
+    )]);
+    let split = Arc::new(split);
+    let mut worker = Worker::new(db.clone(), split.clone());
+    let report = worker.refresh_once().await.unwrap();
+    assert_eq!(report.failed_engines, 1);
+    assert_eq!(report.errors[0].0, "lady");
+
+    let engines = audit_portal::db::engines::statuses(&db, stale_after(&split))
+        .await
+        .unwrap();
+    let lady = engines.iter().find(|e| e.name == "lady").unwrap();
+    let live = engines.iter().find(|e| e.name == "live").unwrap();
+    assert!(!lady.reachable && lady.stale);
+    assert!(
+        lady.last_error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("attempts"),
+        "{:?}",
+        lady.last_error
+    );
+    assert!(live.reachable && !live.stale);
+
+    let rows = summaries(&db).await;
+    let on = |engine: &str| {
+        rows.iter()
+            .find(|s| s.engine == engine && s.key == fleet.key("steady"))
+            .unwrap()
+            .clone()
+    };
+    assert!(on("lady").stale, "services of a dead engine are stale");
+    assert!(on("lady").removed_at.is_none(), "and not removed");
+    assert!(!on("live").stale);
+    let events_after: i64 = sqlx::query_scalar("SELECT count(*) FROM service_events")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert!(events_after >= events_before, "no history is lost");
+
+    let app = spawn_app(db.clone(), (*split).clone()).await;
+    let (_, page) = app.get_text("/engines").await;
+    assert!(
+        page.contains("down") && page.contains("failed after 3 attempts"),
+        "the engine page shows the error"
+    );
+    let (_, services) = app.get_text("/services?engine=lady").await;
+    assert!(
+        services.contains("last seen"),
+        "stale rows say when they were last seen"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[sqlx::test(migrator = "audit_portal::db::MIGRATOR")]
+async fn environment_values_are_never_stored_or_shown(db: PgPool) {
+    let fleet = Fleet::new("s");
+    let vault = Spec::good()
+        .add("-e", Some("DB_PASSWORD=s3cr3t-value-91"))
+        .add("-e", Some("API_TOKEN=tok-abc-77"));
+    fleet.run("vault", &vault);
+    let settings = settings(&[("AUDIT_ENGINES", &engine_env(""))]);
+    Worker::new(db.clone(), Arc::new(settings.clone()))
+        .refresh_once()
+        .await
+        .unwrap();
+
+    let leaks: i64 = sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM services WHERE facts::text ~ 's3cr3t|tok-abc')
+              + (SELECT count(*) FROM service_events WHERE detail ~ 's3cr3t|tok-abc')",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert_eq!(leaks, 0);
+    let names: serde_json::Value =
+        sqlx::query_scalar("SELECT facts->'env_names' FROM services WHERE key = $1")
+            .bind(fleet.key("vault"))
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert!(
+        names.as_array().unwrap().iter().any(|n| n == "DB_PASSWORD"),
+        "names are kept: {names}"
+    );
+    let app = spawn_app(db, settings).await;
+    let (_, page) = app
+        .get_text(&format!("/services/test/{}/vault", fleet.project))
+        .await;
+    assert!(page.contains("DB_PASSWORD") && !page.contains("s3cr3t"));
+}
+
+#[sqlx::test(migrator = "audit_portal::db::MIGRATOR")]
+async fn refresh_now_wakes_the_worker_and_refuses_other_origins(db: PgPool) {
+    let app = spawn_app(db.clone(), settings(&[])).await;
+    let mut listener = sqlx::postgres::PgListener::connect_with(&db).await.unwrap();
+    listener
+        .listen(audit_portal::db::engines::REFRESH_CHANNEL)
+        .await
+        .unwrap();
+
+    let forged = app
+        .client
+        .post(format!("{}/services/refresh", app.url))
+        .header("Origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    let cross = app
+        .client
+        .post(format!("{}/services/refresh", app.url))
+        .header("Sec-Fetch-Site", "cross-site")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross.status(), 403);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), listener.recv())
+            .await
+            .is_err(),
+        "no refresh was requested"
+    );
+
+    let ok = app
+        .client
+        .post(format!("{}/services/refresh", app.url))
+        .header("Origin", &app.url)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 303);
+    assert_eq!(ok.headers()["location"], "/services?refreshed=1");
+    tokio::time::timeout(Duration::from_secs(2), listener.recv())
+        .await
+        .expect("notified")
+        .unwrap();
+    assert_eq!(
+        app.get("/services/refresh").await.status(),
+        405,
+        "no GET changes state"
+    );
+}
