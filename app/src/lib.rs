@@ -8,4 +8,4 @@ pub mod model;
 pub mod pages;
 mod render;
 
-pub use render::{PageMeta, render_page};
+pub use render::{CsrfToken, PageMeta, render_page};

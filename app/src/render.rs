@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::components::shell::Shell;
-use crate::model::Section;
+use crate::model::{Section, Viewer};
 
 /// What the shell needs to know about the page around the content.
 #[derive(Clone, Debug)]
@@ -12,7 +12,15 @@ pub struct PageMeta {
     pub section: Section,
     /// A short message shown above the content, e.g. after a form was accepted.
     pub notice: Option<String>,
+    /// The signed-in person, if any.
+    pub viewer: Option<Viewer>,
+    /// This session's CSRF token, put into every form on the page.
+    pub csrf: String,
 }
+
+/// The session's CSRF token, available to every component through context.
+#[derive(Clone, Debug)]
+pub struct CsrfToken(pub String);
 
 impl PageMeta {
     pub fn new(title: impl Into<String>, section: Section) -> Self {
@@ -20,6 +28,8 @@ impl PageMeta {
             title: title.into(),
             section,
             notice: None,
+            viewer: None,
+            csrf: String::new(),
         }
     }
 
@@ -40,7 +50,10 @@ where
 {
     // Components may use context; a fresh owner per page keeps pages independent.
     let owner = Owner::new();
-    let html = owner.with(|| view! { <Shell meta=meta>{content()}</Shell> }.to_html());
+    let html = owner.with(|| {
+        provide_context(CsrfToken(meta.csrf.clone()));
+        view! { <Shell meta=meta>{content()}</Shell> }.to_html()
+    });
     owner.cleanup();
     format!("<!DOCTYPE html>\n{html}")
 }

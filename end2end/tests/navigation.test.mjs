@@ -1,12 +1,14 @@
 // Every page of the navigation, in a browser with JavaScript off: real content, a screenshot each.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { PORTAL, launch, screenshot, waitForService } from './browser.mjs';
+import { PORTAL, launch, screenshot, signIn, waitForService } from './browser.mjs';
 
 let browser;
 before(async () => {
   browser = await launch();
-  await waitForService('e2e/web');
+  const page = await signIn(browser.context, 'victor');
+  await page.close();
+  await waitForService(browser.context, 'e2e/web');
 });
 after(async () => browser?.close());
 

@@ -1,12 +1,14 @@
 // The Services pages as a person uses them: filter by a finding, open a service, read its findings.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { PORTAL, launch, screenshot, waitForService } from './browser.mjs';
+import { PORTAL, launch, screenshot, signIn, waitForService } from './browser.mjs';
 
 let browser;
 before(async () => {
   browser = await launch();
-  await waitForService('e2e/public');
+  const page = await signIn(browser.context, 'alice');
+  await page.close();
+  await waitForService(browser.context, 'e2e/public');
 });
 after(async () => browser?.close());
 
@@ -17,6 +19,7 @@ test('filter by a finding, open a service and see its findings', async () => {
 
   await page.getByLabel('Finding').selectOption('public_port');
   await page.getByLabel('Engine').selectOption('master');
+  await page.getByLabel('Search').fill('e2e/');
   await page.getByRole('button', { name: 'Apply' }).click();
   await page.waitForURL(/finding=public_port/);
   const rows = page.locator('table.services tbody tr');
@@ -36,7 +39,7 @@ test('filter by a finding, open a service and see its findings', async () => {
 
 test('search and sort live in the query string', async () => {
   const page = await browser.context.newPage();
-  await page.goto(`${PORTAL}/services?q=oom`);
+  await page.goto(`${PORTAL}/services?q=e2e/oom`);
   assert.deepEqual(await page.locator('table.services tbody th a').allInnerTexts(), ['oom']);
   await page.goto(`${PORTAL}/services?engine=master`);
   await page.getByRole('link', { name: 'Findings' }).click();

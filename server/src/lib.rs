@@ -1,6 +1,7 @@
 //! Audit Portal's server: configuration, database, routes, the Docker worker, and startup.
 
 pub mod audit;
+pub mod auth;
 pub mod bundled_pg;
 pub mod cli;
 pub mod config;

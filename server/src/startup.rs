@@ -78,6 +78,9 @@ pub async fn serve(
 
 /// `audit-portal serve`: everything, until SIGTERM or Ctrl-C.
 pub async fn run_serve(settings: Settings) -> anyhow::Result<()> {
+    settings
+        .auth
+        .check_usable(settings.listens_on_loopback_only())?;
     let settings = Arc::new(settings);
     let listener = TcpListener::bind(settings.listen)
         .await
@@ -93,10 +96,7 @@ pub async fn run_serve(settings: Settings) -> anyhow::Result<()> {
             shutdown.child_token(),
         ))
     });
-    let state = AppState {
-        db: database.pool.clone(),
-        settings: settings.clone(),
-    };
+    let state = AppState::new(database.pool.clone(), settings.clone())?;
     tracing::info!(address = %settings.listen, public_url = %settings.public_url, "serving the portal");
     let served = serve(listener, state, shutdown.clone()).await;
     shutdown.cancel();

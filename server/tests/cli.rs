@@ -37,6 +37,7 @@ fn an_unreachable_database_is_one_clear_line_without_the_password() {
     let (code, _, stderr) = run(
         &[
             ("DATABASE_URL", "postgres://app:topsecret@127.0.0.1:1/audit"),
+            ("AUDIT_DEMO_SIGN_IN", "true"),
             ("AUDIT_LISTEN", "127.0.0.1:0"),
         ],
         &["serve"],
@@ -50,6 +51,26 @@ fn an_unreachable_database_is_one_clear_line_without_the_password() {
         "{stderr}"
     );
     assert!(!stderr.contains("topsecret"));
+}
+
+#[test]
+fn serve_refuses_to_start_without_a_way_to_sign_in() {
+    let (code, _, stderr) = run(&[("AUDIT_LISTEN", "127.0.0.1:0")], &["serve"]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("sign-in is not configured"), "{stderr}");
+    let (code, _, stderr) = run(
+        &[
+            ("AUDIT_LISTEN", "0.0.0.0:0"),
+            ("AUDIT_DEMO_SIGN_IN", "true"),
+        ],
+        &["serve"],
+    );
+    assert_ne!(code, 0);
+    assert_eq!(stderr.lines().count(), 1);
+    assert!(
+        stderr.contains("AUDIT_DEMO_SIGN_IN") && stderr.contains("loopback"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -144,9 +165,13 @@ fn serve_then_terminate(
 fn sigterm_stops_the_server_cleanly() {
     let url = std::env::var("DATABASE_URL").expect("DATABASE_URL (scripts/test sets it)");
     let (code, took) = serve_then_terminate(
-        &[("DATABASE_URL", &url), ("AUDIT_WORKER_IN_SERVE", "false")],
+        &[
+            ("DATABASE_URL", &url),
+            ("AUDIT_WORKER_IN_SERVE", "false"),
+            ("AUDIT_DEMO_SIGN_IN", "true"),
+        ],
         |port| {
-            assert!(get(port, "/").unwrap().contains("Dashboard"));
+            assert!(get(port, "/auth/login").unwrap().contains("Sign in"));
         },
     );
     assert_eq!(code, Some(0));
@@ -168,6 +193,7 @@ fn the_bundled_postgres_keeps_data_and_stops_with_the_portal() {
     let env = [
         ("AUDIT_DATA_DIR", data_dir.as_str()),
         ("AUDIT_WORKER_IN_SERVE", "false"),
+        ("AUDIT_DEMO_SIGN_IN", "true"),
     ];
     let pidfile = data.join("postgres/pgdata/postmaster.pid");
 

@@ -3,6 +3,7 @@
 
 mod common;
 
+use app::model::Role;
 use common::{settings, spawn_app};
 use sqlx::PgPool;
 
@@ -25,6 +26,7 @@ async fn health_and_readiness(db: PgPool) {
 #[sqlx::test(migrator = "audit_portal::db::MIGRATOR")]
 async fn every_navigation_page_renders_complete_html(db: PgPool) {
     let app = spawn_app(db, settings(&[])).await;
+    app.sign_in(Role::Viewer).await;
     for (path, heading) in [
         ("/", "<h1>Dashboard</h1>"),
         ("/services", "<h1>Services</h1>"),
@@ -69,6 +71,7 @@ async fn every_navigation_page_renders_complete_html(db: PgPool) {
 #[sqlx::test(migrator = "audit_portal::db::MIGRATOR")]
 async fn unknown_pages_get_a_readable_404(db: PgPool) {
     let app = spawn_app(db, settings(&[])).await;
+    app.sign_in(Role::Viewer).await;
     let (status, body) = app.get_text("/no/such/<page>").await;
     assert_eq!(status, 404);
     assert!(body.contains("Page not found"));
@@ -95,6 +98,7 @@ async fn assets_are_served(db: PgPool) {
 #[sqlx::test(migrator = "audit_portal::db::MIGRATOR")]
 async fn a_database_failure_shows_an_error_page_without_internals(db: PgPool) {
     let app = spawn_app(db.clone(), settings(&[])).await;
+    app.sign_in(Role::Viewer).await;
     sqlx::query("ALTER TABLE services RENAME TO services_gone")
         .execute(&db)
         .await

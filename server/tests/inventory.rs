@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use app::model::Role;
 use app::model::{FindingKind, ServiceSummary};
 use audit_portal::worker::{Worker, stale_after};
 use common::docker::{Fleet, IMAGE, Spec, docker, socket, wait_for};
@@ -184,6 +185,7 @@ async fn every_finding_on_a_real_fleet(db: PgPool) {
 
     // The pages show the same: a filter by finding, the service page with fact and fix, downloads.
     let app = spawn_app(db.clone(), settings).await;
+    app.sign_in(Role::Viewer).await;
     let (status, page) = app
         .get_text(&format!(
             "/services?finding=public_port&q={}",
@@ -378,6 +380,7 @@ async fn a_dead_engine_goes_stale_and_the_other_keeps_refreshing(db: PgPool) {
     assert!(events_after >= events_before, "no history is lost");
 
     let app = spawn_app(db.clone(), (*split).clone()).await;
+    app.sign_in(Role::Viewer).await;
     let (_, page) = app.get_text("/engines").await;
     assert!(
         page.contains("down") && page.contains("failed after 3 attempts"),
@@ -423,6 +426,7 @@ async fn environment_values_are_never_stored_or_shown(db: PgPool) {
         "names are kept: {names}"
     );
     let app = spawn_app(db, settings).await;
+    app.sign_in(Role::Viewer).await;
     let (_, page) = app
         .get_text(&format!("/services/test/{}/vault", fleet.project))
         .await;
@@ -430,53 +434,59 @@ async fn environment_values_are_never_stored_or_shown(db: PgPool) {
 }
 
 #[sqlx::test(migrator = "audit_portal::db::MIGRATOR")]
-async fn refresh_now_wakes_the_worker_and_refuses_other_origins(db: PgPool) {
-    let app = spawn_app(db.clone(), settings(&[])).await;
+async fn refresh_now_is_for_admins_and_is_audited(db: PgPool) {
     let mut listener = sqlx::postgres::PgListener::connect_with(&db).await.unwrap();
     listener
         .listen(audit_portal::db::engines::REFRESH_CHANNEL)
         .await
         .unwrap();
 
-    let forged = app
-        .client
-        .post(format!("{}/services/refresh", app.url))
-        .header("Origin", "https://evil.example")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(forged.status(), 403);
-    let cross = app
-        .client
-        .post(format!("{}/services/refresh", app.url))
-        .header("Sec-Fetch-Site", "cross-site")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(cross.status(), 403);
-    assert!(
-        tokio::time::timeout(Duration::from_millis(300), listener.recv())
-            .await
-            .is_err(),
-        "no refresh was requested"
+    let viewer = spawn_app(db.clone(), settings(&[])).await;
+    viewer.sign_in(Role::Viewer).await;
+    let (_, page) = viewer.get_text("/services").await;
+    assert!(!page.contains("Refresh now"), "a viewer sees no button");
+    let refused = viewer
+        .post_form("/services", "/services/refresh", &[])
+        .await;
+    assert_eq!(
+        refused.status(),
+        403,
+        "and the server refuses the POST anyway"
     );
+    let notified = tokio::time::timeout(Duration::from_millis(300), listener.recv()).await;
+    assert!(notified.is_err(), "no refresh was requested");
 
-    let ok = app
-        .client
-        .post(format!("{}/services/refresh", app.url))
-        .header("Origin", &app.url)
-        .send()
-        .await
-        .unwrap();
+    let admin = spawn_app(db.clone(), settings(&[])).await;
+    admin.sign_in(Role::Admin).await;
+    let (_, page) = admin.get_text("/services").await;
+    assert!(page.contains("Refresh now"));
+    let ok = admin.post_form("/services", "/services/refresh", &[]).await;
     assert_eq!(ok.status(), 303);
     assert_eq!(ok.headers()["location"], "/services?refreshed=1");
     tokio::time::timeout(Duration::from_secs(2), listener.recv())
         .await
         .expect("notified")
         .unwrap();
+
+    let trail: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT actor_subject, action, outcome FROM audit_log WHERE action = 'inventory.refresh' ORDER BY id",
+    )
+    .fetch_all(&db)
+    .await
+    .unwrap();
     assert_eq!(
-        app.get("/services/refresh").await.status(),
-        405,
-        "no GET changes state"
+        trail,
+        [
+            (
+                "demo-viewer".to_string(),
+                "inventory.refresh".to_string(),
+                "refused".to_string()
+            ),
+            (
+                "demo-admin".to_string(),
+                "inventory.refresh".to_string(),
+                "done".to_string()
+            ),
+        ]
     );
 }

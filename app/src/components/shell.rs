@@ -2,7 +2,8 @@
 
 use leptos::prelude::*;
 
-use crate::model::Section;
+use crate::components::forms::CsrfField;
+use crate::model::{Role, Section, Viewer};
 use crate::render::PageMeta;
 
 #[component]
@@ -36,6 +37,7 @@ pub fn Shell(meta: PageMeta, children: Children) -> impl IntoView {
                     <nav aria-label="Sections">
                         <ul>{nav}</ul>
                     </nav>
+                    {meta.viewer.map(|v| view! { <UserArea viewer=v/> })}
                 </header>
                 <main id="main" tabindex="-1">
                     {meta.notice.map(|n| view! { <p class="notice" role="status">{n}</p> })}
@@ -46,5 +48,24 @@ pub fn Shell(meta: PageMeta, children: Children) -> impl IntoView {
                 </footer>
             </body>
         </html>
+    }
+}
+
+/// Who is signed in, their role, the audit trail for admins, and the sign-out button.
+#[component]
+fn UserArea(viewer: Viewer) -> impl IntoView {
+    let role = viewer.role.map(|r| r.as_str()).unwrap_or("no access");
+    let is_admin = viewer.role == Some(Role::Admin);
+    view! {
+        <div class="user-area">
+            {viewer.demo.then(|| view! { <span class="badge status-stale" title="local demo sign-in, no identity provider">"demo"</span> })}
+            <span class="user-name">{viewer.name}</span>
+            <span class="badge">{role}</span>
+            {is_admin.then(|| view! { <a href="/audit">"Audit trail"</a> })}
+            <form method="post" action="/auth/logout" class="inline">
+                <CsrfField/>
+                <button type="submit" class="link-button">"Sign out"</button>
+            </form>
+        </div>
     }
 }

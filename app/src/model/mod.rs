@@ -1,10 +1,13 @@
 //! Domain types shared by the server (which fills them) and the pages (which show them).
 
+pub mod audit_log;
+pub mod auth;
 pub mod findings;
 pub mod inventory;
 pub mod nav;
 pub mod service_query;
 
+pub use auth::{Role, Viewer};
 pub use findings::{Finding, FindingKind, Severity};
 pub use inventory::*;
 pub use nav::Section;

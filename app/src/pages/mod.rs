@@ -1,5 +1,7 @@
 //! One module per page; each exposes a component taking the data it shows.
 
+pub mod audit;
+pub mod auth;
 pub mod dashboard;
 pub mod engines;
 pub mod errors;

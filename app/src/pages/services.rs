@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use time::OffsetDateTime;
 
 use crate::components::format;
+use crate::components::forms::CsrfField;
 use crate::components::widgets::{FindingCounts, StatusBadge};
 use crate::model::service_query::{STATE_FILTERS, ServiceQuery, SortKey, url_encode};
 use crate::model::{FindingKind, InventoryCounts, ServiceSummary};
@@ -42,6 +43,7 @@ pub fn ServicesPage(data: ServicesView) -> impl IntoView {
                 <a class="button secondary" href="/engines">"Engines"</a>
                 {can_refresh.then(|| view! {
                     <form method="post" action="/services/refresh" class="inline">
+                        <CsrfField/>
                         <button type="submit">"Refresh now"</button>
                     </form>
                 })}

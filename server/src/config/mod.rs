@@ -3,6 +3,7 @@
 //! Precedence: environment over file over defaults. A bad value becomes a [`ConfigError`] naming
 //! the key (the environment variable, or the file's key) and the problem, printed as one line.
 
+mod auth;
 mod engines;
 mod raw;
 mod secret;
@@ -11,6 +12,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use auth::{AuthSettings, OidcSettings, RoleGroups};
 pub use engines::{EngineConfig, EngineEndpoint};
 pub use secret::{Secret, redact_url};
 
@@ -51,6 +53,7 @@ pub struct Settings {
     pub refresh: RefreshSettings,
     pub audit: AuditSettings,
     pub engines: Vec<EngineConfig>,
+    pub auth: AuthSettings,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -171,6 +174,24 @@ impl Settings {
                 self.audit.restart_loop_threshold
             ),
             format!("engines = [{}]", engines.join(", ")),
+            match &self.auth.oidc {
+                Some(o) => format!(
+                    "auth = OpenID Connect, issuer {}, client_id {}, client_secret {}, redirect {}",
+                    o.issuer, o.client_id, o.client_secret, o.redirect_url
+                ),
+                None if self.auth.demo_sign_in => "auth = local demo sign-in (loopback only)".to_string(),
+                None => "auth = not configured (serve will refuse to start)".to_string(),
+            },
+            format!(
+                "auth.groups = admin '{}', editor '{}', viewer '{}'",
+                self.auth.groups.admin, self.auth.groups.editor, self.auth.groups.viewer
+            ),
+            format!(
+                "auth.sessions = idle {} min, absolute {} h, re-authentication for sign-off after {} min",
+                self.auth.session_idle.as_secs() / 60,
+                self.auth.session_absolute.as_secs() / 3600,
+                self.auth.reauth_max_age.as_secs() / 60
+            ),
         ]
         .join("\n")
     }

@@ -140,3 +140,51 @@ endpoint = "unix:///run/docker.sock"
     assert!(err.problem.contains("unknown field"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn oidc_settings_need_client_credentials_and_hide_the_secret() {
+    let err = load(&[("AUDIT_OIDC_ISSUER", "https://auth.quietly.online")]).unwrap_err();
+    assert_eq!(err.key, "AUDIT_OIDC_CLIENT_ID");
+    let s = load(&[
+        ("AUDIT_PUBLIC_URL", "https://audit.quietly.online"),
+        ("AUDIT_OIDC_ISSUER", "https://auth.quietly.online/"),
+        ("AUDIT_OIDC_CLIENT_ID", "audit-portal"),
+        ("AUDIT_OIDC_CLIENT_SECRET", "very-secret-value"),
+    ])
+    .expect("valid");
+    let oidc = s.auth.oidc.as_ref().expect("oidc");
+    assert_eq!(oidc.issuer, "https://auth.quietly.online");
+    assert_eq!(
+        oidc.redirect_url,
+        "https://audit.quietly.online/auth/callback"
+    );
+    assert!(!format!("{s:?}").contains("very-secret-value"));
+    assert!(!s.describe().contains("very-secret-value"));
+    assert!(s.describe().contains("client_secret [redacted]"));
+}
+
+#[test]
+fn the_demo_sign_in_is_loopback_only_and_never_with_an_issuer() {
+    let s = load(&[("AUDIT_DEMO_SIGN_IN", "true")]).expect("valid");
+    assert!(s.auth.check_usable(true).is_ok());
+    let err = s.auth.check_usable(false).unwrap_err();
+    assert_eq!(err.key, "AUDIT_DEMO_SIGN_IN");
+    let err = load(&[
+        ("AUDIT_DEMO_SIGN_IN", "true"),
+        ("AUDIT_OIDC_ISSUER", "https://auth.quietly.online"),
+        ("AUDIT_OIDC_CLIENT_ID", "a"),
+        ("AUDIT_OIDC_CLIENT_SECRET", "b"),
+    ])
+    .unwrap_err();
+    assert_eq!(err.key, "AUDIT_DEMO_SIGN_IN");
+    let none = load(&[]).expect("valid without sign-in for check-config and migrate");
+    assert!(
+        none.auth
+            .check_usable(true)
+            .unwrap_err()
+            .problem
+            .contains("sign-in is not configured")
+    );
+    let err = load(&[("AUDIT_GROUP_EDITOR", "audit-admins")]).unwrap_err();
+    assert!(err.problem.contains("three different"));
+}

@@ -62,8 +62,8 @@ pub async fn names(db: &PgPool) -> sqlx::Result<Vec<String>> {
         .await
 }
 
-/// Wakes the worker, wherever it runs.
-pub async fn request_refresh(db: &PgPool) -> sqlx::Result<()> {
+/// Wakes the worker, wherever it runs; inside a transaction, only once it commits.
+pub async fn request_refresh<'e>(db: impl PgExecutor<'e>) -> sqlx::Result<()> {
     sqlx::query("SELECT pg_notify($1, '')")
         .bind(REFRESH_CHANNEL)
         .execute(db)

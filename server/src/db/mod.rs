@@ -1,5 +1,6 @@
 //! Postgres: the connection pool, migrations, readiness, and the queries by table.
 
+pub mod audit;
 pub mod engines;
 pub mod inventory;
 pub mod services;

@@ -1,6 +1,8 @@
 //! The HTTP surface: one module per area, assembled into one router here.
 
 mod assets;
+mod audit;
+mod auth;
 mod health;
 mod pages;
 mod services;
@@ -9,17 +11,36 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Request};
+use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+use tower_sessions_sqlx_store::PostgresStore;
 
 use crate::state::AppState;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 pub fn router(state: AppState) -> Router {
+    let auth = &state.settings.auth;
+    // Sign-out is a form whose answer redirects to the provider: form-action must allow it.
+    let csp_form_targets = auth
+        .oidc
+        .as_ref()
+        .map(|o| origin_of(&o.issuer))
+        .unwrap_or_default();
+    let idle = time::Duration::seconds(auth.session_idle.as_secs() as i64);
+    let sessions = SessionManagerLayer::new(PostgresStore::new(state.db.clone()))
+        .with_name("audit_session")
+        .with_http_only(true)
+        // Lax, not Strict: the provider's redirect back to /auth/callback is a cross-site navigation.
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.settings.public_url.starts_with("https://"))
+        .with_expiry(Expiry::OnInactivity(idle));
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -36,7 +57,17 @@ pub fn router(state: AppState) -> Router {
         .route("/grades", get(pages::grades))
         .route("/phases", get(pages::phases))
         .route("/rollouts", get(pages::rollouts))
+        .route("/audit", get(audit::list))
+        .route("/auth/login", get(auth::login))
+        .route("/auth/callback", get(auth::callback))
+        .route("/auth/demo", post(auth::demo))
+        .route("/auth/logout", post(auth::logout))
+        .route("/auth/signed-out", get(auth::signed_out))
         .fallback(pages::not_found)
+        // Inner to outer: the sign-in gate, then CSRF on every POST, then the session they read.
+        .layer(from_fn_with_state(state.clone(), crate::auth::guard::require_sign_in))
+        .layer(from_fn_with_state(state.clone(), crate::auth::csrf::verify))
+        .layer(sessions)
         .with_state(state)
         .layer(SetResponseHeaderLayer::if_not_present(
             HeaderName::from_static("x-content-type-options"),
@@ -44,8 +75,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
             HeaderName::from_static("content-security-policy"),
-            // Pages need no script at all; styles come from our own stylesheet.
-            HeaderValue::from_static("default-src 'self'; script-src 'none'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'"),
+            content_security_policy(&csp_form_targets),
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
             HeaderName::from_static("referrer-policy"),
@@ -58,6 +88,25 @@ pub fn router(state: AppState) -> Router {
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), id = %id)
         }))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// Pages need no script at all; styles come from our own stylesheet.
+fn content_security_policy(extra_form_targets: &str) -> HeaderValue {
+    let policy = format!(
+        "default-src 'self'; script-src 'none'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self' {extra_form_targets}"
+    );
+    HeaderValue::from_str(policy.trim())
+        .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'; script-src 'none'"))
+}
+
+/// `https://auth.example.org/some/path` → `https://auth.example.org`.
+fn origin_of(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            format!("{scheme}://{}", rest.split('/').next().unwrap_or_default())
+        }
+        None => String::new(),
+    }
 }
 
 /// Refuses a POST that a browser sent from another site: the `Origin` header, when present, must

@@ -10,13 +10,14 @@ use app::model::Section;
 use app::pages::dashboard::{DashboardPage, DashboardView};
 use app::pages::errors::NotFoundPage;
 use app::pages::not_built::NotBuiltPage;
-use app::{PageMeta, render_page};
+use app::render_page;
 
+use crate::auth::Page;
 use crate::db;
 use crate::error::AppResult;
 use crate::state::AppState;
 
-pub async fn dashboard(State(state): State<AppState>) -> AppResult<Html<String>> {
+pub async fn dashboard(State(state): State<AppState>, page: Page) -> AppResult<Html<String>> {
     let stale_after = crate::worker::stale_after(&state.settings);
     let (counts, engines, findings) = tokio::try_join!(
         db::services::counts(&state.db, stale_after),
@@ -30,24 +31,26 @@ pub async fn dashboard(State(state): State<AppState>) -> AppResult<Html<String>>
         now: OffsetDateTime::now_utc(),
     };
     Ok(Html(render_page(
-        PageMeta::new("Dashboard", Section::Dashboard),
+        page.meta("Dashboard", Section::Dashboard),
         move || view! { <DashboardPage data=data/> },
     )))
 }
 
 fn not_built(
+    page: Page,
     title: &'static str,
     section: Section,
     purpose: &'static str,
     status: &'static str,
 ) -> Html<String> {
-    Html(render_page(PageMeta::new(title, section), move || {
+    Html(render_page(page.meta(title, section), move || {
         view! { <NotBuiltPage heading=title purpose=purpose status=status/> }
     }))
 }
 
-pub async fn docs() -> Html<String> {
+pub async fn docs(page: Page) -> Html<String> {
     not_built(
+        page,
         "Documentation",
         Section::Documentation,
         "Documentation coverage: the team's service docs checked against the template and the live inventory.",
@@ -55,8 +58,9 @@ pub async fn docs() -> Html<String> {
     )
 }
 
-pub async fn grades() -> Html<String> {
+pub async fn grades(page: Page) -> Html<String> {
     not_built(
+        page,
         "Grades",
         Section::Grades,
         "The production-readiness grade: the weighted rubric scored from evidence, with its trend.",
@@ -64,8 +68,9 @@ pub async fn grades() -> Html<String> {
     )
 }
 
-pub async fn phases() -> Html<String> {
+pub async fn phases(page: Page) -> Html<String> {
     not_built(
+        page,
         "Phases",
         Section::Phases,
         "Phase plans, deliverables with evidence, reports and tamper-evident sign-offs.",
@@ -73,8 +78,9 @@ pub async fn phases() -> Html<String> {
     )
 }
 
-pub async fn rollouts() -> Html<String> {
+pub async fn rollouts(page: Page) -> Html<String> {
     not_built(
+        page,
         "Rollouts",
         Section::Rollouts,
         "The accounting rollout: Odoo against ERPNext, then the deployment checklist proved by the live inventory.",
@@ -82,11 +88,11 @@ pub async fn rollouts() -> Html<String> {
     )
 }
 
-pub async fn not_found(uri: Uri) -> impl IntoResponse {
+pub async fn not_found(page: Page, uri: Uri) -> impl IntoResponse {
     let path = uri.path().to_string();
-    let page = render_page(
-        PageMeta::new("Page not found", Section::None),
+    let html = render_page(
+        page.meta("Page not found", Section::None),
         move || view! { <NotFoundPage path=path/> },
     );
-    (StatusCode::NOT_FOUND, Html(page))
+    (StatusCode::NOT_FOUND, Html(html))
 }

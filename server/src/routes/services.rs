@@ -1,23 +1,23 @@
 //! The inventory pages and downloads: `/services`, a service's page, `/engines`, CSV and JSON.
 
-use std::net::SocketAddr;
-
 use axum::Json;
-use axum::extract::{ConnectInfo, Path, Query, State};
-use axum::http::{HeaderMap, header};
+use axum::extract::{Path, Query, State};
+use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect};
 use leptos::prelude::*;
 use serde::Deserialize;
 use time::OffsetDateTime;
 
 use app::model::service_query::{RawServiceQuery, ServiceQuery};
-use app::model::{Section, ServiceSummary};
+use app::model::{Role, Section, ServiceSummary};
 use app::pages::engines::EnginesPage;
 use app::pages::service_detail::ServiceDetailPage;
 use app::pages::services::{ServicesPage, ServicesView};
-use app::{PageMeta, render_page};
+use app::render_page;
 
+use crate::auth::{CurrentUser, Page, authorize};
 use crate::db;
+use crate::db::audit::{Outcome, Record};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::worker::stale_after;
@@ -31,7 +31,7 @@ pub struct ListParams {
 
 pub async fn list(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    page: Page,
     Query(params): Query<ListParams>,
 ) -> AppResult<Html<String>> {
     let query = ServiceQuery::parse(params.query);
@@ -50,10 +50,10 @@ pub async fn list(
         engines,
         query,
         rows,
-        can_refresh: may_refresh(&peer),
+        can_refresh: page.can(Role::Admin),
         now: OffsetDateTime::now_utc(),
     };
-    let meta = PageMeta::new("Services", Section::Services).with_notice(notice);
+    let meta = page.meta("Services", Section::Services).with_notice(notice);
     Ok(Html(render_page(
         meta,
         move || view! { <ServicesPage data=data/> },
@@ -62,6 +62,7 @@ pub async fn list(
 
 pub async fn detail(
     State(state): State<AppState>,
+    page: Page,
     Path((engine, key)): Path<(String, String)>,
 ) -> AppResult<Html<String>> {
     let detail = db::services::detail(&state.db, &engine, &key, stale_after(&state.settings))
@@ -70,18 +71,18 @@ pub async fn detail(
     let title = detail.summary.display_name.clone();
     let now = OffsetDateTime::now_utc();
     Ok(Html(render_page(
-        PageMeta::new(title, Section::Services),
+        page.meta(title, Section::Services),
         move || {
             view! { <ServiceDetailPage detail=detail now=now/> }
         },
     )))
 }
 
-pub async fn engines(State(state): State<AppState>) -> AppResult<Html<String>> {
+pub async fn engines(State(state): State<AppState>, page: Page) -> AppResult<Html<String>> {
     let engines = db::engines::statuses(&state.db, stale_after(&state.settings)).await?;
     let now = OffsetDateTime::now_utc();
     Ok(Html(render_page(
-        PageMeta::new("Engines", Section::Services),
+        page.meta("Engines", Section::Services),
         move || {
             view! { <EnginesPage engines=engines now=now/> }
         },
@@ -107,25 +108,26 @@ pub async fn csv(State(state): State<AppState>) -> AppResult<impl IntoResponse> 
     Ok((headers, services_csv(&rows)))
 }
 
-/// Until sign-in exists, only someone on this machine may trigger a refresh.
-fn may_refresh(peer: &SocketAddr) -> bool {
-    peer.ip().is_loopback()
-}
-
-/// "Refresh now": asks the worker (in this process or another replica) through Postgres.
+/// "Refresh now" (admins): recorded in the audit trail, then the worker is woken through Postgres
+/// (it may run in another replica). CSRF and origin were checked by the middleware.
 pub async fn refresh_now(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    CurrentUser(user): CurrentUser,
 ) -> AppResult<Redirect> {
-    if !may_refresh(&peer) {
-        return Err(AppError::Forbidden(
-            "Refreshing is allowed from the portal's own machine only until sign-in is set up."
-                .into(),
-        ));
-    }
-    crate::routes::require_same_origin(&headers, &state.settings.public_url)?;
-    db::engines::request_refresh(&state.db).await?;
+    const ACTION: &str = "inventory.refresh";
+    authorize(&state.db, &user, Role::Admin, ACTION, "all engines").await?;
+    let mut tx = state.db.begin().await?;
+    let record = Record::<(), ()> {
+        actor: &user,
+        action: ACTION,
+        target: "all engines",
+        outcome: Outcome::Done,
+        before: None,
+        after: None,
+    };
+    db::audit::append(&mut *tx, record).await?;
+    db::engines::request_refresh(&mut *tx).await?;
+    tx.commit().await?;
     Ok(Redirect::to("/services?refreshed=1"))
 }
 

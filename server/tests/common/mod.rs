@@ -1,11 +1,12 @@
-//! Helpers shared by the integration tests: a running portal on port 0, settings, and fixtures
-//! on the private Docker engine started by `scripts/test`.
+//! Helpers shared by the integration tests: a running portal on port 0, settings, signed-in
+//! clients, and fixtures on the private Docker engine started by `scripts/test`.
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use app::model::Role;
 use audit_portal::config::Settings;
 use audit_portal::state::AppState;
 use sqlx::PgPool;
@@ -28,6 +29,64 @@ impl Drop for TestApp {
     }
 }
 
+/// Settings as from an empty environment plus `env`, with the local demo sign-in on unless an
+/// issuer is given.
+pub fn settings(env: &[(&str, &str)]) -> Settings {
+    let mut env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    if !env.iter().any(|(k, _)| k == "AUDIT_OIDC_ISSUER") {
+        env.insert(0, ("AUDIT_DEMO_SIGN_IN".into(), "true".into()));
+    }
+    Settings::load_from(None, &env).expect("test settings")
+}
+
+/// Serves the portal on a port of its own.
+pub async fn spawn_app(db: PgPool, mut settings: Settings) -> TestApp {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    settings.listen = addr;
+    settings.public_url = format!("http://{addr}");
+    if let Some(oidc) = settings.auth.oidc.as_mut() {
+        oidc.redirect_url = format!("http://{addr}/auth/callback");
+    }
+    let state = AppState::new(db, Arc::new(settings)).expect("state");
+    let shutdown = CancellationToken::new();
+    tokio::spawn(audit_portal::startup::serve(
+        listener,
+        state,
+        shutdown.clone(),
+    ));
+    TestApp {
+        url: format!("http://{addr}"),
+        addr,
+        client: new_client(),
+        shutdown,
+    }
+}
+
+/// A browser-like client: keeps cookies, does not follow redirects (tests look at them).
+pub fn new_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client")
+}
+
+/// The value of the first `name="csrf_token"` field on a page.
+pub fn csrf_token(html: &str) -> String {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html.find(marker).expect("the page has a CSRF field") + marker.len();
+    html[start..]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
 impl TestApp {
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client
@@ -42,41 +101,45 @@ impl TestApp {
         let status = response.status().as_u16();
         (status, response.text().await.expect("body"))
     }
-}
 
-/// Settings as from an empty environment plus `env`.
-pub fn settings(env: &[(&str, &str)]) -> Settings {
-    let env: Vec<(String, String)> = env
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    Settings::load_from(None, &env).expect("test settings")
-}
+    /// Signs this app's client in through the local demo sign-in as `role`.
+    pub async fn sign_in(&self, role: Role) {
+        let (status, page) = self.get_text("/auth/login").await;
+        assert_eq!(status, 200, "the demo sign-in page: {page}");
+        let token = csrf_token(&page);
+        let response = self
+            .client
+            .post(format!("{}/auth/demo", self.url))
+            .header("Origin", &self.url)
+            .form(&[
+                ("role", role.as_str()),
+                ("csrf_token", token.as_str()),
+                ("next", "/"),
+            ])
+            .send()
+            .await
+            .expect("POST /auth/demo");
+        assert_eq!(response.status(), 303, "demo sign-in accepted");
+    }
 
-pub async fn spawn_app(db: PgPool, mut settings: Settings) -> TestApp {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    settings.listen = addr;
-    settings.public_url = format!("http://{addr}");
-    let state = AppState {
-        db,
-        settings: Arc::new(settings),
-    };
-    let shutdown = CancellationToken::new();
-    tokio::spawn(audit_portal::startup::serve(
-        listener,
-        state,
-        shutdown.clone(),
-    ));
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(10))
-        .build()
-        .expect("client");
-    TestApp {
-        url: format!("http://{addr}"),
-        addr,
-        client,
-        shutdown,
+    /// POSTs a form the way a browser on the portal's own page does: same origin, with the
+    /// CSRF token of the page at `from`.
+    pub async fn post_form(
+        &self,
+        from: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let (_, page) = self.get_text(from).await;
+        let token = csrf_token(&page);
+        let mut form: Vec<(&str, &str)> = fields.to_vec();
+        form.push(("csrf_token", &token));
+        self.client
+            .post(format!("{}{action}", self.url))
+            .header("Origin", &self.url)
+            .form(&form)
+            .send()
+            .await
+            .expect("POST")
     }
 }

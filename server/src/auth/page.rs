@@ -1,0 +1,49 @@
+//! The page context every handler starts from: who is signed in and the session's CSRF token.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use tower_sessions::Session;
+
+use app::PageMeta;
+use app::model::{Role, Section};
+
+use super::guard::CurrentUser;
+use super::session::SessionUser;
+use crate::error::AppError;
+
+pub struct Page {
+    pub user: Option<SessionUser>,
+    pub csrf: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Page {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let session = Session::from_request_parts(parts, state)
+            .await
+            .map_err(|(_, m)| AppError::Internal(anyhow::anyhow!("no session layer: {m}")))?;
+        let csrf = super::csrf::token(&session).await.map_err(|e| {
+            AppError::Internal(anyhow::Error::new(e).context("creating the CSRF token"))
+        })?;
+        let user = parts.extensions.get::<CurrentUser>().map(|u| u.0.clone());
+        Ok(Page { user, csrf })
+    }
+}
+
+impl Page {
+    pub fn meta(&self, title: impl Into<String>, section: Section) -> PageMeta {
+        let mut meta = PageMeta::new(title, section);
+        meta.viewer = self.user.as_ref().map(SessionUser::viewer);
+        meta.csrf = self.csrf.clone();
+        meta
+    }
+
+    /// Whether the signed-in person holds at least `role` (for showing forms; writes check again).
+    pub fn can(&self, role: Role) -> bool {
+        self.user
+            .as_ref()
+            .and_then(|u| u.role)
+            .is_some_and(|r| r.allows(role))
+    }
+}

@@ -1,0 +1,163 @@
+//! Sign-in settings: the OpenID Connect client (Authelia), group names, session lifetimes,
+//! and the local demo sign-in.
+
+use std::time::Duration;
+
+use super::{ConfigError, Secret};
+
+#[derive(Clone, Debug)]
+pub struct AuthSettings {
+    pub oidc: Option<OidcSettings>,
+    /// The local demo sign-in (pick a role); only with no issuer and a loopback listener.
+    pub demo_sign_in: bool,
+    pub groups: RoleGroups,
+    /// A session unused for this long ends (OWASP ASVS L2: 1 h is a sensible default).
+    pub session_idle: Duration,
+    /// A session ends this long after sign-in, however active (ASVS L2: 12 h).
+    pub session_absolute: Duration,
+    /// Sign-offs need an authentication at most this old, else the provider is asked again.
+    pub reauth_max_age: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct OidcSettings {
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: Secret,
+    /// Exactly as registered with the provider, e.g. https://audit.quietly.online/auth/callback.
+    pub redirect_url: String,
+}
+
+/// The `groups` claim values that map to each role.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoleGroups {
+    pub admin: String,
+    pub editor: String,
+    pub viewer: String,
+}
+
+impl Default for RoleGroups {
+    fn default() -> Self {
+        Self {
+            admin: "audit-admins".into(),
+            editor: "audit-editors".into(),
+            viewer: "audit-viewers".into(),
+        }
+    }
+}
+
+/// The raw values, before validation.
+#[derive(Debug, Default)]
+pub struct RawAuth {
+    pub issuer: Option<(String, String)>,
+    pub client_id: Option<(String, String)>,
+    pub client_secret: Option<(String, String)>,
+    pub redirect_url: Option<(String, String)>,
+    pub demo_sign_in: Option<(String, bool)>,
+    pub groups: RoleGroups,
+    pub session_idle_minutes: u64,
+    pub session_absolute_hours: u64,
+    pub reauth_max_age_minutes: u64,
+}
+
+impl RawAuth {
+    pub fn resolve(self, public_url: &str) -> Result<AuthSettings, ConfigError> {
+        let oidc = match self.issuer {
+            None => None,
+            Some((key, issuer)) => {
+                let issuer = issuer.trim().trim_end_matches('/').to_string();
+                if !(issuer.starts_with("https://") || issuer.starts_with("http://")) {
+                    return Err(ConfigError::new(
+                        key,
+                        format!(
+                            "'{issuer}' must be an http(s) URL such as https://auth.quietly.online"
+                        ),
+                    ));
+                }
+                let (id_key, client_id) = self.client_id.ok_or_else(|| {
+                    ConfigError::new(
+                        "AUDIT_OIDC_CLIENT_ID",
+                        "required when an issuer is configured",
+                    )
+                })?;
+                if client_id.trim().is_empty() {
+                    return Err(ConfigError::new(id_key, "must not be empty"));
+                }
+                let (_, secret) = self.client_secret.ok_or_else(|| {
+                    ConfigError::new(
+                        "AUDIT_OIDC_CLIENT_SECRET",
+                        "required when an issuer is configured",
+                    )
+                })?;
+                let redirect_url = match self.redirect_url {
+                    Some((key, url)) => {
+                        if !(url.starts_with("https://") || url.starts_with("http://")) {
+                            return Err(ConfigError::new(
+                                key,
+                                format!("'{url}' must be an absolute http(s) URL"),
+                            ));
+                        }
+                        url
+                    }
+                    None => format!("{public_url}/auth/callback"),
+                };
+                Some(OidcSettings {
+                    issuer,
+                    client_id: client_id.trim().into(),
+                    client_secret: Secret::new(secret),
+                    redirect_url,
+                })
+            }
+        };
+        let demo_sign_in = match self.demo_sign_in {
+            Some((key, true)) if oidc.is_some() => {
+                return Err(ConfigError::new(
+                    key,
+                    "the local demo sign-in is off whenever an issuer is configured; remove one of them",
+                ));
+            }
+            Some((_, on)) => on,
+            None => false,
+        };
+        let g = &self.groups;
+        if [&g.admin, &g.editor, &g.viewer]
+            .iter()
+            .any(|n| n.trim().is_empty())
+            || g.admin == g.editor
+            || g.admin == g.viewer
+            || g.editor == g.viewer
+        {
+            return Err(ConfigError::new(
+                "AUDIT_GROUP_*",
+                "the admin, editor and viewer groups must be three different, non-empty names",
+            ));
+        }
+        Ok(AuthSettings {
+            oidc,
+            demo_sign_in,
+            groups: self.groups,
+            session_idle: Duration::from_secs(self.session_idle_minutes * 60),
+            session_absolute: Duration::from_secs(self.session_absolute_hours * 3600),
+            reauth_max_age: Duration::from_secs(self.reauth_max_age_minutes * 60),
+        })
+    }
+}
+
+impl AuthSettings {
+    /// Whether `serve` can let anyone in; checked at start, not by `check-config` or `migrate`.
+    pub fn check_usable(&self, listens_on_loopback_only: bool) -> Result<(), ConfigError> {
+        if self.oidc.is_none() && !self.demo_sign_in {
+            return Err(ConfigError::new(
+                "AUDIT_OIDC_ISSUER",
+                "sign-in is not configured: set AUDIT_OIDC_ISSUER, AUDIT_OIDC_CLIENT_ID and AUDIT_OIDC_CLIENT_SECRET (Authelia), or AUDIT_DEMO_SIGN_IN=true for a local demo",
+            ));
+        }
+        if self.demo_sign_in && !listens_on_loopback_only {
+            return Err(ConfigError::new(
+                "AUDIT_DEMO_SIGN_IN",
+                "the local demo sign-in lets anyone pick a role, so it only runs when AUDIT_LISTEN is a loopback address",
+            ));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,241 @@
+//! The sign-in flow: `/auth/login`, the provider's callback, the local demo sign-in, sign-out.
+
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use leptos::prelude::*;
+use serde::Deserialize;
+use time::OffsetDateTime;
+use tower_sessions::Session;
+
+use app::model::{Role, Section};
+use app::pages::auth::{DemoSignInPage, SignInFailedPage, SignedOutPage};
+use app::render_page;
+
+use crate::auth::guard::safe_next;
+use crate::auth::oidc::{Identity, PendingSignIn};
+use crate::auth::session::{CSRF_KEY, PENDING_KEY, USER_KEY, role_from_groups};
+use crate::auth::{DEMO_ISSUER, Page, SessionUser};
+use crate::db::audit::{self, Outcome, Record};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+pub struct LoginQuery {
+    next: Option<String>,
+}
+
+fn session_error(e: tower_sessions::session::Error) -> AppError {
+    AppError::Internal(anyhow::Error::new(e).context("session store"))
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    page: Page,
+    session: Session,
+    Query(q): Query<LoginQuery>,
+) -> AppResult<Response> {
+    let next = safe_next(q.next.as_deref());
+    if page.user.is_some() {
+        return Ok(Redirect::to(&next).into_response());
+    }
+    if let Some(oidc) = &state.oidc {
+        let (url, pending) = oidc.begin(next, None).await.map_err(|e| {
+            tracing::error!(
+                error = format!("{e:#}"),
+                "cannot reach the identity provider"
+            );
+            AppError::Unavailable(
+                "The sign-in provider cannot be reached right now. Try again in a minute.".into(),
+            )
+        })?;
+        session
+            .insert(PENDING_KEY, &pending)
+            .await
+            .map_err(session_error)?;
+        return Ok(Redirect::to(&url).into_response());
+    }
+    if state.settings.auth.demo_sign_in {
+        let meta = page.meta("Sign in", Section::None);
+        return Ok(Html(render_page(
+            meta,
+            move || view! { <DemoSignInPage next=next/> },
+        ))
+        .into_response());
+    }
+    Err(AppError::Unavailable("Sign-in is not configured.".into()))
+}
+
+#[derive(Deserialize)]
+pub struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+fn failed(page: &Page, reason: String) -> Response {
+    tracing::warn!(reason = %reason, "sign-in refused");
+    let meta = page.meta("Sign-in failed", Section::None);
+    (
+        StatusCode::UNAUTHORIZED,
+        Html(render_page(
+            meta,
+            move || view! { <SignInFailedPage reason=reason/> },
+        )),
+    )
+        .into_response()
+}
+
+pub async fn callback(
+    State(state): State<AppState>,
+    page: Page,
+    session: Session,
+    Query(q): Query<CallbackQuery>,
+) -> AppResult<Response> {
+    let Some(oidc) = &state.oidc else {
+        return Err(AppError::NotFound("The sign-in callback".into()));
+    };
+    // Taken out of the session whatever happens next: a callback can be used once only.
+    let pending: Option<PendingSignIn> =
+        session.remove(PENDING_KEY).await.map_err(session_error)?;
+    if let Some(error) = q.error {
+        let detail = q
+            .error_description
+            .map(|d| format!(": {d}"))
+            .unwrap_or_default();
+        return Ok(failed(
+            &page,
+            format!("The sign-in provider refused the sign-in ({error}{detail})."),
+        ));
+    }
+    let Some(pending) = pending else {
+        return Ok(failed(
+            &page,
+            "No sign-in was in progress in this browser: the link was used already, or it expired."
+                .into(),
+        ));
+    };
+    if q.state.as_deref() != Some(pending.state.as_str()) {
+        return Ok(failed(
+            &page,
+            "The sign-in answer does not belong to this browser's sign-in (state mismatch).".into(),
+        ));
+    }
+    let Some(code) = q.code else {
+        return Ok(failed(
+            &page,
+            "The sign-in provider sent no authorization code.".into(),
+        ));
+    };
+    let identity = match oidc.finish(&pending, &code).await {
+        Ok(identity) => identity,
+        Err(e) => {
+            return Ok(failed(
+                &page,
+                format!("The sign-in could not be verified: {e:#}."),
+            ));
+        }
+    };
+    let user = user_from(identity, &state);
+    start_session(&state, &session, user).await?;
+    Ok(Redirect::to(&pending.next).into_response())
+}
+
+fn user_from(identity: Identity, state: &AppState) -> SessionUser {
+    let role = role_from_groups(&identity.groups, &state.settings.auth.groups);
+    SessionUser {
+        issuer: identity.issuer,
+        subject: identity.subject,
+        username: identity.username,
+        name: identity.name,
+        email: identity.email,
+        groups: identity.groups,
+        role,
+        auth_time: identity.auth_time,
+        signed_in_at: OffsetDateTime::now_utc().unix_timestamp(),
+    }
+}
+
+/// A new session id (no fixation), a new CSRF token, the person, and an audit entry.
+async fn start_session(state: &AppState, session: &Session, user: SessionUser) -> AppResult<()> {
+    session.cycle_id().await.map_err(session_error)?;
+    session
+        .remove::<String>(CSRF_KEY)
+        .await
+        .map_err(session_error)?;
+    session
+        .insert(USER_KEY, &user)
+        .await
+        .map_err(session_error)?;
+    tracing::info!(subject = %user.subject, role = ?user.role, "signed in");
+    let after = serde_json::json!({ "role": user.role, "groups": user.groups });
+    audit::append(
+        &state.db,
+        Record::<(), _> {
+            actor: &user,
+            action: "auth.sign_in",
+            target: "session",
+            outcome: Outcome::Done,
+            before: None,
+            after: Some(after),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+#[derive(Deserialize)]
+pub struct DemoForm {
+    role: String,
+    next: Option<String>,
+}
+
+/// The local demo sign-in; refused outright unless that mode is on.
+pub async fn demo(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<DemoForm>,
+) -> AppResult<Response> {
+    if !state.settings.auth.demo_sign_in || state.oidc.is_some() {
+        return Err(AppError::NotFound("The demo sign-in".into()));
+    }
+    let role = Role::parse(&form.role)
+        .ok_or_else(|| AppError::BadRequest(format!("'{}' is not a role.", form.role)))?;
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let user = SessionUser {
+        issuer: DEMO_ISSUER.into(),
+        subject: format!("demo-{}", role.as_str()),
+        username: Some(format!("demo-{}", role.as_str())),
+        name: Some(format!("Demo {}", role.as_str())),
+        email: None,
+        groups: vec![],
+        role: Some(role),
+        auth_time: now,
+        signed_in_at: now,
+    };
+    start_session(&state, &session, user).await?;
+    Ok(Redirect::to(&safe_next(form.next.as_deref())).into_response())
+}
+
+/// Ends the session here, then at the provider when it offers an end-session endpoint.
+pub async fn logout(State(state): State<AppState>, session: Session) -> AppResult<Response> {
+    let user: Option<SessionUser> = session.get(USER_KEY).await.map_err(session_error)?;
+    session.flush().await.map_err(session_error)?;
+    if let Some(user) = &user {
+        tracing::info!(subject = %user.subject, "signed out");
+    }
+    let signed_out = format!("{}/auth/signed-out", state.settings.public_url);
+    if let Some(oidc) = &state.oidc
+        && let Some(url) = oidc.sign_out_url(&signed_out).await
+    {
+        return Ok(Redirect::to(&url).into_response());
+    }
+    Ok(Redirect::to("/auth/signed-out").into_response())
+}
+
+pub async fn signed_out(page: Page) -> Html<String> {
+    let meta = page.meta("Signed out", Section::None);
+    Html(render_page(meta, move || view! { <SignedOutPage/> }))
+}
