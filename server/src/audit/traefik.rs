@@ -41,13 +41,19 @@ pub fn routes(labels: &BTreeMap<String, String>, auth_middlewares: &[String]) ->
             _ => {}
         }
     }
+    // `audit.auth=oidc`: the service signs people in itself (e.g. this portal, through Authelia's
+    // OpenID Connect), so its routers are authenticated without the forward-auth middleware.
+    let app_sso = labels
+        .get("audit.auth")
+        .is_some_and(|v| v.eq_ignore_ascii_case("oidc"));
     by_router
         .into_values()
         .map(|mut route| {
-            route.authenticated = route
-                .middlewares
-                .iter()
-                .any(|m| is_auth(m, labels, auth_middlewares));
+            route.authenticated = app_sso
+                || route
+                    .middlewares
+                    .iter()
+                    .any(|m| is_auth(m, labels, auth_middlewares));
             route
         })
         .collect()
@@ -171,6 +177,18 @@ mod tests {
             &auth(),
         );
         assert!(chained[0].authenticated && chained[0].tls);
+    }
+
+    #[test]
+    fn services_that_sign_people_in_themselves_count_as_authenticated() {
+        let r = routes(
+            &labels(&[
+                ("traefik.http.routers.a.rule", "Host(`a`)"),
+                ("audit.auth", "oidc"),
+            ]),
+            &auth(),
+        );
+        assert!(r[0].authenticated);
     }
 
     #[test]

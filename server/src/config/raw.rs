@@ -208,7 +208,21 @@ pub fn resolve(file: RawFile, env: &[(String, String)]) -> Result<Settings, Conf
         }
     };
 
-    let database_url = match pick(&env, "DATABASE_URL", "database_url", file.database_url) {
+    // A secrets file (compose/Docker secrets) keeps the password out of the environment.
+    let database_url_from_file = match env.get("DATABASE_URL_FILE") {
+        Some(path) if env.get("DATABASE_URL").is_none() => Some(
+            std::fs::read_to_string(path)
+                .map(|s| s.trim().to_string())
+                .map_err(|e| {
+                    ConfigError::new("DATABASE_URL_FILE", format!("cannot read {path}: {e}"))
+                })?,
+        ),
+        _ => None,
+    };
+    let database_url = match database_url_from_file
+        .map(|url| ("DATABASE_URL_FILE".to_string(), Ok(url)))
+        .or_else(|| pick(&env, "DATABASE_URL", "database_url", file.database_url))
+    {
         None => None,
         Some((key, value)) => {
             let text = value.unwrap_or_else(|v| v);

@@ -1,0 +1,310 @@
+//! The relying party against a provider of our own that signs whatever ID token a scenario asks
+//! for: every broken token or flow is refused with a clear page and creates no session; a valid
+//! one signs in (so the refusals are not an artefact of a broken provider).
+#![allow(clippy::unwrap_used)] // a test that cannot proceed should stop right there
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use axum::extract::State;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{Duration, Utc};
+use common::{settings, spawn_app};
+use openidconnect::core::{
+    CoreGenderClaim, CoreIdToken, CoreIdTokenClaims, CoreJsonWebKeySet, CoreJwsSigningAlgorithm,
+    CoreRsaPrivateSigningKey,
+};
+use openidconnect::{
+    Audience, EmptyAdditionalClaims, IssuerUrl, JsonWebKeyId, Nonce, PrivateSigningKey,
+    StandardClaims, SubjectIdentifier,
+};
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+const KEY_1: &str = include_str!("fixtures/test-signing-key-1.pem");
+const KEY_2: &str = include_str!("fixtures/test-signing-key-2.pem");
+const CLIENT_ID: &str = "audit-portal";
+const SUBJECT: &str = "9b2e5c1a-7f3d-4e8a-b6c0-2d4f6a8b0c1e";
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Scenario {
+    Valid,
+    WrongNonce,
+    WrongIssuer,
+    WrongAudience,
+    Expired,
+    OtherKey,
+    AlgNone,
+}
+
+#[derive(Clone)]
+struct Provider {
+    issuer: String,
+    scenario: Arc<Mutex<Scenario>>,
+    /// The nonce of the latest authorization request, as the portal sent it.
+    nonce: Arc<Mutex<String>>,
+}
+
+fn key(pem: &str) -> CoreRsaPrivateSigningKey {
+    CoreRsaPrivateSigningKey::from_pem(pem, Some(JsonWebKeyId::new("key-1".into()))).unwrap()
+}
+
+async fn discovery(State(p): State<Provider>) -> Json<Value> {
+    Json(json!({
+        "issuer": p.issuer,
+        "authorization_endpoint": format!("{}/authorize", p.issuer),
+        "token_endpoint": format!("{}/token", p.issuer),
+        "userinfo_endpoint": format!("{}/userinfo", p.issuer),
+        "jwks_uri": format!("{}/jwks", p.issuer),
+        "response_types_supported": ["code"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+    }))
+}
+
+async fn jwks() -> Json<CoreJsonWebKeySet> {
+    Json(CoreJsonWebKeySet::new(vec![
+        key(KEY_1).as_verification_key(),
+    ]))
+}
+
+async fn token(State(p): State<Provider>) -> Json<Value> {
+    let scenario = *p.scenario.lock().unwrap();
+    let nonce = match scenario {
+        Scenario::WrongNonce => "not-the-nonce-you-sent".to_string(),
+        _ => p.nonce.lock().unwrap().clone(),
+    };
+    let issuer = match scenario {
+        Scenario::WrongIssuer => "http://127.0.0.1:1/someone-else".to_string(),
+        _ => p.issuer.clone(),
+    };
+    let audience = if scenario == Scenario::WrongAudience {
+        "another-client"
+    } else {
+        CLIENT_ID
+    };
+    let now = Utc::now();
+    let (issued, expires) = if scenario == Scenario::Expired {
+        (now - Duration::minutes(2), now - Duration::minutes(1))
+    } else {
+        (now, now + Duration::minutes(5))
+    };
+    let claims = CoreIdTokenClaims::new(
+        IssuerUrl::new(issuer).unwrap(),
+        vec![Audience::new(audience.into())],
+        expires,
+        issued,
+        StandardClaims::<CoreGenderClaim>::new(SubjectIdentifier::new(SUBJECT.into())),
+        EmptyAdditionalClaims {},
+    )
+    .set_nonce(Some(Nonce::new(nonce)))
+    .set_auth_time(Some(now));
+    let id_token = match scenario {
+        Scenario::AlgNone => {
+            let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
+            let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).unwrap());
+            format!("{header}.{payload}.")
+        }
+        _ => {
+            let signer = if scenario == Scenario::OtherKey {
+                key(KEY_2)
+            } else {
+                key(KEY_1)
+            };
+            let token = CoreIdToken::new(
+                claims,
+                &signer,
+                CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+                None,
+                None,
+            )
+            .unwrap();
+            serde_json::to_value(&token)
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    Json(
+        json!({ "access_token": "test-access-token", "token_type": "Bearer", "expires_in": 300, "id_token": id_token }),
+    )
+}
+
+async fn userinfo() -> Json<Value> {
+    Json(
+        json!({ "sub": SUBJECT, "preferred_username": "alice", "name": "Alice Admin", "groups": ["audit-admins"] }),
+    )
+}
+
+async fn start_provider() -> Provider {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let issuer = format!("http://{}", listener.local_addr().unwrap());
+    let provider = Provider {
+        issuer,
+        scenario: Arc::new(Mutex::new(Scenario::Valid)),
+        nonce: Arc::new(Mutex::new(String::new())),
+    };
+    let app = Router::new()
+        .route("/.well-known/openid-configuration", get(discovery))
+        .route("/jwks", get(jwks))
+        .route("/token", post(token))
+        .route("/userinfo", get(userinfo))
+        .with_state(provider.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    provider
+}
+
+/// Starts a sign-in: the portal's redirect to the provider, whose query holds state and nonce.
+async fn begin(app: &common::TestApp, provider: &Provider) -> (String, String) {
+    let response = app.get("/auth/login?next=%2Fservices").await;
+    assert_eq!(response.status(), 303);
+    let location = reqwest::Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
+    assert!(
+        location
+            .as_str()
+            .starts_with(&format!("{}/authorize", provider.issuer))
+    );
+    let param = |name: &str| {
+        location
+            .query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    };
+    assert_eq!(
+        param("code_challenge_method").as_deref(),
+        Some("S256"),
+        "PKCE with S256"
+    );
+    assert!(param("code_challenge").is_some());
+    assert_eq!(
+        param("scope").as_deref(),
+        Some("openid profile email groups")
+    );
+    let state = param("state").unwrap();
+    *provider.nonce.lock().unwrap() = param("nonce").unwrap();
+    (state, location.to_string())
+}
+
+async fn signed_in(app: &common::TestApp) -> bool {
+    app.get("/services").await.status() == 200
+}
+
+async fn portal(db: PgPool, provider: &Provider) -> common::TestApp {
+    let s = settings(&[
+        ("AUDIT_OIDC_ISSUER", &provider.issuer),
+        ("AUDIT_OIDC_CLIENT_ID", CLIENT_ID),
+        ("AUDIT_OIDC_CLIENT_SECRET", "rp-test-secret"),
+    ]);
+    spawn_app(db, s).await
+}
+
+#[sqlx::test(migrator = "audit_portal::db::MIGRATOR")]
+async fn a_valid_sign_in_works_and_its_replay_does_not(db: PgPool) {
+    let provider = start_provider().await;
+    let app = portal(db.clone(), &provider).await;
+    let (state, _) = begin(&app, &provider).await;
+    let callback = format!("/auth/callback?code=abc&state={state}");
+    let response = app.get(&callback).await;
+    assert_eq!(response.status(), 303, "{}", response.text().await.unwrap());
+    assert_eq!(response.headers()["location"], "/services");
+    let (_, page) = app.get_text("/services").await;
+    assert!(
+        page.contains("Alice Admin") && page.contains(">admin<"),
+        "UserInfo's name and groups were merged"
+    );
+    let (issuer, subject): (String, String) = sqlx::query_as(
+        "SELECT actor_issuer, actor_subject FROM audit_log WHERE action = 'auth.sign_in'",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert_eq!(
+        (issuer.as_str(), subject.as_str()),
+        (provider.issuer.as_str(), SUBJECT),
+        "identified by issuer + sub"
+    );
+
+    // The same callback again, in a browser with no sign-in in progress: refused.
+    let other = portal(db, &provider).await;
+    let (status, page) = other.get_text(&callback).await;
+    assert_eq!(status, 401);
+    assert!(page.contains("No sign-in was in progress"), "{page}");
+    assert!(!signed_in(&other).await);
+}
+
+#[sqlx::test(migrator = "audit_portal::db::MIGRATOR")]
+async fn broken_tokens_are_refused_and_create_no_session(db: PgPool) {
+    let provider = start_provider().await;
+    for (scenario, expected) in [
+        (Scenario::WrongNonce, "nonce"),
+        (Scenario::WrongIssuer, "issuer"),
+        (Scenario::WrongAudience, "audience"),
+        (Scenario::Expired, "expired"),
+        (Scenario::OtherKey, "signature"),
+        (Scenario::AlgNone, "not valid"),
+    ] {
+        *provider.scenario.lock().unwrap() = scenario;
+        let app = portal(db.clone(), &provider).await;
+        let (state, _) = begin(&app, &provider).await;
+        let (status, page) = app
+            .get_text(&format!("/auth/callback?code=abc&state={state}"))
+            .await;
+        assert_eq!(status, 401, "{scenario:?}");
+        assert!(
+            page.contains("Sign-in failed"),
+            "{scenario:?}: a readable page"
+        );
+        assert!(
+            page.to_lowercase().contains(expected),
+            "{scenario:?}: the reason names '{expected}': {page}"
+        );
+        assert!(
+            !signed_in(&app).await,
+            "{scenario:?}: no session was created"
+        );
+    }
+    let sign_ins: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(sign_ins, 0);
+}
+
+#[sqlx::test(migrator = "audit_portal::db::MIGRATOR")]
+async fn a_missing_or_foreign_state_is_refused(db: PgPool) {
+    let provider = start_provider().await;
+    let app = portal(db.clone(), &provider).await;
+    begin(&app, &provider).await;
+    let (status, page) = app.get_text("/auth/callback?code=abc").await;
+    assert_eq!(status, 401);
+    assert!(page.contains("state mismatch"), "{page}");
+    assert!(!signed_in(&app).await);
+
+    // State from another browser's sign-in.
+    let victim = portal(db.clone(), &provider).await;
+    let (their_state, _) = begin(&victim, &provider).await;
+    begin(&app, &provider).await;
+    let (status, _) = app
+        .get_text(&format!("/auth/callback?code=abc&state={their_state}"))
+        .await;
+    assert_eq!(status, 401);
+    assert!(!signed_in(&app).await);
+
+    // The provider's own refusal is passed on, escaped.
+    begin(&app, &provider).await;
+    let (status, page) = app
+        .get_text(
+            "/auth/callback?error=access_denied&error_description=%3Cscript%3Ex%3C%2Fscript%3E",
+        )
+        .await;
+    assert_eq!(status, 401);
+    assert!(
+        page.contains("access_denied") && page.contains("&lt;script&gt;"),
+        "{page}"
+    );
+}
