@@ -3,10 +3,12 @@
 pub mod audit;
 pub mod auth;
 pub mod bundled_pg;
+pub mod charts;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod docker;
+pub mod docs;
 pub mod error;
 pub mod routes;
 pub mod startup;

@@ -56,9 +56,9 @@ async fn every_navigation_page_renders_complete_html(db: PgPool) {
         assert!(body.contains("</html>"), "{path} is complete");
         assert!(!body.contains("<script"), "{path} needs no script");
     }
-    let (_, docs) = app.get_text("/docs").await;
+    let (_, grades) = app.get_text("/grades").await;
     assert!(
-        docs.contains("Not built yet"),
+        grades.contains("Not built yet"),
         "unbuilt sections say so plainly"
     );
     let (_, services) = app.get_text("/services").await;

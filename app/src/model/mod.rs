@@ -2,6 +2,7 @@
 
 pub mod audit_log;
 pub mod auth;
+pub mod docs;
 pub mod findings;
 pub mod inventory;
 pub mod nav;

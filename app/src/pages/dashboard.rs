@@ -3,7 +3,9 @@
 use leptos::prelude::*;
 use time::OffsetDateTime;
 
+use crate::components::format;
 use crate::components::widgets::TimeAgo;
+use crate::model::docs::CoverageFigures;
 use crate::model::{EngineStatus, FindingKind, InventoryCounts, Severity};
 
 #[derive(Clone, Debug)]
@@ -12,6 +14,9 @@ pub struct DashboardView {
     pub engines: Vec<EngineStatus>,
     /// Open findings by kind and severity, most frequent first.
     pub findings: Vec<(FindingKind, Severity, i64)>,
+    /// Documentation coverage of running services, and its target.
+    pub docs: CoverageFigures,
+    pub docs_target: f64,
     pub now: OffsetDateTime,
 }
 
@@ -21,6 +26,8 @@ pub fn DashboardPage(data: DashboardView) -> impl IntoView {
         counts,
         engines,
         findings,
+        docs,
+        docs_target,
         now,
     } = data;
     let down = engines.iter().filter(|e| !e.reachable || e.stale).count();
@@ -63,7 +70,9 @@ pub fn DashboardPage(data: DashboardView) -> impl IntoView {
             </section>
             <section class="card" aria-labelledby="docs-h">
                 <h2 id="docs-h"><a href="/docs">"Documentation coverage"</a></h2>
-                <p class="muted">"Not built yet: coverage against the live inventory."</p>
+                <p class="big">{format::percent(docs.documented_share())}</p>
+                <p>{format!("{} of {} running services documented; {} pass the checklist, {} fresh.", docs.documented, docs.services, docs.passing, docs.fresh)}</p>
+                <p class="muted">{format!("Target {}.", format::percent(docs_target))}</p>
             </section>
             <section class="card" aria-labelledby="phase-h">
                 <h2 id="phase-h"><a href="/phases">"Phases"</a></h2>

@@ -3,6 +3,8 @@
 pub mod audit;
 pub mod auth;
 pub mod dashboard;
+pub mod doc_detail;
+pub mod docs;
 pub mod engines;
 pub mod errors;
 pub mod not_built;

@@ -160,22 +160,22 @@ fn ServiceRow(s: ServiceSummary, now: OffsetDateTime) -> impl IntoView {
         view! { <br/><small class="muted">"last seen "{format::ago(s.last_seen, now)}</small> }
     });
     view! {
-        <tr>
-            <th scope="row">
-                <a href=href>{s.display_name.clone()}</a>
-                {s.group.clone().map(|g| view! { <br/><small class="muted">{g}</small> })}
-            </th>
-            <td>{s.engine.clone()}</td>
-            <td><code>{s.image_ref.clone()}</code></td>
-            <td><StatusBadge status=status stale=s.stale/>{stale_note}</td>
-            <td class="num">{s.availability_24h.map(format::percent).unwrap_or_else(|| "–".into())}</td>
-            <td class="num">{cpu}</td>
-            <td class="num">{memory}</td>
-            <td><FindingCounts findings=s.findings.clone()/></td>
-            <td>{match s.doc.clone() {
-                Some(doc) => view! { <code>{doc}</code> }.into_any(),
-                None => view! { <span class="muted">"–"</span> }.into_any(),
-            }}</td>
-        </tr>
-    }
+            <tr>
+                <th scope="row">
+                    <a href=href>{s.display_name.clone()}</a>
+                    {s.group.clone().map(|g| view! { <br/><small class="muted">{g}</small> })}
+                </th>
+                <td>{s.engine.clone()}</td>
+                <td><code>{s.image_ref.clone()}</code></td>
+                <td><StatusBadge status=status stale=s.stale/>{stale_note}</td>
+                <td class="num">{s.availability_24h.map(format::percent).unwrap_or_else(|| "–".into())}</td>
+                <td class="num">{cpu}</td>
+                <td class="num">{memory}</td>
+                <td><FindingCounts findings=s.findings.clone()/></td>
+    <td>{match s.doc.clone() {
+                    Some(doc) => view! { <a href=format!("/docs/{}", url_encode(&doc))>"doc"</a> }.into_any(),
+                    None => view! { <span class="muted">"none"</span> }.into_any(),
+                }}</td>
+            </tr>
+        }
 }

@@ -54,6 +54,17 @@ pub struct Settings {
     pub audit: AuditSettings,
     pub engines: Vec<EngineConfig>,
     pub auth: AuthSettings,
+    pub docs: DocsSettings,
+}
+
+/// The docs folder and the checklist its docs are held to.
+#[derive(Clone, Debug)]
+pub struct DocsSettings {
+    /// A checkout of the docs repository; read, never written.
+    pub dir: Option<PathBuf>,
+    pub template: crate::docs::DocTemplate,
+    /// The coverage target, 0.5 for 50%.
+    pub target_share: f64,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -182,6 +193,13 @@ impl Settings {
                 None if self.auth.demo_sign_in => "auth = local demo sign-in (loopback only)".to_string(),
                 None => "auth = not configured (serve will refuse to start)".to_string(),
             },
+            format!(
+                "docs = {}, freshness {} days, target {:.0}%, sections {:?}",
+                self.docs.dir.as_ref().map(|d| d.display().to_string()).unwrap_or_else(|| "not configured".into()),
+                self.docs.template.freshness_days,
+                self.docs.target_share * 100.0,
+                self.docs.template.required_sections
+            ),
             format!(
                 "auth.groups = admin '{}', editor '{}', viewer '{}'",
                 self.auth.groups.admin, self.auth.groups.editor, self.auth.groups.viewer

@@ -1,6 +1,7 @@
 //! Postgres: the connection pool, migrations, readiness, and the queries by table.
 
 pub mod audit;
+pub mod docs;
 pub mod engines;
 pub mod inventory;
 pub mod services;

@@ -23,6 +23,10 @@ use super::observation::{
 };
 use crate::config::{EngineConfig, EngineEndpoint, RefreshSettings};
 
+/// Stats and log calls in flight at once per engine: light for the engine, and batching them
+/// would cost one collection tick per batch.
+const RUNTIME_CALLS_IN_FLIGHT: usize = 512;
+
 /// The label that leaves a container out of the audit.
 pub const EXCLUDE_LABEL: &str = "audit.exclude";
 
@@ -96,18 +100,49 @@ impl BollardReader {
 
         let wanted: Vec<ContainerSummary> =
             listed.into_iter().filter(|c| !is_excluded(c)).collect();
-        let results: Vec<Result<ContainerObservation, String>> = stream::iter(wanted)
-            .map(|summary| self.observe_container(&docker, summary, request))
+        // Phase 1: inspect, bounded. A container that vanished since the list is skipped.
+        let inspected: Vec<Result<ContainerObservation, String>> = stream::iter(wanted)
+            .map(|summary| self.inspect(&docker, summary))
             .buffer_unordered(self.concurrency)
             .collect()
             .await;
         let mut containers = vec![];
         let mut skipped = vec![];
-        for r in results {
+        for r in inspected {
             match r {
                 Ok(c) => containers.push(c),
                 Err(id) => skipped.push(id),
             }
+        }
+        // Phase 2: one-shot stats and log tails of the running ones, all in flight together: each
+        // one-shot call waits for the engine's next 1-second collection tick, so calls made in
+        // waves would cost a second per wave, while concurrent ones share a tick.
+        let running: Vec<(usize, String)> = containers
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.state == "running")
+            .map(|(i, c)| (i, c.id.clone()))
+            .collect();
+        let runtime: Vec<(usize, Option<StatsSample>, LogSummary)> = stream::iter(running)
+            .map(|(i, id)| {
+                let since = request
+                    .logs_since
+                    .get(&id)
+                    .copied()
+                    .unwrap_or_else(|| OffsetDateTime::now_utc() - request.default_log_window);
+                let docker = &docker;
+                async move {
+                    let (stats, logs) =
+                        tokio::join!(self.stats(docker, &id), self.logs(docker, &id, since));
+                    (i, stats, logs)
+                }
+            })
+            .buffer_unordered(RUNTIME_CALLS_IN_FLIGHT)
+            .collect()
+            .await;
+        for (i, stats, logs) in runtime {
+            containers[i].stats = stats;
+            containers[i].logs = logs;
         }
         self.add_image_dates(&docker, &mut containers).await;
         containers.sort_by(|a, b| a.name.cmp(&b.name));
@@ -119,35 +154,19 @@ impl BollardReader {
         })
     }
 
-    /// Inspect, then one-shot stats and the log tail at once. A container that vanished since the
-    /// list is skipped (its id is returned), not an error of the engine.
-    async fn observe_container(
+    async fn inspect(
         &self,
         docker: &Docker,
         summary: ContainerSummary,
-        request: &ObserveRequest,
     ) -> Result<ContainerObservation, String> {
         let id = summary.id.unwrap_or_default();
-        let inspect = match deadline(self.call_timeout, docker.inspect_container(&id, None)).await {
-            Ok(inspect) => inspect,
+        match deadline(self.call_timeout, docker.inspect_container(&id, None)).await {
+            Ok(inspect) => Ok(from_inspect(inspect)),
             Err(e) => {
                 tracing::debug!(engine = %self.name, container = %id, error = format!("{e:#}"), "container skipped");
-                return Err(id);
+                Err(id)
             }
-        };
-        let mut obs = from_inspect(inspect);
-        if obs.state == "running" {
-            let since = request
-                .logs_since
-                .get(&obs.id)
-                .copied()
-                .unwrap_or_else(|| OffsetDateTime::now_utc() - request.default_log_window);
-            let (stats, logs) =
-                tokio::join!(self.stats(docker, &id), self.logs(docker, &id, since));
-            obs.stats = stats;
-            obs.logs = logs;
         }
-        Ok(obs)
     }
 
     async fn stats(&self, docker: &Docker, id: &str) -> Option<StatsSample> {

@@ -3,6 +3,7 @@
 mod assets;
 mod audit;
 mod auth;
+mod docs;
 mod health;
 mod pages;
 mod services;
@@ -53,7 +54,12 @@ pub fn router(state: AppState) -> Router {
         .route("/services/refresh", post(services::refresh_now))
         .route("/services/{engine}/{*service}", get(services::detail))
         .route("/engines", get(services::engines))
-        .route("/docs", get(pages::docs))
+        .route("/docs", get(docs::coverage))
+        .route("/docs/claim", post(docs::claim))
+        .route("/docs/release", post(docs::release))
+        .route("/docs/verify", post(docs::verify))
+        .route("/docs/rescan", post(docs::rescan))
+        .route("/docs/{*service}", get(docs::doc))
         .route("/grades", get(pages::grades))
         .route("/phases", get(pages::phases))
         .route("/rollouts", get(pages::rollouts))

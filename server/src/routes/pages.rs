@@ -24,10 +24,15 @@ pub async fn dashboard(State(state): State<AppState>, page: Page) -> AppResult<H
         db::engines::statuses(&state.db, stale_after),
         db::services::finding_totals(&state.db),
     )?;
+    let docs = crate::docs::live::current_report(&state.db, &state.settings.docs)
+        .await?
+        .overall;
     let data = DashboardView {
         counts,
         engines,
         findings,
+        docs,
+        docs_target: state.settings.docs.target_share,
         now: OffsetDateTime::now_utc(),
     };
     Ok(Html(render_page(
@@ -46,16 +51,6 @@ fn not_built(
     Html(render_page(page.meta(title, section), move || {
         view! { <NotBuiltPage heading=title purpose=purpose status=status/> }
     }))
-}
-
-pub async fn docs(page: Page) -> Html<String> {
-    not_built(
-        page,
-        "Documentation",
-        Section::Documentation,
-        "Documentation coverage: the team's service docs checked against the template and the live inventory.",
-        "Coverage, the quality checklist and the editors' tracker are not built yet. Until then the Services table shows the audit.docs label of each service.",
-    )
 }
 
 pub async fn grades(page: Page) -> Html<String> {

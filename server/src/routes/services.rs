@@ -42,6 +42,7 @@ pub async fn list(
         db::engines::names(&state.db),
     )?;
     query.apply(&mut rows);
+    link_docs(&state, &mut rows).await?;
     let notice = params
         .refreshed
         .map(|_| "Refresh requested: the worker is reading every engine now.".to_string());
@@ -106,6 +107,28 @@ pub async fn csv(State(state): State<AppState>) -> AppResult<impl IntoResponse> 
         ),
     ];
     Ok((headers, services_csv(&rows)))
+}
+
+/// Fills the Docs column with the doc that documents each service, if any.
+async fn link_docs(state: &AppState, rows: &mut [ServiceSummary]) -> AppResult<()> {
+    let report = crate::docs::live::current_report(&state.db, &state.settings.docs).await?;
+    for row in rows.iter_mut() {
+        row.doc = report
+            .docs
+            .iter()
+            .find(|d| {
+                d.covers
+                    .iter()
+                    .any(|(e, k)| *e == row.engine && *k == row.key)
+            })
+            .map(|d| {
+                d.services
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| d.path.clone())
+            });
+    }
+    Ok(())
 }
 
 /// "Refresh now" (admins): recorded in the audit trail, then the worker is woken through Postgres

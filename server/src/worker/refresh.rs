@@ -27,6 +27,8 @@ pub struct RefreshReport {
     pub duration: Duration,
     /// Per engine: its name and the error, when it failed.
     pub errors: Vec<(String, String)>,
+    /// Docs read from the docs folder.
+    pub docs: usize,
 }
 
 /// An engine as the worker holds it: a reader, or the reason none could be built (e.g. bad TLS files).
@@ -145,6 +147,14 @@ impl Worker {
                 self.cpu_samples
                     .insert((outcome.name.clone(), container), sample);
             }
+        }
+        // The docs folder is read on every refresh too, so coverage follows both.
+        match crate::docs::live::rescan(&self.pool, &self.settings.docs).await {
+            Ok(docs) => report.docs = docs,
+            Err(e) => tracing::warn!(
+                error = format!("{e:#}"),
+                "docs scan failed; coverage keeps the previous scan"
+            ),
         }
         report.duration = started.elapsed();
         Ok(report)

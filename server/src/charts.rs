@@ -1,0 +1,190 @@
+//! Charts drawn on the server as SVG with plotters: no script, readable in light and dark themes
+//! (lines and text use `currentColor`, so they follow the page's text colour) and in print.
+
+use plotters::prelude::*;
+use time::OffsetDateTime;
+
+/// plotters writes explicit colours; these sentinels are swapped for CSS-driven ones afterwards.
+const INK: RGBColor = RGBColor(1, 2, 3);
+const GRID: RGBColor = RGBColor(4, 5, 6);
+
+/// One line of a time chart: label, values between 0 and 1, and a colour that reads in both themes.
+pub struct Series<'a> {
+    pub label: &'a str,
+    pub points: Vec<(OffsetDateTime, f64)>,
+    pub color: RGBColor,
+}
+
+/// A horizontal reference line, such as a target.
+pub struct Threshold<'a> {
+    pub label: &'a str,
+    pub value: f64,
+}
+
+/// A percentage-over-time chart with axes, labels, a legend and reference lines, as inline SVG.
+pub fn share_over_time(
+    title: &str,
+    series: &[Series],
+    thresholds: &[Threshold],
+    width: u32,
+    height: u32,
+) -> String {
+    let mut svg = String::new();
+    let drawn = draw(&mut svg, title, series, thresholds, (width, height));
+    if let Err(e) = drawn {
+        tracing::error!(error = %e, "drawing a chart failed");
+        return String::new();
+    }
+    svg.replace("#010203", "currentColor")
+        .replace("#040506", "var(--border, #888)")
+        .replacen(
+            "<svg ",
+            &format!(
+                "<svg role=\"img\" aria-label=\"{}\" class=\"chart\" ",
+                escape_attr(title)
+            ),
+            1,
+        )
+}
+
+fn escape_attr(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+}
+
+fn draw(
+    svg: &mut String,
+    title: &str,
+    series: &[Series],
+    thresholds: &[Threshold],
+    size: (u32, u32),
+) -> Result<(), Box<dyn std::error::Error>> {
+    let root = SVGBackend::with_string(svg, size).into_drawing_area();
+    let times: Vec<i64> = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|(t, _)| t.unix_timestamp()))
+        .collect();
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let (mut start, mut end) = (
+        times.iter().copied().min().unwrap_or(now - 86_400),
+        times.iter().copied().max().unwrap_or(now),
+    );
+    if end - start < 86_400 {
+        // A single day of data still gets a readable axis.
+        start = end - 86_400;
+        end += 3_600;
+    }
+    let days = |t: i64| (t - start) as f64 / 86_400.0;
+    let span = days(end);
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 18).into_font().color(&INK))
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(48)
+        .build_cartesian_2d(0.0..span, 0.0..100.0)?;
+    // Short spans label hours, longer ones days.
+    let with_hours = span <= 3.0;
+    let label_day = move |x: &f64| {
+        let t = OffsetDateTime::from_unix_timestamp(start + (x * 86_400.0) as i64)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        if with_hours {
+            format!("{:02}-{:02} {:02}h", u8::from(t.month()), t.day(), t.hour())
+        } else {
+            format!("{:02}-{:02}", u8::from(t.month()), t.day())
+        }
+    };
+    chart
+        .configure_mesh()
+        .x_desc("date (UTC)")
+        .y_desc("% of running services")
+        .x_label_formatter(&label_day)
+        .y_label_formatter(&|y| format!("{y:.0}%"))
+        .x_labels(6)
+        .y_labels(6)
+        .axis_style(INK)
+        .bold_line_style(GRID.mix(0.4))
+        .light_line_style(TRANSPARENT)
+        .label_style(("sans-serif", 13).into_font().color(&INK))
+        .axis_desc_style(("sans-serif", 13).into_font().color(&INK))
+        .draw()?;
+    for t in thresholds {
+        let y = t.value * 100.0;
+        chart
+            .draw_series(LineSeries::new([(0.0, y), (span, y)], INK.stroke_width(1)))?
+            .label(format!("{} ({:.0}%)", t.label, y))
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], INK));
+    }
+    for s in series {
+        let color = s.color;
+        let points: Vec<(f64, f64)> = s
+            .points
+            .iter()
+            .map(|(t, v)| (days(t.unix_timestamp()), v * 100.0))
+            .collect();
+        chart
+            .draw_series(LineSeries::new(points.clone(), color.stroke_width(3)))?
+            .label(s.label)
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color.stroke_width(3)));
+        chart.draw_series(
+            points
+                .into_iter()
+                .map(|p| Circle::new(p, 3, color.filled())),
+        )?;
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .label_font(("sans-serif", 13).into_font().color(&INK))
+        .border_style(GRID)
+        .background_style(TRANSPARENT)
+        .draw()?;
+    root.present()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::Duration;
+
+    #[test]
+    fn a_chart_has_axes_labels_legend_and_theme_colours() {
+        let now = OffsetDateTime::now_utc();
+        let points = vec![
+            (now - Duration::days(3), 0.3),
+            (now - Duration::days(1), 0.4),
+            (now, 0.45),
+        ];
+        let svg = share_over_time(
+            "Documentation coverage",
+            &[Series {
+                label: "documented",
+                points,
+                color: RGBColor(0x2b, 0x7b, 0xb9),
+            }],
+            &[Threshold {
+                label: "target",
+                value: 0.5,
+            }],
+            640,
+            280,
+        );
+        assert!(
+            svg.starts_with("<svg role=\"img\" aria-label=\"Documentation coverage\""),
+            "{}",
+            &svg[..80]
+        );
+        for text in [
+            "date (UTC)",
+            "% of running services",
+            "documented",
+            "target (50%)",
+            "100%",
+        ] {
+            assert!(svg.contains(text), "missing {text}");
+        }
+        assert!(svg.contains("currentColor"), "text follows the theme");
+        assert!(!svg.contains("#010203"));
+    }
+}

@@ -1,0 +1,42 @@
+//! Coverage of the live inventory: the docs tables and the services, read from Postgres and
+//! combined by [`super::coverage::report`].
+
+use sqlx::PgPool;
+use time::OffsetDateTime;
+
+use app::model::docs::CoverageReport;
+
+use super::coverage::{CoverageInput, report};
+use crate::config::DocsSettings;
+use crate::db;
+
+pub async fn current_report(db: &PgPool, settings: &DocsSettings) -> sqlx::Result<CoverageReport> {
+    let (state, services) = tokio::try_join!(db::docs::load(db), db::docs::service_refs(db))?;
+    Ok(report(CoverageInput {
+        services: &services,
+        docs: &state.docs,
+        problems: &state.problems,
+        attestations: &state.attestations,
+        claims: &state.claims,
+        freshness_days: settings.template.freshness_days,
+        target_share: settings.target_share,
+        today: OffsetDateTime::now_utc().date(),
+        docs_dir_configured: settings.dir.is_some(),
+    }))
+}
+
+/// Rescans the folder (off the async threads), stores the result and snapshots coverage.
+pub async fn rescan(db: &PgPool, settings: &DocsSettings) -> anyhow::Result<usize> {
+    let now = OffsetDateTime::now_utc();
+    let Some(dir) = settings.dir.clone() else {
+        let report = current_report(db, settings).await?;
+        db::docs::snapshot_if_changed(db, &report.overall, settings.target_share, now).await?;
+        return Ok(0);
+    };
+    let template = settings.template.clone();
+    let scan = tokio::task::spawn_blocking(move || super::scan_dir(&dir, &template)).await??;
+    db::docs::apply_scan(db, &scan, now).await?;
+    let report = current_report(db, settings).await?;
+    db::docs::snapshot_if_changed(db, &report.overall, settings.target_share, now).await?;
+    Ok(scan.docs.len())
+}

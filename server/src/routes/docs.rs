@@ -1,0 +1,349 @@
+//! `/docs`: coverage, a doc's page, and the editors' writes (claim, release, verify, rescan).
+
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use leptos::prelude::*;
+use plotters::style::RGBColor;
+use serde::Deserialize;
+use time::{Date, OffsetDateTime};
+
+use app::model::{Role, Section};
+use app::pages::doc_detail::{DocPage, DocView};
+use app::pages::docs::{DocsPage, DocsView};
+use app::render_page;
+
+use crate::auth::{CurrentUser, Page, SessionUser, authorize};
+use crate::charts::{Series, Threshold, share_over_time};
+use crate::db;
+use crate::db::audit::{Outcome, Record};
+use crate::docs::live::current_report;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+async fn render(state: &AppState, page: &Page, error: Option<String>) -> AppResult<String> {
+    let (report, trend) = tokio::try_join!(
+        current_report(&state.db, &state.settings.docs),
+        db::docs::trend(&state.db, 90)
+    )?;
+    let documented = trend.iter().map(|p| (p.at, p.documented_share)).collect();
+    let passing = trend.iter().map(|p| (p.at, p.passing_share)).collect();
+    let chart_svg = share_over_time(
+        "Documentation coverage",
+        &[
+            Series {
+                label: "documented",
+                points: documented,
+                color: RGBColor(0x2b, 0x7b, 0xb9),
+            },
+            Series {
+                label: "passing the checklist",
+                points: passing,
+                color: RGBColor(0xd9, 0x7a, 0x00),
+            },
+        ],
+        &[Threshold {
+            label: "target",
+            value: state.settings.docs.target_share,
+        }],
+        760,
+        300,
+    );
+    let data = DocsView {
+        report,
+        chart_svg,
+        can_edit: page.can(Role::Editor),
+        error,
+        now: OffsetDateTime::now_utc(),
+    };
+    Ok(render_page(
+        page.meta("Documentation", Section::Documentation),
+        move || view! { <DocsPage data=data/> },
+    ))
+}
+
+pub async fn coverage(State(state): State<AppState>, page: Page) -> AppResult<Html<String>> {
+    Ok(Html(render(&state, &page, None).await?))
+}
+
+/// A bad form comes back as the page with the message, status 400, nothing written.
+async fn refuse(state: &AppState, page: &Page, message: String) -> AppResult<Response> {
+    Ok((
+        StatusCode::BAD_REQUEST,
+        Html(render(state, page, Some(message)).await?),
+    )
+        .into_response())
+}
+
+/// One doc, found by any service name it covers, or by its path.
+pub async fn doc(
+    State(state): State<AppState>,
+    page: Page,
+    Path(name): Path<String>,
+) -> AppResult<Html<String>> {
+    let report = current_report(&state.db, &state.settings.docs).await?;
+    let wanted = name.to_lowercase();
+    let status = report
+        .docs
+        .iter()
+        .chain(report.orphans.iter())
+        .find(|d| {
+            d.path == name
+                || d.services.iter().any(|s| s.to_lowercase() == wanted)
+                || d.covers.iter().any(|(_, k)| k.to_lowercase() == wanted)
+        })
+        .cloned()
+        .ok_or_else(|| AppError::NotFound(format!("A doc for '{name}'")))?;
+    let html: String = sqlx::query_scalar("SELECT html FROM docs WHERE path = $1")
+        .bind(&status.path)
+        .fetch_one(&state.db)
+        .await?;
+    let (attestations, history) = tokio::try_join!(
+        db::docs::attestations(&state.db, &status.path),
+        db::docs::doc_history(&state.db, &status.path)
+    )?;
+    let title = status.title.clone().unwrap_or_else(|| status.path.clone());
+    let data = DocView {
+        status,
+        html,
+        attestations,
+        history,
+        can_edit: page.can(Role::Editor),
+        now: OffsetDateTime::now_utc(),
+    };
+    Ok(Html(render_page(
+        page.meta(title, Section::Documentation),
+        move || view! { <DocPage data=data/> },
+    )))
+}
+
+#[derive(Deserialize)]
+pub struct ClaimForm {
+    engine: String,
+    key: String,
+    due: Option<String>,
+    note: Option<String>,
+}
+
+fn parse_due(text: Option<&str>, today: Date) -> Result<Option<Date>, String> {
+    let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let due =
+        Date::parse(text, &format).map_err(|_| format!("'{text}' is not a date (YYYY-MM-DD)."))?;
+    if due < today {
+        return Err(format!("The due date {due} is in the past."));
+    }
+    Ok(Some(due))
+}
+
+fn parse_note(note: Option<&str>, required: bool) -> Result<String, String> {
+    let note = note.unwrap_or_default().trim().to_string();
+    if required && note.is_empty() {
+        return Err("Say what you ran and what you saw.".into());
+    }
+    if note.chars().count() > 500 {
+        return Err("The note is longer than 500 characters.".into());
+    }
+    Ok(note)
+}
+
+pub async fn claim(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    page: Page,
+    Form(form): Form<ClaimForm>,
+) -> AppResult<Response> {
+    let target = format!("{}/{}", form.engine, form.key);
+    authorize(&state.db, &user, Role::Editor, "docs.claim", &target).await?;
+    let today = OffsetDateTime::now_utc().date();
+    let (due, note) = match (
+        parse_due(form.due.as_deref(), today),
+        parse_note(form.note.as_deref(), false),
+    ) {
+        (Ok(due), Ok(note)) => (due, note),
+        (Err(e), _) | (_, Err(e)) => return refuse(&state, &page, e).await,
+    };
+    let exists: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM services s JOIN engines e ON e.id = s.engine_id
+                        WHERE e.name = $1 AND s.key = $2 AND s.removed_at IS NULL)",
+    )
+    .bind(&form.engine)
+    .bind(&form.key)
+    .fetch_one(&state.db)
+    .await?;
+    if !exists {
+        return refuse(
+            &state,
+            &page,
+            format!(
+                "There is no service {} on engine {}.",
+                form.key, form.engine
+            ),
+        )
+        .await;
+    }
+    let mut tx = state.db.begin().await?;
+    let inserted = sqlx::query(
+        "INSERT INTO doc_claims (engine, service_key, actor_subject, actor_name, due, note)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (engine, service_key) WHERE released_at IS NULL DO NOTHING",
+    )
+    .bind(&form.engine)
+    .bind(&form.key)
+    .bind(&user.subject)
+    .bind(user.display_name())
+    .bind(due)
+    .bind(&note)
+    .execute(&mut *tx)
+    .await?;
+    if inserted.rows_affected() == 0 {
+        drop(tx);
+        return refuse(
+            &state,
+            &page,
+            format!("{} is already claimed; release that claim first.", form.key),
+        )
+        .await;
+    }
+    let after = serde_json::json!({ "due": due.map(|d| d.to_string()), "note": note, "by": user.display_name() });
+    record(&mut tx, &user, "docs.claim", &target, None, Some(after)).await?;
+    tx.commit().await?;
+    Ok(Redirect::to("/docs").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ReleaseForm {
+    engine: String,
+    key: String,
+}
+
+pub async fn release(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    page: Page,
+    Form(form): Form<ReleaseForm>,
+) -> AppResult<Response> {
+    let target = format!("{}/{}", form.engine, form.key);
+    authorize(&state.db, &user, Role::Editor, "docs.release", &target).await?;
+    let mut tx = state.db.begin().await?;
+    let released: Option<(String, Option<Date>, String)> = sqlx::query_as(
+        "UPDATE doc_claims SET released_at = now(), released_by = $3
+         WHERE engine = $1 AND service_key = $2 AND released_at IS NULL
+         RETURNING actor_name, due, note",
+    )
+    .bind(&form.engine)
+    .bind(&form.key)
+    .bind(user.display_name())
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((by, due, note)) = released else {
+        drop(tx);
+        return refuse(&state, &page, format!("{} has no open claim.", form.key)).await;
+    };
+    let before = serde_json::json!({ "by": by, "due": due.map(|d| d.to_string()), "note": note });
+    record(&mut tx, &user, "docs.release", &target, Some(before), None).await?;
+    tx.commit().await?;
+    Ok(Redirect::to("/docs").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct VerifyForm {
+    path: String,
+    note: Option<String>,
+}
+
+pub async fn verify(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    page: Page,
+    Form(form): Form<VerifyForm>,
+) -> AppResult<Response> {
+    authorize(&state.db, &user, Role::Editor, "docs.verify", &form.path).await?;
+    let note = match parse_note(form.note.as_deref(), true) {
+        Ok(note) => note,
+        Err(e) => return refuse(&state, &page, e).await,
+    };
+    let known: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM docs WHERE path = $1 AND removed_at IS NULL)",
+    )
+    .bind(&form.path)
+    .fetch_one(&state.db)
+    .await?;
+    if !known {
+        return refuse(&state, &page, format!("There is no doc {}.", form.path)).await;
+    }
+    let mut tx = state.db.begin().await?;
+    sqlx::query("INSERT INTO doc_attestations (path, actor_subject, actor_name, note) VALUES ($1, $2, $3, $4)")
+        .bind(&form.path)
+        .bind(&user.subject)
+        .bind(user.display_name())
+        .bind(&note)
+        .execute(&mut *tx)
+        .await?;
+    record(
+        &mut tx,
+        &user,
+        "docs.verify",
+        &form.path,
+        None,
+        Some(serde_json::json!({ "note": note })),
+    )
+    .await?;
+    tx.commit().await?;
+    // The figures may have changed: snapshot them now rather than at the next refresh.
+    let report = current_report(&state.db, &state.settings.docs).await?;
+    db::docs::snapshot_if_changed(
+        &state.db,
+        &report.overall,
+        state.settings.docs.target_share,
+        OffsetDateTime::now_utc(),
+    )
+    .await?;
+    Ok(Redirect::to("/docs").into_response())
+}
+
+pub async fn rescan(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> AppResult<Response> {
+    authorize(&state.db, &user, Role::Editor, "docs.rescan", "docs folder").await?;
+    let scanned = crate::docs::live::rescan(&state.db, &state.settings.docs)
+        .await
+        .map_err(AppError::Internal)?;
+    let mut tx = state.db.begin().await?;
+    record(
+        &mut tx,
+        &user,
+        "docs.rescan",
+        "docs folder",
+        None,
+        Some(serde_json::json!({ "docs": scanned })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to("/docs").into_response())
+}
+
+async fn record(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    user: &SessionUser,
+    action: &str,
+    target: &str,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> sqlx::Result<()> {
+    db::audit::append(
+        &mut **tx,
+        Record {
+            actor: user,
+            action,
+            target,
+            outcome: Outcome::Done,
+            before,
+            after,
+        },
+    )
+    .await
+}
