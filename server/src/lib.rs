@@ -10,6 +10,7 @@ pub mod db;
 pub mod docker;
 pub mod docs;
 pub mod error;
+pub mod grade;
 pub mod routes;
 pub mod startup;
 pub mod state;

@@ -116,6 +116,20 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// Kills the portal if a test fails before stopping it, so no server outlives its test.
+struct ChildGuard(std::process::Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = Command::new("kill")
+                .args(["-TERM", &self.0.id().to_string()])
+                .status();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 /// Starts `serve`, waits for /readyz, then SIGTERMs it and returns the exit status and time taken.
 fn serve_then_terminate(
     env: &[(&str, &str)],
@@ -123,15 +137,18 @@ fn serve_then_terminate(
 ) -> (Option<i32>, Duration) {
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");
-    let mut child = Command::new(BIN)
-        .arg("serve")
-        .env_remove("DATABASE_URL")
-        .env("AUDIT_LISTEN", &listen)
-        .envs(env.iter().copied())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let mut child = ChildGuard(
+        Command::new(BIN)
+            .arg("serve")
+            .env_remove("DATABASE_URL")
+            .env("AUDIT_LISTEN", &listen)
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn"),
+    );
+    let child = &mut child.0;
     let deadline = Instant::now() + Duration::from_secs(60);
     while !get(port, "/readyz").is_some_and(|r| r.starts_with("HTTP/1.1 200")) {
         assert!(Instant::now() < deadline, "the portal did not become ready");

@@ -1,0 +1,3 @@
+//! The production-readiness grade: the weighted rubric and its exact arithmetic.
+
+pub mod rubric;
