@@ -56,7 +56,7 @@ async fn every_navigation_page_renders_complete_html(db: PgPool) {
         assert!(body.contains("</html>"), "{path} is complete");
         assert!(!body.contains("<script"), "{path} needs no script");
     }
-    let (_, grades) = app.get_text("/grades").await;
+    let (_, grades) = app.get_text("/phases").await;
     assert!(
         grades.contains("Not built yet"),
         "unbuilt sections say so plainly"

@@ -4,6 +4,7 @@ pub mod audit_log;
 pub mod auth;
 pub mod docs;
 pub mod findings;
+pub mod grade;
 pub mod inventory;
 pub mod nav;
 pub mod service_query;

@@ -17,7 +17,20 @@ pub struct DashboardView {
     /// Documentation coverage of running services, and its target.
     pub docs: CoverageFigures,
     pub docs_target: f64,
+    pub grade: DashboardGrade,
     pub now: OffsetDateTime,
+}
+
+/// The grade as the dashboard shows it: total, letter, change, a small trend chart.
+#[derive(Clone, Debug)]
+pub struct DashboardGrade {
+    pub total: String,
+    pub letter: String,
+    pub cap: Option<String>,
+    /// e.g. "+2.10 in 7 days"; None without history that old.
+    pub change_7d: Option<String>,
+    pub change_30d: Option<String>,
+    pub chart_svg: String,
 }
 
 #[component]
@@ -28,6 +41,7 @@ pub fn DashboardPage(data: DashboardView) -> impl IntoView {
         findings,
         docs,
         docs_target,
+        grade,
         now,
     } = data;
     let down = engines.iter().filter(|e| !e.reachable || e.stale).count();
@@ -66,7 +80,12 @@ pub fn DashboardPage(data: DashboardView) -> impl IntoView {
             </section>
             <section class="card" aria-labelledby="grade-h">
                 <h2 id="grade-h"><a href="/grades">"Production-readiness grade"</a></h2>
-                <p class="muted">"Not built yet: the weighted rubric scored from evidence."</p>
+                <p class="big">{grade.total.clone()}" "<span class="letter">{grade.letter.clone()}</span></p>
+                {grade.cap.clone().map(|c| view! { <p class="error-text">{c}</p> })}
+                <p class="muted">{format!("{} · {}",
+                    grade.change_7d.clone().unwrap_or_else(|| "no 7-day history yet".into()),
+                    grade.change_30d.clone().unwrap_or_else(|| "no 30-day history yet".into()))}</p>
+                <div class="mini-chart" inner_html=grade.chart_svg.clone()></div>
             </section>
             <section class="card" aria-labelledby="docs-h">
                 <h2 id="docs-h"><a href="/docs">"Documentation coverage"</a></h2>

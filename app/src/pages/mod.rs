@@ -7,6 +7,7 @@ pub mod doc_detail;
 pub mod docs;
 pub mod engines;
 pub mod errors;
+pub mod grades;
 pub mod not_built;
 pub mod service_detail;
 pub mod services;

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod docs;
 pub mod engines;
+pub mod grades;
 pub mod inventory;
 pub mod services;
 

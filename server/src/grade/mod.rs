@@ -1,3 +1,5 @@
 //! The production-readiness grade: the weighted rubric and its exact arithmetic.
 
+pub mod evidence;
+pub mod live;
 pub mod rubric;

@@ -82,6 +82,11 @@ impl Total {
         format!("{}.{:02}", hundredths / 100, hundredths % 100)
     }
 
+    /// Hundredths of a point, truncated (what is shown and stored).
+    pub fn hundredths_truncated(self) -> u64 {
+        self.0 / 10_000
+    }
+
     pub fn as_f64(self) -> f64 {
         self.0 as f64 / 1_000_000.0
     }
@@ -221,6 +226,11 @@ impl Rubric {
                 .map(|(c, s)| u64::from(s.0) * u64::from(c.weight.0))
                 .sum(),
         )
+    }
+
+    /// The points one score adds with its weight.
+    pub fn total_of(&self, score: Score, weight: Weight) -> Total {
+        Total(u64::from(score.0) * u64::from(weight.0))
     }
 
     pub fn letter(&self, total: Total) -> &str {

@@ -1,6 +1,5 @@
 //! The sign-in flow: `/auth/login`, the provider's callback, the local demo sign-in, sign-out.
 
-use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -19,6 +18,7 @@ use crate::auth::session::{CSRF_KEY, PENDING_KEY, USER_KEY, role_from_groups};
 use crate::auth::{DEMO_ISSUER, Page, SessionUser};
 use crate::db::audit::{self, Outcome, Record};
 use crate::error::{AppError, AppResult};
+use crate::routes::form::ValidForm;
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -196,7 +196,7 @@ pub struct DemoForm {
 pub async fn demo(
     State(state): State<AppState>,
     session: Session,
-    Form(form): Form<DemoForm>,
+    ValidForm(form): ValidForm<DemoForm>,
 ) -> AppResult<Response> {
     if !state.settings.auth.demo_sign_in || state.oidc.is_some() {
         return Err(AppError::NotFound("The demo sign-in".into()));

@@ -1,6 +1,5 @@
 //! `/docs`: coverage, a doc's page, and the editors' writes (claim, release, verify, rescan).
 
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -20,6 +19,7 @@ use crate::db;
 use crate::db::audit::{Outcome, Record};
 use crate::docs::live::current_report;
 use crate::error::{AppError, AppResult};
+use crate::routes::form::ValidForm;
 use crate::state::AppState;
 
 async fn render(state: &AppState, page: &Page, error: Option<String>) -> AppResult<String> {
@@ -154,7 +154,7 @@ pub async fn claim(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     page: Page,
-    Form(form): Form<ClaimForm>,
+    ValidForm(form): ValidForm<ClaimForm>,
 ) -> AppResult<Response> {
     let target = format!("{}/{}", form.engine, form.key);
     authorize(&state.db, &user, Role::Editor, "docs.claim", &target).await?;
@@ -223,7 +223,7 @@ pub async fn release(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     page: Page,
-    Form(form): Form<ReleaseForm>,
+    ValidForm(form): ValidForm<ReleaseForm>,
 ) -> AppResult<Response> {
     let target = format!("{}/{}", form.engine, form.key);
     authorize(&state.db, &user, Role::Editor, "docs.release", &target).await?;
@@ -258,7 +258,7 @@ pub async fn verify(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     page: Page,
-    Form(form): Form<VerifyForm>,
+    ValidForm(form): ValidForm<VerifyForm>,
 ) -> AppResult<Response> {
     authorize(&state.db, &user, Role::Editor, "docs.verify", &form.path).await?;
     let note = match parse_note(form.note.as_deref(), true) {

@@ -4,6 +4,8 @@ mod assets;
 mod audit;
 mod auth;
 mod docs;
+pub(crate) mod form;
+pub(crate) mod grades;
 mod health;
 mod pages;
 mod services;
@@ -60,7 +62,11 @@ pub fn router(state: AppState) -> Router {
         .route("/docs/verify", post(docs::verify))
         .route("/docs/rescan", post(docs::rescan))
         .route("/docs/{*service}", get(docs::doc))
-        .route("/grades", get(pages::grades))
+        .route("/grades", get(grades::overview))
+        .route("/grades/history", get(grades::history))
+        .route("/grades/history.csv", get(grades::history_csv))
+        .route("/grades/assess", post(grades::assess))
+        .route("/grades/override", post(grades::override_score))
         .route("/phases", get(pages::phases))
         .route("/rollouts", get(pages::rollouts))
         .route("/audit", get(audit::list))

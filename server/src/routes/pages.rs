@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use time::OffsetDateTime;
 
 use app::model::Section;
-use app::pages::dashboard::{DashboardPage, DashboardView};
+use app::pages::dashboard::{DashboardGrade, DashboardPage, DashboardView};
 use app::pages::errors::NotFoundPage;
 use app::pages::not_built::NotBuiltPage;
 use app::render_page;
@@ -27,18 +27,47 @@ pub async fn dashboard(State(state): State<AppState>, page: Page) -> AppResult<H
     let docs = crate::docs::live::current_report(&state.db, &state.settings.docs)
         .await?
         .overall;
+    let grade = dashboard_grade(&state).await?;
     let data = DashboardView {
         counts,
         engines,
         findings,
         docs,
         docs_target: state.settings.docs.target_share,
+        grade,
         now: OffsetDateTime::now_utc(),
     };
     Ok(Html(render_page(
         page.meta("Dashboard", Section::Dashboard),
         move || view! { <DashboardPage data=data/> },
     )))
+}
+
+/// The grade with its change over 7 and 30 days, from the snapshots.
+async fn dashboard_grade(state: &AppState) -> AppResult<DashboardGrade> {
+    let (_, result) = crate::grade::live::current(&state.db, &state.settings.docs).await?;
+    let history = crate::db::grades::history(&state.db, 31).await?;
+    let now_total = result.total.hundredths_truncated() as i64;
+    let change = |days: i64| {
+        let cutoff = OffsetDateTime::now_utc() - time::Duration::days(days);
+        history.iter().rev().find(|s| s.at <= cutoff).map(|s| {
+            let d = now_total - i64::from(s.total);
+            format!(
+                "{}{}.{:02} in {days} days",
+                if d < 0 { "−" } else { "+" },
+                d.abs() / 100,
+                d.abs() % 100
+            )
+        })
+    };
+    Ok(DashboardGrade {
+        total: result.total.shown(),
+        letter: result.letter.clone(),
+        cap: result.cap.clone(),
+        change_7d: change(7),
+        change_30d: change(30),
+        chart_svg: crate::routes::grades::trend_chart(state, 30, 360, 180).await?,
+    })
 }
 
 fn not_built(
@@ -51,16 +80,6 @@ fn not_built(
     Html(render_page(page.meta(title, section), move || {
         view! { <NotBuiltPage heading=title purpose=purpose status=status/> }
     }))
-}
-
-pub async fn grades(page: Page) -> Html<String> {
-    not_built(
-        page,
-        "Grades",
-        Section::Grades,
-        "The production-readiness grade: the weighted rubric scored from evidence, with its trend.",
-        "The rubric, its scores and its history are not built yet. No grade is shown rather than one without evidence.",
-    )
 }
 
 pub async fn phases(page: Page) -> Html<String> {

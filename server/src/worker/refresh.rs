@@ -156,6 +156,9 @@ impl Worker {
                 "docs scan failed; coverage keeps the previous scan"
             ),
         }
+        if let Err(e) = crate::grade::live::snapshot(&self.pool, &self.settings.docs).await {
+            tracing::warn!(error = %e, "grade snapshot failed");
+        }
         report.duration = started.elapsed();
         Ok(report)
     }

@@ -1,0 +1,198 @@
+//! Queries for the grade: its evidence, admins' assessments and overrides, and its history.
+
+use sqlx::types::Json;
+use sqlx::{PgExecutor, PgPool};
+use time::{Date, OffsetDateTime};
+
+use app::model::grade::GradeSnapshot;
+use app::model::{Finding, FindingKind};
+
+use crate::auth::SessionUser;
+use crate::grade::evidence::{Assessment, Override, ServiceEvidence};
+use crate::grade::rubric::Score;
+
+/// Every current service's 7-day availability and findings, in one query.
+pub async fn service_evidence(db: &PgPool) -> sqlx::Result<Vec<ServiceEvidence>> {
+    let rows: Vec<(Option<f64>, Json<Vec<Finding>>)> = sqlx::query_as(
+        "SELECT (SELECT sum(h.up_samples)::float8 / nullif(sum(h.samples), 0) FROM service_hourly h
+                  WHERE h.service_id = s.id AND h.hour > now() - interval '7 days'),
+                s.findings
+         FROM services s JOIN engines e ON e.id = s.engine_id
+         WHERE s.removed_at IS NULL AND e.configured",
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(availability_7d, findings)| ServiceEvidence {
+            availability_7d,
+            findings: findings
+                .0
+                .iter()
+                .map(|f| f.kind)
+                .collect::<Vec<FindingKind>>(),
+        })
+        .collect())
+}
+
+#[derive(sqlx::FromRow)]
+struct AssessmentRow {
+    category: String,
+    score: i32,
+    note: String,
+    link: Option<String>,
+    evidence_date: Date,
+    expires_on: Date,
+    actor_name: String,
+    created_at: OffsetDateTime,
+}
+
+/// The latest assessment of each category.
+pub async fn latest_assessments(db: &PgPool) -> sqlx::Result<Vec<Assessment>> {
+    let rows: Vec<AssessmentRow> = sqlx::query_as(
+        "SELECT DISTINCT ON (category) category, score, note, link, evidence_date, expires_on, actor_name, created_at
+         FROM grade_assessments ORDER BY category, created_at DESC, id DESC",
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Assessment {
+            category: r.category,
+            score: Score::from_hundredths(r.score.max(0) as u32),
+            note: r.note,
+            link: r.link,
+            evidence_date: r.evidence_date,
+            expires_on: r.expires_on,
+            by: r.actor_name,
+            at: r.created_at,
+        })
+        .collect())
+}
+
+/// The override in force per category (the latest, unless it cleared the override).
+pub async fn active_overrides(db: &PgPool) -> sqlx::Result<Vec<Override>> {
+    let rows: Vec<(String, Option<i32>, String, String, OffsetDateTime)> = sqlx::query_as(
+        "SELECT DISTINCT ON (category) category, score, justification, actor_name, created_at
+         FROM grade_overrides ORDER BY category, created_at DESC, id DESC",
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(category, score, justification, by, at)| {
+            Some(Override {
+                category,
+                score: Score::from_hundredths(score?.max(0) as u32),
+                justification,
+                by,
+                at,
+            })
+        })
+        .collect())
+}
+
+pub struct NewAssessment<'a> {
+    pub category: &'a str,
+    pub score: Score,
+    pub note: &'a str,
+    pub link: Option<&'a str>,
+    pub evidence_date: Date,
+    pub expires_on: Date,
+}
+
+pub async fn add_assessment<'e>(
+    db: impl PgExecutor<'e>,
+    user: &SessionUser,
+    a: &NewAssessment<'_>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO grade_assessments (category, score, note, link, evidence_date, expires_on, actor_subject, actor_name)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(a.category)
+    .bind(a.score.hundredths() as i32)
+    .bind(a.note)
+    .bind(a.link)
+    .bind(a.evidence_date)
+    .bind(a.expires_on)
+    .bind(&user.subject)
+    .bind(user.display_name())
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn add_override<'e>(
+    db: impl PgExecutor<'e>,
+    user: &SessionUser,
+    category: &str,
+    score: Option<Score>,
+    justification: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO grade_overrides (category, score, justification, actor_subject, actor_name) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(category)
+    .bind(score.map(|s| s.hundredths() as i32))
+    .bind(justification)
+    .bind(&user.subject)
+    .bind(user.display_name())
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Appends a snapshot when the grade differs from the last one, or the last is from another day.
+pub async fn snapshot_if_changed(db: &PgPool, s: &GradeSnapshot) -> sqlx::Result<bool> {
+    let categories = Json(&s.categories);
+    let inserted = sqlx::query(
+        "INSERT INTO grade_snapshots (taken_at, rubric_version, total, letter, capped_by, categories)
+         SELECT $1, $2, $3, $4, $5, $6
+         WHERE NOT EXISTS (
+             SELECT 1 FROM (SELECT * FROM grade_snapshots ORDER BY taken_at DESC, id DESC LIMIT 1) last
+             WHERE last.rubric_version = $2 AND last.total = $3 AND last.letter = $4
+               AND last.capped_by IS NOT DISTINCT FROM $5 AND last.categories = $6::jsonb
+               AND last.taken_at::date = $1::date)",
+    )
+    .bind(s.at)
+    .bind(s.rubric_version)
+    .bind(s.total)
+    .bind(&s.letter)
+    .bind(&s.capped_by)
+    .bind(categories)
+    .execute(db)
+    .await?;
+    Ok(inserted.rows_affected() == 1)
+}
+
+#[derive(sqlx::FromRow)]
+struct SnapshotRow {
+    taken_at: OffsetDateTime,
+    rubric_version: i32,
+    total: i32,
+    letter: String,
+    capped_by: Option<String>,
+    categories: Json<Vec<(String, i32)>>,
+}
+
+pub async fn history(db: &PgPool, days: i64) -> sqlx::Result<Vec<GradeSnapshot>> {
+    let rows: Vec<SnapshotRow> = sqlx::query_as(
+        "SELECT taken_at, rubric_version, total, letter, capped_by, categories FROM grade_snapshots
+         WHERE taken_at > now() - make_interval(days => $1) ORDER BY taken_at, id",
+    )
+    .bind(days as i32)
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| GradeSnapshot {
+            at: r.taken_at,
+            rubric_version: r.rubric_version,
+            total: r.total,
+            letter: r.letter,
+            capped_by: r.capped_by,
+            categories: r.categories.0,
+        })
+        .collect())
+}

@@ -1,0 +1,148 @@
+//! The grade of the live infrastructure: evidence from Postgres, scored, snapshotted.
+
+use sqlx::PgPool;
+use time::OffsetDateTime;
+
+use app::model::grade::{
+    AssessmentView, CategoryView, GapView, GradeSnapshot, GradeView, OverrideView,
+};
+
+use super::evidence::{ASSESSED, Evidence, GradeResult, gaps_to, grade};
+use super::rubric::{Rubric, Score};
+use crate::config::DocsSettings;
+use crate::db;
+
+/// The rubric in force. Editing it (new versions) is not built yet: version 1 is the default.
+pub const RUBRIC_VERSION: i32 = 1;
+
+pub fn rubric() -> Rubric {
+    Rubric::default_rubric()
+}
+
+pub async fn current(db: &PgPool, docs: &DocsSettings) -> sqlx::Result<(Rubric, GradeResult)> {
+    let (services, assessments, overrides, coverage) = tokio::try_join!(
+        db::grades::service_evidence(db),
+        db::grades::latest_assessments(db),
+        db::grades::active_overrides(db),
+        crate::docs::live::current_report(db, docs),
+    )?;
+    let rubric = rubric();
+    let result = grade(
+        &rubric,
+        &Evidence {
+            services: &services,
+            docs: &coverage.overall,
+            phases_due: 0,
+            phases_signed_off: 0,
+            assessments: &assessments,
+            overrides: &overrides,
+            today: OffsetDateTime::now_utc().date(),
+        },
+    );
+    Ok((rubric, result))
+}
+
+pub fn snapshot_of(result: &GradeResult, at: OffsetDateTime) -> GradeSnapshot {
+    GradeSnapshot {
+        at,
+        rubric_version: RUBRIC_VERSION,
+        total: (result.total.hundredths_truncated()) as i32,
+        letter: result.letter.clone(),
+        capped_by: result.cap.clone(),
+        categories: result
+            .categories
+            .iter()
+            .map(|c| (c.name.clone(), c.effective.hundredths() as i32))
+            .collect(),
+    }
+}
+
+/// Recomputes the grade and appends a snapshot if it changed (or a day passed).
+pub async fn snapshot(db: &PgPool, docs: &DocsSettings) -> sqlx::Result<bool> {
+    let (_, result) = current(db, docs).await?;
+    db::grades::snapshot_if_changed(db, &snapshot_of(&result, OffsetDateTime::now_utc())).await
+}
+
+fn why(category: &str, evidence: &[String]) -> String {
+    match category {
+        c if ASSESSED.contains(&c) => format!("assessed: {}", evidence.join("; ")),
+        _ => evidence.join("; "),
+    }
+}
+
+pub fn view(rubric: &Rubric, result: &GradeResult, target: Score) -> GradeView {
+    let categories = rubric
+        .categories
+        .iter()
+        .zip(&result.categories)
+        .map(|(c, s)| CategoryView {
+            name: c.name.clone(),
+            weight: format!("{:.2}%", c.weight.percent()),
+            computed: s.computed.to_string(),
+            score: s.effective.to_string(),
+            points: rubric.total_of(s.effective, c.weight).shown(),
+            source: s.source,
+            formula: s.formula.clone(),
+            evidence: s.evidence.clone(),
+            evidence_link: match c.name.as_str() {
+                "Availability" | "Reliability" | "Security" => Some("/services".into()),
+                "Documentation" => Some("/docs".into()),
+                "Acceptance" => Some("/phases".into()),
+                _ => None,
+            },
+            assessment: s.assessment.as_ref().map(|a| AssessmentView {
+                score: a.score.to_string(),
+                note: a.note.clone(),
+                link: a.link.clone(),
+                evidence_date: a.evidence_date,
+                expires_on: a.expires_on,
+                expired: s.expired,
+                by: a.by.clone(),
+                at: a.at,
+            }),
+            override_: s.override_.as_ref().map(|o| OverrideView {
+                score: o.score.to_string(),
+                justification: o.justification.clone(),
+                by: o.by.clone(),
+                at: o.at,
+            }),
+            assessed: ASSESSED.contains(&c.name.as_str()),
+        })
+        .collect();
+    let gaps = gaps_to(rubric, result, target)
+        .into_iter()
+        .map(|g| {
+            let evidence = result
+                .categories
+                .iter()
+                .find(|c| c.name == g.category)
+                .map(|c| c.evidence.clone())
+                .unwrap_or_default();
+            let weight = rubric
+                .categories
+                .iter()
+                .find(|c| c.name == g.category)
+                .map(|c| c.weight.percent())
+                .unwrap_or(0.0);
+            GapView {
+                why: why(&g.category, &evidence),
+                current: g.current.to_string(),
+                target: g.target.to_string(),
+                weight: format!("{:.2}", weight / 100.0),
+                gain: g.gain.shown(),
+                category: g.category,
+            }
+        })
+        .collect();
+    GradeView {
+        total: result.total.shown(),
+        uncapped_letter: result.uncapped_letter.clone(),
+        letter: result.letter.clone(),
+        cap: result.cap.clone(),
+        caps_in_force: result.caps_in_force.clone(),
+        categories,
+        target: target.to_string(),
+        gaps,
+        rubric_version: RUBRIC_VERSION,
+    }
+}

@@ -1,0 +1,336 @@
+//! `/grades`: the grade with its evidence, gaps and trend; admins' assessments and overrides;
+//! `/grades/history` and its CSV.
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use leptos::prelude::*;
+use plotters::style::RGBColor;
+use serde::Deserialize;
+use time::{Date, Duration, OffsetDateTime};
+
+use app::model::{Role, Section};
+use app::pages::grades::{GradeHistoryPage, GradesData, GradesPage};
+use app::render_page;
+
+use crate::auth::{CurrentUser, Page, authorize};
+use crate::charts::{Series, Threshold, share_over_time};
+use crate::db;
+use crate::db::audit::{Outcome, Record};
+use crate::db::grades::NewAssessment;
+use crate::error::AppResult;
+use crate::grade::evidence::{ASSESSED, evidence_lifetime_days};
+use crate::grade::live;
+use crate::grade::rubric::Score;
+use crate::routes::form::ValidForm;
+use crate::state::AppState;
+
+/// The grade the gap list aims at.
+const TARGET: u32 = 9_000;
+
+/// The total's trend as SVG, with the letter thresholds as reference lines.
+pub async fn trend_chart(
+    state: &AppState,
+    days: i64,
+    width: u32,
+    height: u32,
+) -> AppResult<String> {
+    let history = db::grades::history(&state.db, days).await?;
+    let points = history
+        .iter()
+        .map(|s| (s.at, f64::from(s.total) / 10_000.0))
+        .collect();
+    let rubric = live::rubric();
+    let labels: Vec<String> = rubric
+        .thresholds
+        .iter()
+        .map(|t| format!("{} from", t.letter))
+        .collect();
+    let thresholds: Vec<Threshold> = rubric
+        .thresholds
+        .iter()
+        .zip(&labels)
+        .filter(|(t, _)| ["A+++", "A+", "B", "C"].contains(&t.letter.as_str()))
+        .map(|(t, label)| Threshold {
+            label,
+            value: f64::from(t.minimum.hundredths()) / 10_000.0,
+        })
+        .collect();
+    Ok(share_over_time(
+        "Production-readiness grade",
+        &[Series {
+            label: "total",
+            points,
+            color: RGBColor(0x2b, 0x7b, 0xb9),
+        }],
+        &thresholds,
+        width,
+        height,
+    )
+    .replace("% of running services", "points out of 100"))
+}
+
+async fn render(state: &AppState, page: &Page, error: Option<String>) -> AppResult<String> {
+    let (rubric, result) = live::current(&state.db, &state.settings.docs).await?;
+    let grade = live::view(&rubric, &result, Score::from_hundredths(TARGET));
+    let chart_svg = trend_chart(state, 90, 760, 300).await?;
+    let data = GradesData {
+        grade,
+        chart_svg,
+        can_edit: page.can(Role::Admin),
+        error,
+        now: OffsetDateTime::now_utc(),
+    };
+    Ok(render_page(
+        page.meta("Grades", Section::Grades),
+        move || view! { <GradesPage data=data/> },
+    ))
+}
+
+pub async fn overview(State(state): State<AppState>, page: Page) -> AppResult<Html<String>> {
+    Ok(Html(render(&state, &page, None).await?))
+}
+
+async fn refuse(state: &AppState, page: &Page, message: String) -> AppResult<Response> {
+    Ok((
+        StatusCode::BAD_REQUEST,
+        Html(render(state, page, Some(message)).await?),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct AssessForm {
+    category: String,
+    score: String,
+    note: String,
+    link: Option<String>,
+    evidence_date: String,
+}
+
+fn parse_date(text: &str) -> Result<Date, String> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    Date::parse(text.trim(), &format)
+        .map_err(|_| format!("'{}' is not a date (YYYY-MM-DD).", text.trim()))
+}
+
+pub async fn assess(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    page: Page,
+    ValidForm(form): ValidForm<AssessForm>,
+) -> AppResult<Response> {
+    authorize(
+        &state.db,
+        &user,
+        Role::Admin,
+        "grade.assess",
+        &form.category,
+    )
+    .await?;
+    if !ASSESSED.contains(&form.category.as_str()) {
+        return refuse(
+            &state,
+            &page,
+            format!(
+                "{} is computed from evidence, not assessed; use an override instead.",
+                form.category
+            ),
+        )
+        .await;
+    }
+    let score = match Score::parse(&form.score) {
+        Ok(s) => s,
+        Err(e) => return refuse(&state, &page, format!("Score: {e}.")).await,
+    };
+    let today = OffsetDateTime::now_utc().date();
+    let evidence_date = match parse_date(&form.evidence_date) {
+        Ok(d) if d > today => {
+            return refuse(&state, &page, "The evidence date is in the future.".into()).await;
+        }
+        Ok(d) => d,
+        Err(e) => return refuse(&state, &page, e).await,
+    };
+    let note = form.note.trim();
+    if note.is_empty() || note.chars().count() > 1000 {
+        return refuse(
+            &state,
+            &page,
+            "Say what was checked (up to 1000 characters).".into(),
+        )
+        .await;
+    }
+    let link = form
+        .link
+        .as_deref()
+        .map(str::trim)
+        .filter(|l| !l.is_empty());
+    if link.is_some_and(|l| !(l.starts_with("https://") || l.starts_with("http://"))) {
+        return refuse(
+            &state,
+            &page,
+            "The evidence link must be an http(s) URL.".into(),
+        )
+        .await;
+    }
+    let expires_on = evidence_date + Duration::days(evidence_lifetime_days(&form.category));
+    let assessment = NewAssessment {
+        category: &form.category,
+        score,
+        note,
+        link,
+        evidence_date,
+        expires_on,
+    };
+    let mut tx = state.db.begin().await?;
+    db::grades::add_assessment(&mut *tx, &user, &assessment).await?;
+    let after = serde_json::json!({ "score": score.to_string(), "note": note, "link": link,
+        "evidence_date": evidence_date.to_string(), "expires_on": expires_on.to_string() });
+    db::audit::append(
+        &mut *tx,
+        Record::<(), _> {
+            actor: &user,
+            action: "grade.assess",
+            target: &form.category,
+            outcome: Outcome::Done,
+            before: None,
+            after: Some(after),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    live::snapshot(&state.db, &state.settings.docs).await?;
+    Ok(Redirect::to("/grades").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct OverrideForm {
+    category: String,
+    score: Option<String>,
+    justification: String,
+}
+
+pub async fn override_score(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    page: Page,
+    ValidForm(form): ValidForm<OverrideForm>,
+) -> AppResult<Response> {
+    authorize(
+        &state.db,
+        &user,
+        Role::Admin,
+        "grade.override",
+        &form.category,
+    )
+    .await?;
+    if !live::rubric()
+        .categories
+        .iter()
+        .any(|c| c.name == form.category)
+    {
+        return refuse(
+            &state,
+            &page,
+            format!("{} is not a category of the rubric.", form.category),
+        )
+        .await;
+    }
+    let score = match form
+        .score
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => None,
+        Some(text) => match Score::parse(text) {
+            Ok(s) => Some(s),
+            Err(e) => return refuse(&state, &page, format!("Score: {e}.")).await,
+        },
+    };
+    let justification = form.justification.trim();
+    if justification.is_empty() || justification.chars().count() > 1000 {
+        return refuse(
+            &state,
+            &page,
+            "An override needs a written justification (up to 1000 characters).".into(),
+        )
+        .await;
+    }
+    let before = db::grades::active_overrides(&state.db)
+        .await?
+        .into_iter()
+        .find(|o| o.category == form.category)
+        .map(|o| serde_json::json!({ "score": o.score.to_string(), "justification": o.justification }));
+    let mut tx = state.db.begin().await?;
+    db::grades::add_override(&mut *tx, &user, &form.category, score, justification).await?;
+    let after = serde_json::json!({ "score": score.map(|s| s.to_string()), "justification": justification });
+    db::audit::append(
+        &mut *tx,
+        Record {
+            actor: &user,
+            action: "grade.override",
+            target: &form.category,
+            outcome: Outcome::Done,
+            before,
+            after: Some(after),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    live::snapshot(&state.db, &state.settings.docs).await?;
+    Ok(Redirect::to("/grades").into_response())
+}
+
+pub async fn history(State(state): State<AppState>, page: Page) -> AppResult<Html<String>> {
+    let snapshots = db::grades::history(&state.db, 3650).await?;
+    let now = OffsetDateTime::now_utc();
+    Ok(Html(render_page(
+        page.meta("Grade history", Section::Grades),
+        move || {
+            view! { <GradeHistoryPage snapshots=snapshots now=now/> }
+        },
+    )))
+}
+
+pub async fn history_csv(State(state): State<AppState>) -> AppResult<impl IntoResponse> {
+    let snapshots = db::grades::history(&state.db, 3650).await?;
+    let rubric = live::rubric();
+    let mut csv = String::from("taken_at,rubric_version,total,letter,capped_by");
+    for c in &rubric.categories {
+        csv.push(',');
+        csv.push_str(&c.name.to_lowercase().replace(['/', ' '], "_"));
+    }
+    csv.push('\n');
+    for s in snapshots {
+        let at =
+            s.at.format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default();
+        let cap = s.capped_by.unwrap_or_default().replace('"', "\"\"");
+        csv.push_str(&format!(
+            "{at},{},{}.{:02},{},\"{cap}\"",
+            s.rubric_version,
+            s.total / 100,
+            s.total % 100,
+            s.letter
+        ));
+        for c in &rubric.categories {
+            let v = s
+                .categories
+                .iter()
+                .find(|(n, _)| *n == c.name)
+                .map(|(_, v)| *v)
+                .unwrap_or(0);
+            csv.push_str(&format!(",{}.{:02}", v / 100, v % 100));
+        }
+        csv.push('\n');
+    }
+    let headers = [
+        (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+        (
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"grade-history.csv\"",
+        ),
+    ];
+    Ok((headers, csv))
+}
