@@ -72,6 +72,10 @@ async fn admins_record_assessments_and_overrides_viewers_only_read(db: PgPool) {
     assert_eq!(status, 200);
     assert!(page.contains("<svg role=\"img\" aria-label=\"Production-readiness grade\""));
     assert!(
+        page.contains("<svg role=\"img\" aria-label=\"Category scores\""),
+        "a chart per category too"
+    );
+    assert!(
         page.contains("points out of 100") && page.contains("date (UTC)"),
         "labelled axes"
     );

@@ -12,6 +12,8 @@ use crate::model::grade::{CategoryView, GradeSnapshot, GradeView, ScoreSource};
 pub struct GradesData {
     pub grade: GradeView,
     pub chart_svg: String,
+    /// Each category's trend.
+    pub categories_svg: String,
     pub can_edit: bool,
     pub error: Option<String>,
     pub now: OffsetDateTime,
@@ -22,6 +24,7 @@ pub fn GradesPage(data: GradesData) -> impl IntoView {
     let GradesData {
         grade,
         chart_svg,
+        categories_svg,
         can_edit,
         error,
         now,
@@ -63,6 +66,10 @@ pub fn GradesPage(data: GradesData) -> impl IntoView {
         <figure class="chart-figure">
             <div inner_html=chart_svg></div>
             <figcaption>"The total over time, with the letter thresholds. "<a href="/grades/history">"All snapshots"</a></figcaption>
+        </figure>
+        <figure class="chart-figure">
+            <div inner_html=categories_svg></div>
+            <figcaption>"Each category's score over time."</figcaption>
         </figure>
         <div class="table-wrap">
             <table>

@@ -70,13 +70,51 @@ pub async fn trend_chart(
     .replace("% of running services", "points out of 100"))
 }
 
+/// Each category's score over time, one line per category.
+async fn category_chart(state: &AppState, days: i64) -> AppResult<String> {
+    const COLORS: [RGBColor; 8] = [
+        RGBColor(0x2b, 0x7b, 0xb9),
+        RGBColor(0xd9, 0x7a, 0x00),
+        RGBColor(0x3a, 0x9a, 0x4a),
+        RGBColor(0xc0, 0x39, 0x2b),
+        RGBColor(0x8e, 0x5a, 0xc8),
+        RGBColor(0x16, 0x9c, 0x9c),
+        RGBColor(0xb0, 0x6a, 0x8a),
+        RGBColor(0x7f, 0x7f, 0x7f),
+    ];
+    let history = db::grades::history(&state.db, days).await?;
+    let rubric = live::rubric();
+    let series: Vec<Series> = rubric
+        .categories
+        .iter()
+        .enumerate()
+        .map(|(i, c)| Series {
+            label: &c.name,
+            points: history
+                .iter()
+                .filter_map(|s| {
+                    s.categories
+                        .iter()
+                        .find(|(n, _)| *n == c.name)
+                        .map(|(_, v)| (s.at, f64::from(*v) / 10_000.0))
+                })
+                .collect(),
+            color: COLORS[i % COLORS.len()],
+        })
+        .collect();
+    Ok(share_over_time("Category scores", &series, &[], 760, 340)
+        .replace("% of running services", "score out of 100"))
+}
+
 async fn render(state: &AppState, page: &Page, error: Option<String>) -> AppResult<String> {
     let (rubric, result) = live::current(&state.db, &state.settings.docs).await?;
     let grade = live::view(&rubric, &result, Score::from_hundredths(TARGET));
     let chart_svg = trend_chart(state, 90, 760, 300).await?;
+    let categories_svg = category_chart(state, 90).await?;
     let data = GradesData {
         grade,
         chart_svg,
+        categories_svg,
         can_edit: page.can(Role::Admin),
         error,
         now: OffsetDateTime::now_utc(),
