@@ -22,7 +22,7 @@ async fn snapshots(db: &PgPool) -> i64 {
 
 async fn category(db: &PgPool, name: &str) -> String {
     let s = settings(&[]);
-    let (_, result) = live::current(db, &s.docs).await.unwrap();
+    let (_, _, result) = live::current(db, &s.docs).await.unwrap();
     result
         .categories
         .iter()
@@ -203,5 +203,89 @@ async fn admins_record_assessments_and_overrides_viewers_only_read(db: PgPool) {
             "grade.assess:done",
             "grade.override:done"
         ]
+    );
+}
+
+#[sqlx::test(migrator = "audit_portal::db::MIGRATOR")]
+async fn rubric_changes_are_validated_and_saved_as_new_versions(db: PgPool) {
+    let admin = spawn_app(db.clone(), settings(&[])).await;
+    admin.sign_in(Role::Admin).await;
+    let names = [
+        "Availability",
+        "Reliability",
+        "Monitoring",
+        "Security",
+        "Documentation",
+        "Backup/DR",
+        "Change Control",
+        "Acceptance",
+    ];
+    let submit = |weights: [&'static str; 8], thresholds: &'static str| {
+        let mut fields: Vec<(String, String)> = vec![];
+        for (i, (n, w)) in names.iter().zip(weights).enumerate() {
+            fields.push((format!("name_{i}"), n.to_string()));
+            fields.push((format!("weight_{i}"), w.to_string()));
+        }
+        fields.push(("thresholds".into(), thresholds.into()));
+        fields.push(("failing".into(), "failing".into()));
+        fields
+    };
+    let post = |fields: Vec<(String, String)>| {
+        let app = &admin;
+        async move {
+            let borrowed: Vec<(&str, &str)> = fields
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            app.post_form("/grades", "/grades/rubric", &borrowed).await
+        }
+    };
+    let letters = "A+++=95, A+=90, A=85, A-=80, B+=75, B=70, C+=65, C=60";
+    let bad_sum = post(submit(
+        ["25", "10", "12", "15", "15", "10", "8", "10"],
+        letters,
+    ))
+    .await;
+    assert_eq!(bad_sum.status(), 400);
+    assert!(
+        bad_sum
+            .text()
+            .await
+            .unwrap()
+            .contains("the weights sum to 105.00, not 100")
+    );
+    let overlap = post(submit(
+        ["20", "10", "12", "15", "15", "10", "8", "10"],
+        "A=90, B=90",
+    ))
+    .await;
+    assert_eq!(overlap.status(), 400);
+    assert!(overlap.text().await.unwrap().contains("thresholds overlap"));
+    let versions: i64 = sqlx::query_scalar("SELECT count(*) FROM rubric_versions")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(versions, 0, "nothing saved");
+
+    let ok = post(submit(
+        ["25", "5", "12", "15", "15", "10", "8", "10"],
+        letters,
+    ))
+    .await;
+    assert_eq!(ok.status(), 303);
+    let (_, page) = admin.get_text("/grades").await;
+    assert!(
+        page.contains("Rubric version 2."),
+        "the new version is in force"
+    );
+    assert!(page.contains("25.00%"));
+    let latest: i32 =
+        sqlx::query_scalar("SELECT rubric_version FROM grade_snapshots ORDER BY id DESC LIMIT 1")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert_eq!(
+        latest, 2,
+        "history keeps the version each snapshot was scored with"
     );
 }

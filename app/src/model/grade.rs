@@ -75,6 +75,10 @@ pub struct GradeView {
     pub target: String,
     pub gaps: Vec<GapView>,
     pub rubric_version: i32,
+    /// The rubric in force, for the edit form: (category, weight), (letter, minimum), failing letter.
+    pub weights: Vec<(String, String)>,
+    pub thresholds: Vec<(String, String)>,
+    pub failing: String,
 }
 
 /// One point of the grade's history.

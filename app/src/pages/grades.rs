@@ -92,6 +92,7 @@ pub fn GradesPage(data: GradesData) -> impl IntoView {
             </div>
         </section>
         {can_edit.then(|| view! { <AdminForms categories=categories/> })}
+        {can_edit.then(|| view! { <RubricForm weights=grade.weights.clone() thresholds=grade.thresholds.clone() failing=grade.failing.clone() version=grade.rubric_version/> })}
     }
 }
 
@@ -168,6 +169,44 @@ fn AdminForms(categories: Vec<CategoryView>) -> impl IntoView {
                 <label>"Score (0–100)"<input type="text" name="score" inputmode="decimal"/></label>
                 <label>"Justification"<input type="text" name="justification" required=true maxlength="1000"/></label>
                 <button type="submit">"Save override"</button>
+            </form>
+        </section>
+    }
+}
+
+/// Changing the rubric saves a new version; snapshots keep the version they were scored with.
+#[component]
+fn RubricForm(
+    weights: Vec<(String, String)>,
+    thresholds: Vec<(String, String)>,
+    failing: String,
+    version: i32,
+) -> impl IntoView {
+    let fields = weights
+        .into_iter()
+        .enumerate()
+        .map(|(i, (name, weight))| {
+            view! {
+                <label>{format!("{name} weight (%)")}
+                    <input type="hidden" name=format!("name_{i}") value=name.clone()/>
+                    <input type="text" name=format!("weight_{i}") value=weight inputmode="decimal" required=true/>
+                </label>
+            }
+        })
+        .collect_view();
+    let letters: Vec<String> = thresholds.iter().map(|(l, m)| format!("{l}={m}")).collect();
+    view! {
+        <section aria-labelledby="rubric-h">
+            <h2 id="rubric-h">{format!("Change the rubric (version {version} in force)")}</h2>
+            <p class="muted">"Weights must sum to 100; thresholds run from the highest letter down, without overlap. Saving creates a new version."</p>
+            <form method="post" action="/grades/rubric" class="form-grid">
+                <CsrfField/>
+                {fields}
+                <label>"Letters (letter=minimum, highest first)"
+                    <textarea name="thresholds" rows="4" required=true>{letters.join(", ")}</textarea>
+                </label>
+                <label>"Below every letter"<input type="text" name="failing" value=failing required=true/></label>
+                <button type="submit">"Save as a new version"</button>
             </form>
         </section>
     }

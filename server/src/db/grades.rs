@@ -196,3 +196,45 @@ pub async fn history(db: &PgPool, days: i64) -> sqlx::Result<Vec<GradeSnapshot>>
         })
         .collect())
 }
+
+/// A stored rubric: version, (category, weight), (letter, minimum), failing letter.
+pub type StoredRubric = (i32, Vec<(String, String)>, Vec<(String, String)>, String);
+
+#[derive(sqlx::FromRow)]
+struct RubricRow {
+    version: i32,
+    categories: Json<Vec<(String, String)>>,
+    thresholds: Json<Vec<(String, String)>>,
+    failing: String,
+}
+
+/// The latest rubric version, if an admin ever changed the default.
+pub async fn latest_rubric(db: &PgPool) -> sqlx::Result<Option<StoredRubric>> {
+    let row: Option<RubricRow> =
+        sqlx::query_as("SELECT version, categories, thresholds, failing FROM rubric_versions ORDER BY version DESC LIMIT 1")
+            .fetch_optional(db)
+            .await?;
+    Ok(row.map(|r| (r.version, r.categories.0, r.thresholds.0, r.failing)))
+}
+
+/// Stores a new rubric version (the next number) and returns it.
+pub async fn add_rubric<'e>(
+    db: impl PgExecutor<'e>,
+    user: &SessionUser,
+    categories: &[(String, String)],
+    thresholds: &[(String, String)],
+    failing: &str,
+) -> sqlx::Result<i32> {
+    sqlx::query_scalar(
+        "INSERT INTO rubric_versions (version, actor_subject, actor_name, categories, thresholds, failing)
+         SELECT greatest(coalesce(max(version), 1) + 1, 2), $1, $2, $3, $4, $5 FROM rubric_versions
+         RETURNING version",
+    )
+    .bind(&user.subject)
+    .bind(user.display_name())
+    .bind(Json(categories))
+    .bind(Json(thresholds))
+    .bind(failing)
+    .fetch_one(db)
+    .await
+}

@@ -12,21 +12,31 @@ use super::rubric::{Rubric, Score};
 use crate::config::DocsSettings;
 use crate::db;
 
-/// The rubric in force. Editing it (new versions) is not built yet: version 1 is the default.
-pub const RUBRIC_VERSION: i32 = 1;
-
-pub fn rubric() -> Rubric {
-    Rubric::default_rubric()
+/// The rubric in force and its version: the latest an admin saved, else the default (version 1).
+pub async fn rubric(db: &PgPool) -> sqlx::Result<(i32, Rubric)> {
+    match db::grades::latest_rubric(db).await? {
+        Some((version, categories, thresholds, failing)) => {
+            match Rubric::new(categories, thresholds, failing) {
+                Ok(rubric) => Ok((version, rubric)),
+                Err(e) => {
+                    // Only validated rubrics are stored; should one be unreadable, say so and use the default.
+                    tracing::error!(version, error = %e, "stored rubric is invalid; using the default");
+                    Ok((1, Rubric::default_rubric()))
+                }
+            }
+        }
+        None => Ok((1, Rubric::default_rubric())),
+    }
 }
 
-pub async fn current(db: &PgPool, docs: &DocsSettings) -> sqlx::Result<(Rubric, GradeResult)> {
-    let (services, assessments, overrides, coverage) = tokio::try_join!(
+pub async fn current(db: &PgPool, docs: &DocsSettings) -> sqlx::Result<(i32, Rubric, GradeResult)> {
+    let ((version, rubric), services, assessments, overrides, coverage) = tokio::try_join!(
+        rubric(db),
         db::grades::service_evidence(db),
         db::grades::latest_assessments(db),
         db::grades::active_overrides(db),
         crate::docs::live::current_report(db, docs),
     )?;
-    let rubric = rubric();
     let result = grade(
         &rubric,
         &Evidence {
@@ -39,13 +49,13 @@ pub async fn current(db: &PgPool, docs: &DocsSettings) -> sqlx::Result<(Rubric, 
             today: OffsetDateTime::now_utc().date(),
         },
     );
-    Ok((rubric, result))
+    Ok((version, rubric, result))
 }
 
-pub fn snapshot_of(result: &GradeResult, at: OffsetDateTime) -> GradeSnapshot {
+pub fn snapshot_of(version: i32, result: &GradeResult, at: OffsetDateTime) -> GradeSnapshot {
     GradeSnapshot {
         at,
-        rubric_version: RUBRIC_VERSION,
+        rubric_version: version,
         total: (result.total.hundredths_truncated()) as i32,
         letter: result.letter.clone(),
         capped_by: result.cap.clone(),
@@ -59,8 +69,12 @@ pub fn snapshot_of(result: &GradeResult, at: OffsetDateTime) -> GradeSnapshot {
 
 /// Recomputes the grade and appends a snapshot if it changed (or a day passed).
 pub async fn snapshot(db: &PgPool, docs: &DocsSettings) -> sqlx::Result<bool> {
-    let (_, result) = current(db, docs).await?;
-    db::grades::snapshot_if_changed(db, &snapshot_of(&result, OffsetDateTime::now_utc())).await
+    let (version, _, result) = current(db, docs).await?;
+    db::grades::snapshot_if_changed(
+        db,
+        &snapshot_of(version, &result, OffsetDateTime::now_utc()),
+    )
+    .await
 }
 
 fn why(category: &str, evidence: &[String]) -> String {
@@ -70,7 +84,7 @@ fn why(category: &str, evidence: &[String]) -> String {
     }
 }
 
-pub fn view(rubric: &Rubric, result: &GradeResult, target: Score) -> GradeView {
+pub fn view(version: i32, rubric: &Rubric, result: &GradeResult, target: Score) -> GradeView {
     let categories = rubric
         .categories
         .iter()
@@ -143,6 +157,17 @@ pub fn view(rubric: &Rubric, result: &GradeResult, target: Score) -> GradeView {
         categories,
         target: target.to_string(),
         gaps,
-        rubric_version: RUBRIC_VERSION,
+        rubric_version: version,
+        weights: rubric
+            .categories
+            .iter()
+            .map(|c| (c.name.clone(), format!("{:.2}", c.weight.percent())))
+            .collect(),
+        thresholds: rubric
+            .thresholds
+            .iter()
+            .map(|t| (t.letter.clone(), t.minimum.to_string()))
+            .collect(),
+        failing: rubric.failing.clone(),
     }
 }

@@ -40,7 +40,7 @@ pub async fn trend_chart(
         .iter()
         .map(|s| (s.at, f64::from(s.total) / 10_000.0))
         .collect();
-    let rubric = live::rubric();
+    let (_, rubric) = live::rubric(&state.db).await?;
     let labels: Vec<String> = rubric
         .thresholds
         .iter()
@@ -83,7 +83,7 @@ async fn category_chart(state: &AppState, days: i64) -> AppResult<String> {
         RGBColor(0x7f, 0x7f, 0x7f),
     ];
     let history = db::grades::history(&state.db, days).await?;
-    let rubric = live::rubric();
+    let (_, rubric) = live::rubric(&state.db).await?;
     let series: Vec<Series> = rubric
         .categories
         .iter()
@@ -107,8 +107,8 @@ async fn category_chart(state: &AppState, days: i64) -> AppResult<String> {
 }
 
 async fn render(state: &AppState, page: &Page, error: Option<String>) -> AppResult<String> {
-    let (rubric, result) = live::current(&state.db, &state.settings.docs).await?;
-    let grade = live::view(&rubric, &result, Score::from_hundredths(TARGET));
+    let (version, rubric, result) = live::current(&state.db, &state.settings.docs).await?;
+    let grade = live::view(version, &rubric, &result, Score::from_hundredths(TARGET));
     let chart_svg = trend_chart(state, 90, 760, 300).await?;
     let categories_svg = category_chart(state, 90).await?;
     let data = GradesData {
@@ -262,7 +262,9 @@ pub async fn override_score(
         &form.category,
     )
     .await?;
-    if !live::rubric()
+    if !live::rubric(&state.db)
+        .await?
+        .1
         .categories
         .iter()
         .any(|c| c.name == form.category)
@@ -320,6 +322,107 @@ pub async fn override_score(
     Ok(Redirect::to("/grades").into_response())
 }
 
+/// A new rubric version from the edit form: `name_i`/`weight_i` per category, `thresholds` as
+/// "A+++=95, A+=90, …", and the failing letter. Validated by [`Rubric::new`] before anything is saved.
+pub async fn change_rubric(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    page: Page,
+    ValidForm(form): ValidForm<std::collections::HashMap<String, String>>,
+) -> AppResult<Response> {
+    authorize(&state.db, &user, Role::Admin, "grade.rubric", "rubric").await?;
+    let (version, current) = live::rubric(&state.db).await?;
+    let mut categories = vec![];
+    for i in 0..current.categories.len() {
+        let name = form.get(&format!("name_{i}")).cloned().unwrap_or_default();
+        let weight = form
+            .get(&format!("weight_{i}"))
+            .cloned()
+            .unwrap_or_default();
+        categories.push((name, weight));
+    }
+    let same_names = categories
+        .iter()
+        .map(|(n, _)| n.as_str())
+        .eq(current.categories.iter().map(|c| c.name.as_str()));
+    if !same_names {
+        return refuse(
+            &state,
+            &page,
+            "The categories changed while you edited; reload the page.".into(),
+        )
+        .await;
+    }
+    let mut thresholds = vec![];
+    for part in form
+        .get("thresholds")
+        .map(String::as_str)
+        .unwrap_or_default()
+        .split([',', '\n'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        let Some((letter, minimum)) = part.split_once('=') else {
+            return refuse(&state, &page, format!("'{part}' is not letter=minimum.")).await;
+        };
+        thresholds.push((letter.trim().to_string(), minimum.trim().to_string()));
+    }
+    let failing = form
+        .get("failing")
+        .map(|f| f.trim().to_string())
+        .unwrap_or_default();
+    if failing.is_empty() {
+        return refuse(
+            &state,
+            &page,
+            "Name the letter below every threshold.".into(),
+        )
+        .await;
+    }
+    let rubric = match crate::grade::rubric::Rubric::new(
+        categories.clone(),
+        thresholds.clone(),
+        failing.clone(),
+    ) {
+        Ok(r) => r,
+        Err(e) => return refuse(&state, &page, format!("The rubric was not saved: {e}.")).await,
+    };
+    let normalized = |r: &crate::grade::rubric::Rubric| {
+        (
+            r.categories
+                .iter()
+                .map(|c| (c.name.clone(), format!("{:.2}", c.weight.percent())))
+                .collect::<Vec<_>>(),
+            r.thresholds
+                .iter()
+                .map(|t| (t.letter.clone(), t.minimum.to_string()))
+                .collect::<Vec<_>>(),
+        )
+    };
+    let (new_categories, new_thresholds) = normalized(&rubric);
+    let (old_categories, old_thresholds) = normalized(&current);
+    let mut tx = state.db.begin().await?;
+    let saved =
+        db::grades::add_rubric(&mut *tx, &user, &new_categories, &new_thresholds, &failing).await?;
+    let before = serde_json::json!({ "version": version, "categories": old_categories, "thresholds": old_thresholds, "failing": current.failing });
+    let after = serde_json::json!({ "version": saved, "categories": new_categories, "thresholds": new_thresholds, "failing": failing });
+    db::audit::append(
+        &mut *tx,
+        Record {
+            actor: &user,
+            action: "grade.rubric",
+            target: "rubric",
+            outcome: Outcome::Done,
+            before: Some(before),
+            after: Some(after),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    live::snapshot(&state.db, &state.settings.docs).await?;
+    Ok(Redirect::to("/grades").into_response())
+}
+
 pub async fn history(State(state): State<AppState>, page: Page) -> AppResult<Html<String>> {
     let snapshots = db::grades::history(&state.db, 3650).await?;
     let now = OffsetDateTime::now_utc();
@@ -333,7 +436,7 @@ pub async fn history(State(state): State<AppState>, page: Page) -> AppResult<Htm
 
 pub async fn history_csv(State(state): State<AppState>) -> AppResult<impl IntoResponse> {
     let snapshots = db::grades::history(&state.db, 3650).await?;
-    let rubric = live::rubric();
+    let (_, rubric) = live::rubric(&state.db).await?;
     let mut csv = String::from("taken_at,rubric_version,total,letter,capped_by");
     for c in &rubric.categories {
         csv.push(',');

@@ -67,6 +67,7 @@ pub fn router(state: AppState) -> Router {
         .route("/grades/history.csv", get(grades::history_csv))
         .route("/grades/assess", post(grades::assess))
         .route("/grades/override", post(grades::override_score))
+        .route("/grades/rubric", post(grades::change_rubric))
         .route("/phases", get(pages::phases))
         .route("/rollouts", get(pages::rollouts))
         .route("/audit", get(audit::list))

@@ -45,7 +45,7 @@ pub async fn dashboard(State(state): State<AppState>, page: Page) -> AppResult<H
 
 /// The grade with its change over 7 and 30 days, from the snapshots.
 async fn dashboard_grade(state: &AppState) -> AppResult<DashboardGrade> {
-    let (_, result) = crate::grade::live::current(&state.db, &state.settings.docs).await?;
+    let (_, _, result) = crate::grade::live::current(&state.db, &state.settings.docs).await?;
     let history = crate::db::grades::history(&state.db, 31).await?;
     let now_total = result.total.hundredths_truncated() as i64;
     let change = |days: i64| {
