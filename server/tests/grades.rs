@@ -76,6 +76,10 @@ async fn admins_record_assessments_and_overrides_viewers_only_read(db: PgPool) {
         "a chart per category too"
     );
     assert!(
+        !page.contains("100%\n</text>"),
+        "the grade's axis is in points, not percent"
+    );
+    assert!(
         page.contains("points out of 100") && page.contains("date (UTC)"),
         "labelled axes"
     );

@@ -67,7 +67,9 @@ pub async fn trend_chart(
         width,
         height,
     )
-    .replace("% of running services", "points out of 100"))
+    .replace("% of running services", "points out of 100")
+    // Points, not percentages: drop the '%' of the axis ticks (the legend keeps its own text).
+    .replace("%\n</text>", "\n</text>"))
 }
 
 /// Each category's score over time, one line per category.
@@ -103,7 +105,8 @@ async fn category_chart(state: &AppState, days: i64) -> AppResult<String> {
         })
         .collect();
     Ok(share_over_time("Category scores", &series, &[], 760, 340)
-        .replace("% of running services", "score out of 100"))
+        .replace("% of running services", "score out of 100")
+        .replace("%\n</text>", "\n</text>"))
 }
 
 async fn render(state: &AppState, page: &Page, error: Option<String>) -> AppResult<String> {
