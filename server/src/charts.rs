@@ -15,6 +15,13 @@ pub struct Series<'a> {
     pub color: RGBColor,
 }
 
+/// The vertical axis: its description and the unit after each tick and threshold value
+/// (values are shares between 0 and 1, drawn on 0–100).
+pub struct YAxis<'a> {
+    pub description: &'a str,
+    pub unit: &'a str,
+}
+
 /// A horizontal reference line, such as a target.
 pub struct Threshold<'a> {
     pub label: &'a str,
@@ -24,13 +31,14 @@ pub struct Threshold<'a> {
 /// A percentage-over-time chart with axes, labels, a legend and reference lines, as inline SVG.
 pub fn share_over_time(
     title: &str,
+    axis: &YAxis,
     series: &[Series],
     thresholds: &[Threshold],
     width: u32,
     height: u32,
 ) -> String {
     let mut svg = String::new();
-    let drawn = draw(&mut svg, title, series, thresholds, (width, height));
+    let drawn = draw(&mut svg, title, axis, series, thresholds, (width, height));
     if let Err(e) = drawn {
         tracing::error!(error = %e, "drawing a chart failed");
         return String::new();
@@ -56,6 +64,7 @@ fn escape_attr(s: &str) -> String {
 fn draw(
     svg: &mut String,
     title: &str,
+    axis: &YAxis,
     series: &[Series],
     thresholds: &[Threshold],
     size: (u32, u32),
@@ -97,9 +106,9 @@ fn draw(
     chart
         .configure_mesh()
         .x_desc("date (UTC)")
-        .y_desc("% of running services")
+        .y_desc(axis.description)
         .x_label_formatter(&label_day)
-        .y_label_formatter(&|y| format!("{y:.0}%"))
+        .y_label_formatter(&|y| format!("{y:.0}{}", axis.unit))
         .x_labels(6)
         .y_labels(6)
         .axis_style(INK)
@@ -112,7 +121,7 @@ fn draw(
         let y = t.value * 100.0;
         chart
             .draw_series(LineSeries::new([(0.0, y), (span, y)], INK.stroke_width(1)))?
-            .label(format!("{} ({:.0}%)", t.label, y))
+            .label(format!("{} ({:.0}{})", t.label, y, axis.unit))
             .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], INK));
     }
     for s in series {
@@ -158,6 +167,10 @@ mod tests {
         ];
         let svg = share_over_time(
             "Documentation coverage",
+            &YAxis {
+                description: "% of running services",
+                unit: "%",
+            },
             &[Series {
                 label: "documented",
                 points,

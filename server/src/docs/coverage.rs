@@ -230,8 +230,3 @@ fn rank_reason(s: &ServiceRef) -> String {
     }
     parts.join("; ")
 }
-
-/// Stale: documented, but not verified within the window.
-pub fn stale(report: &CoverageReport) -> Vec<&DocStatus> {
-    report.docs.iter().filter(|d| !d.fresh).collect()
-}

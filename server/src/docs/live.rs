@@ -27,16 +27,23 @@ pub async fn current_report(db: &PgPool, settings: &DocsSettings) -> sqlx::Resul
 
 /// Rescans the folder (off the async threads), stores the result and snapshots coverage.
 pub async fn rescan(db: &PgPool, settings: &DocsSettings) -> anyhow::Result<usize> {
+    Ok(rescan_with_report(db, settings).await?.0)
+}
+
+/// [`rescan`], also returning the coverage it computed, for callers that need it next.
+pub async fn rescan_with_report(
+    db: &PgPool,
+    settings: &DocsSettings,
+) -> anyhow::Result<(usize, CoverageReport)> {
     let now = OffsetDateTime::now_utc();
-    let Some(dir) = settings.dir.clone() else {
-        let report = current_report(db, settings).await?;
-        db::docs::snapshot_if_changed(db, &report.overall, settings.target_share, now).await?;
-        return Ok(0);
-    };
-    let template = settings.template.clone();
-    let scan = tokio::task::spawn_blocking(move || super::scan_dir(&dir, &template)).await??;
-    db::docs::apply_scan(db, &scan, now).await?;
+    let mut scanned = 0;
+    if let Some(dir) = settings.dir.clone() {
+        let template = settings.template.clone();
+        let scan = tokio::task::spawn_blocking(move || super::scan_dir(&dir, &template)).await??;
+        db::docs::apply_scan(db, &scan, now).await?;
+        scanned = scan.docs.len();
+    }
     let report = current_report(db, settings).await?;
     db::docs::snapshot_if_changed(db, &report.overall, settings.target_share, now).await?;
-    Ok(scan.docs.len())
+    Ok((scanned, report))
 }

@@ -1,6 +1,8 @@
 //! The grade of the live infrastructure: evidence from Postgres, scored, snapshotted.
 
 use sqlx::PgPool;
+
+use app::model::docs::CoverageFigures;
 use time::OffsetDateTime;
 
 use app::model::grade::{
@@ -30,18 +32,27 @@ pub async fn rubric(db: &PgPool) -> sqlx::Result<(i32, Rubric)> {
 }
 
 pub async fn current(db: &PgPool, docs: &DocsSettings) -> sqlx::Result<(i32, Rubric, GradeResult)> {
-    let ((version, rubric), services, assessments, overrides, coverage) = tokio::try_join!(
+    let coverage = crate::docs::live::current_report(db, docs).await?;
+    current_with(db, &coverage.overall).await
+}
+
+/// The grade when the caller already holds the documentation coverage (the dashboard, the
+/// worker right after its docs scan), so coverage is not computed twice.
+pub async fn current_with(
+    db: &PgPool,
+    coverage: &CoverageFigures,
+) -> sqlx::Result<(i32, Rubric, GradeResult)> {
+    let ((version, rubric), services, assessments, overrides) = tokio::try_join!(
         rubric(db),
         db::grades::service_evidence(db),
         db::grades::latest_assessments(db),
         db::grades::active_overrides(db),
-        crate::docs::live::current_report(db, docs),
     )?;
     let result = grade(
         &rubric,
         &Evidence {
             services: &services,
-            docs: &coverage.overall,
+            docs: coverage,
             phases_due: 0,
             phases_signed_off: 0,
             assessments: &assessments,
@@ -69,7 +80,12 @@ pub fn snapshot_of(version: i32, result: &GradeResult, at: OffsetDateTime) -> Gr
 
 /// Recomputes the grade and appends a snapshot if it changed (or a day passed).
 pub async fn snapshot(db: &PgPool, docs: &DocsSettings) -> sqlx::Result<bool> {
-    let (version, _, result) = current(db, docs).await?;
+    let coverage = crate::docs::live::current_report(db, docs).await?;
+    snapshot_with(db, &coverage.overall).await
+}
+
+pub async fn snapshot_with(db: &PgPool, coverage: &CoverageFigures) -> sqlx::Result<bool> {
+    let (version, _, result) = current_with(db, coverage).await?;
     db::grades::snapshot_if_changed(
         db,
         &snapshot_of(version, &result, OffsetDateTime::now_utc()),

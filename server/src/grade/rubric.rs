@@ -10,8 +10,6 @@ use std::fmt;
 pub struct Score(u32);
 
 impl Score {
-    pub const MAX: Score = Score(10_000);
-
     /// Parses "72", "72.5" or "72.50"; anything outside 0–100 or with more decimals is refused.
     pub fn parse(text: &str) -> Result<Score, String> {
         let hundredths = parse_hundredths(text)
@@ -85,10 +83,6 @@ impl Total {
     /// Hundredths of a point, truncated (what is shown and stored).
     pub fn hundredths_truncated(self) -> u64 {
         self.0 / 10_000
-    }
-
-    pub fn as_f64(self) -> f64 {
-        self.0 as f64 / 1_000_000.0
     }
 
     fn at_least(self, points_hundredths: u32) -> bool {

@@ -14,7 +14,7 @@ use app::pages::docs::{DocsPage, DocsView};
 use app::render_page;
 
 use crate::auth::{CurrentUser, Page, SessionUser, authorize};
-use crate::charts::{Series, Threshold, share_over_time};
+use crate::charts::{Series, Threshold, YAxis, share_over_time};
 use crate::db;
 use crate::db::audit::{Outcome, Record};
 use crate::docs::live::current_report;
@@ -31,6 +31,10 @@ async fn render(state: &AppState, page: &Page, error: Option<String>) -> AppResu
     let passing = trend.iter().map(|p| (p.at, p.passing_share)).collect();
     let chart_svg = share_over_time(
         "Documentation coverage",
+        &YAxis {
+            description: "% of running services",
+            unit: "%",
+        },
         &[
             Series {
                 label: "documented",

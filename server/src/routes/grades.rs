@@ -14,7 +14,7 @@ use app::pages::grades::{GradeHistoryPage, GradesData, GradesPage};
 use app::render_page;
 
 use crate::auth::{CurrentUser, Page, authorize};
-use crate::charts::{Series, Threshold, share_over_time};
+use crate::charts::{Series, Threshold, YAxis, share_over_time};
 use crate::db;
 use crate::db::audit::{Outcome, Record};
 use crate::db::grades::NewAssessment;
@@ -58,6 +58,10 @@ pub async fn trend_chart(
         .collect();
     Ok(share_over_time(
         "Production-readiness grade",
+        &YAxis {
+            description: "points out of 100",
+            unit: "",
+        },
         &[Series {
             label: "total",
             points,
@@ -66,10 +70,7 @@ pub async fn trend_chart(
         &thresholds,
         width,
         height,
-    )
-    .replace("% of running services", "points out of 100")
-    // Points, not percentages: drop the '%' of the axis ticks (the legend keeps its own text).
-    .replace("%\n</text>", "\n</text>"))
+    ))
 }
 
 /// Each category's score over time, one line per category.
@@ -104,9 +105,17 @@ async fn category_chart(state: &AppState, days: i64) -> AppResult<String> {
             color: COLORS[i % COLORS.len()],
         })
         .collect();
-    Ok(share_over_time("Category scores", &series, &[], 760, 340)
-        .replace("% of running services", "score out of 100")
-        .replace("%\n</text>", "\n</text>"))
+    Ok(share_over_time(
+        "Category scores",
+        &YAxis {
+            description: "score out of 100",
+            unit: "",
+        },
+        &series,
+        &[],
+        760,
+        340,
+    ))
 }
 
 async fn render(state: &AppState, page: &Page, error: Option<String>) -> AppResult<String> {

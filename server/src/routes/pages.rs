@@ -27,7 +27,7 @@ pub async fn dashboard(State(state): State<AppState>, page: Page) -> AppResult<H
     let docs = crate::docs::live::current_report(&state.db, &state.settings.docs)
         .await?
         .overall;
-    let grade = dashboard_grade(&state).await?;
+    let grade = dashboard_grade(&state, &docs).await?;
     let data = DashboardView {
         counts,
         engines,
@@ -44,8 +44,11 @@ pub async fn dashboard(State(state): State<AppState>, page: Page) -> AppResult<H
 }
 
 /// The grade with its change over 7 and 30 days, from the snapshots.
-async fn dashboard_grade(state: &AppState) -> AppResult<DashboardGrade> {
-    let (_, _, result) = crate::grade::live::current(&state.db, &state.settings.docs).await?;
+async fn dashboard_grade(
+    state: &AppState,
+    coverage: &app::model::docs::CoverageFigures,
+) -> AppResult<DashboardGrade> {
+    let (_, _, result) = crate::grade::live::current_with(&state.db, coverage).await?;
     let history = crate::db::grades::history(&state.db, 31).await?;
     let now_total = result.total.hundredths_truncated() as i64;
     let change = |days: i64| {

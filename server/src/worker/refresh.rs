@@ -148,15 +148,23 @@ impl Worker {
                     .insert((outcome.name.clone(), container), sample);
             }
         }
-        // The docs folder is read on every refresh too, so coverage follows both.
-        match crate::docs::live::rescan(&self.pool, &self.settings.docs).await {
-            Ok(docs) => report.docs = docs,
-            Err(e) => tracing::warn!(
-                error = format!("{e:#}"),
-                "docs scan failed; coverage keeps the previous scan"
-            ),
-        }
-        if let Err(e) = crate::grade::live::snapshot(&self.pool, &self.settings.docs).await {
+        // The docs folder is read on every refresh too, so coverage follows both; the grade is
+        // scored from the coverage the scan just computed.
+        let grade =
+            match crate::docs::live::rescan_with_report(&self.pool, &self.settings.docs).await {
+                Ok((docs, coverage)) => {
+                    report.docs = docs;
+                    crate::grade::live::snapshot_with(&self.pool, &coverage.overall).await
+                }
+                Err(e) => {
+                    tracing::warn!(
+                        error = format!("{e:#}"),
+                        "docs scan failed; coverage keeps the previous scan"
+                    );
+                    crate::grade::live::snapshot(&self.pool, &self.settings.docs).await
+                }
+            };
+        if let Err(e) = grade {
             tracing::warn!(error = %e, "grade snapshot failed");
         }
         report.duration = started.elapsed();
