@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use crate::config::{LogFormat, Settings};
+use crate::phases::import::{PlanDraft, parse_plan, phase_number};
 use crate::startup::{self, Database};
 use crate::telemetry;
 
@@ -35,6 +36,17 @@ pub enum Command {
     Migrate,
     /// Print the effective configuration, secrets redacted, and exit.
     CheckConfig,
+    /// Import a phase plan written in Markdown: print what was understood, then write it.
+    ImportPhase {
+        /// The plan's Markdown file.
+        plan: PathBuf,
+        /// Print what would be imported and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// The phase number, when the plan does not state one (e.g. PHASE-03).
+        #[arg(long)]
+        number: Option<String>,
+    },
 }
 
 /// Runs the command; errors come back to `main`, which prints them on one line.
@@ -56,6 +68,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             telemetry::init(settings.log_format);
             startup::run_worker(settings).await
         }
+        Command::ImportPhase {
+            plan,
+            dry_run,
+            number,
+        } => import_phase(&settings, &plan, dry_run, number).await,
         Command::Migrate => {
             telemetry::init(settings.log_format);
             let database = Database::open(&settings).await?;
@@ -63,5 +80,84 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             database.close().await;
             Ok(())
         }
+    }
+}
+
+/// What the importer understood, in a few lines a person can check before writing.
+fn describe_plan(draft: &PlanDraft, number: Option<&str>) -> String {
+    let checked = draft.items.iter().filter(|i| i.checked).count();
+    let mut out = format!(
+        "{} \"{}\": {} checklist items ({checked} checked), {} objectives, {} success criteria",
+        number.unwrap_or("(no phase number)"),
+        draft.title,
+        draft.items.len(),
+        draft.objectives.len(),
+        draft.criteria.len()
+    );
+    if let Some(g) = draft.target_grade {
+        out.push_str(&format!("; target grade {}.{:02}", g / 100, g % 100));
+    }
+    if let Some(d) = draft.starts_on {
+        out.push_str(&format!("; starts {d}"));
+    }
+    if let Some(d) = draft.due_on {
+        out.push_str(&format!("; due {d}"));
+    }
+    for item in &draft.items {
+        out.push_str(&format!(
+            "\n  [{}] {}{}{}",
+            if item.checked { "x" } else { " " },
+            "  ".repeat(usize::from(item.depth)),
+            if item.headings.is_empty() {
+                String::new()
+            } else {
+                format!("{} › ", item.headings.join(" › "))
+            },
+            item.text
+        ));
+    }
+    for note in &draft.notes {
+        out.push_str(&format!("\nnote: {note}"));
+    }
+    out
+}
+
+async fn import_phase(
+    settings: &Settings,
+    path: &std::path::Path,
+    dry_run: bool,
+    number: Option<String>,
+) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let draft = parse_plan(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let number = match number {
+        Some(n) => Some(
+            phase_number(&n)
+                .or_else(|| phase_number(&format!("phase {n}")))
+                .ok_or_else(|| {
+                    anyhow::anyhow!("--number {n} is not a phase number (e.g. PHASE-03)")
+                })?,
+        ),
+        None => draft.number.clone(),
+    };
+    println!("{}", describe_plan(&draft, number.as_deref()));
+    if dry_run {
+        println!("dry run: nothing written");
+        return Ok(());
+    }
+    telemetry::init(settings.log_format);
+    let database = Database::open(settings).await?;
+    let actor = crate::auth::SessionUser::command_line();
+    let source = String::from_utf8_lossy(&bytes);
+    let outcome =
+        crate::routes::phases::write_plan(&database.pool, &draft, number, &source, &actor).await;
+    database.close().await;
+    match outcome.map_err(|e| anyhow::anyhow!("{e}"))? {
+        crate::routes::phases::Imported::Created { id, number } => {
+            println!("imported as {number} (phase {id})");
+            Ok(())
+        }
+        crate::routes::phases::Imported::Refused(reason) => anyhow::bail!("{reason}"),
     }
 }

@@ -11,6 +11,7 @@ pub mod docker;
 pub mod docs;
 pub mod error;
 pub mod grade;
+pub mod phases;
 pub mod routes;
 pub mod startup;
 pub mod state;

@@ -254,3 +254,55 @@ fn psql(url: &str, sql: &str) -> String {
     );
     String::from_utf8_lossy(&out.stdout).to_string()
 }
+
+#[sqlx::test(migrator = "audit_portal::db::MIGRATOR")]
+async fn import_phase_prints_what_it_understood_and_dry_run_writes_nothing(db: sqlx::PgPool) {
+    let name = db.connect_options().get_database().unwrap().to_string();
+    let base = std::env::var("DATABASE_URL").unwrap();
+    let url = format!("{}/{name}", base.rsplit_once('/').unwrap().0);
+    let dir = std::env::temp_dir().join(format!("import-phase-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let plan = dir.join("PHASE-05.md");
+    std::fs::write(
+        &plan,
+        "# PHASE-05 Backups\n**Target Grade**: 85/100\n## Work\n- [x] repo\n- [ ] dump\n  - [ ] alert\n",
+    )
+    .unwrap();
+    let plan = plan.to_str().unwrap();
+    let phases = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM phases")
+            .fetch_one(&db)
+            .await
+            .unwrap()
+    };
+
+    let (code, stdout, stderr) = run(&[], &["import-phase", plan, "--dry-run"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.starts_with("PHASE-05 \"PHASE-05 Backups\": 3 checklist items (1 checked), 0 objectives, 0 success criteria; target grade 85.00"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("[ ]   Work › alert"), "{stdout}");
+    assert!(stdout.contains("dry run: nothing written"));
+    assert_eq!(phases().await, 0);
+
+    let (code, stdout, stderr) = run(&[("DATABASE_URL", &url)], &["import-phase", plan]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("imported as PHASE-05"), "{stdout}");
+    assert_eq!(phases().await, 1);
+
+    let (code, _, stderr) = run(&[("DATABASE_URL", &url)], &["import-phase", plan]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("PHASE-05 exists already"), "{stderr}");
+
+    let empty = dir.join("empty.md");
+    std::fs::write(&empty, "").unwrap();
+    let (code, _, stderr) = run(
+        &[("DATABASE_URL", &url)],
+        &["import-phase", empty.to_str().unwrap()],
+    );
+    assert_eq!(code, 1);
+    assert!(stderr.contains("The plan is empty."), "{stderr}");
+    assert_eq!(phases().await, 1);
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -56,9 +56,9 @@ async fn every_navigation_page_renders_complete_html(db: PgPool) {
         assert!(body.contains("</html>"), "{path} is complete");
         assert!(!body.contains("<script"), "{path} needs no script");
     }
-    let (_, grades) = app.get_text("/phases").await;
+    let (_, rollouts) = app.get_text("/rollouts").await;
     assert!(
-        grades.contains("Not built yet"),
+        rollouts.contains("Not built yet"),
         "unbuilt sections say so plainly"
     );
     let (_, services) = app.get_text("/services").await;

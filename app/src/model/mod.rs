@@ -7,6 +7,7 @@ pub mod findings;
 pub mod grade;
 pub mod inventory;
 pub mod nav;
+pub mod phases;
 pub mod service_query;
 
 pub use auth::{Role, Viewer};

@@ -1,5 +1,6 @@
 //! One module per page; each exposes a component taking the data it shows.
 
+pub mod acceptance;
 pub mod audit;
 pub mod auth;
 pub mod dashboard;
@@ -9,5 +10,7 @@ pub mod engines;
 pub mod errors;
 pub mod grades;
 pub mod not_built;
+pub mod phase_detail;
+pub mod phases;
 pub mod service_detail;
 pub mod services;

@@ -38,6 +38,23 @@ impl SessionUser {
             .unwrap_or(&self.subject)
     }
 
+    /// The person at the command line (`audit-portal import-phase`), named by `$USER`.
+    pub fn command_line() -> Self {
+        let name = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        Self {
+            issuer: "command-line".into(),
+            subject: name.clone(),
+            username: Some(name.clone()),
+            name: Some(format!("{name} (command line)")),
+            email: None,
+            groups: vec![],
+            role: None,
+            auth_time: now,
+            signed_in_at: now,
+        }
+    }
+
     pub fn is_demo(&self) -> bool {
         self.issuer == super::DEMO_ISSUER
     }

@@ -5,6 +5,7 @@ pub mod docs;
 pub mod engines;
 pub mod grades;
 pub mod inventory;
+pub mod phases;
 pub mod services;
 
 use std::time::Duration;

@@ -40,7 +40,7 @@ pub struct Override {
 pub struct Evidence<'a> {
     pub services: &'a [ServiceEvidence],
     pub docs: &'a CoverageFigures,
-    /// Phases due and phases formally signed off (Acceptance); none until phase sign-off exists.
+    /// Phases due and phases whose latest decision is an approval (Acceptance).
     pub phases_due: i64,
     pub phases_signed_off: i64,
     /// The latest assessment per category.

@@ -42,19 +42,20 @@ pub async fn current_with(
     db: &PgPool,
     coverage: &CoverageFigures,
 ) -> sqlx::Result<(i32, Rubric, GradeResult)> {
-    let ((version, rubric), services, assessments, overrides) = tokio::try_join!(
+    let ((version, rubric), services, assessments, overrides, (phases_due, phases_signed_off)) = tokio::try_join!(
         rubric(db),
         db::grades::service_evidence(db),
         db::grades::latest_assessments(db),
         db::grades::active_overrides(db),
+        db::phases::acceptance(db),
     )?;
     let result = grade(
         &rubric,
         &Evidence {
             services: &services,
             docs: coverage,
-            phases_due: 0,
-            phases_signed_off: 0,
+            phases_due,
+            phases_signed_off,
             assessments: &assessments,
             overrides: &overrides,
             today: OffsetDateTime::now_utc().date(),

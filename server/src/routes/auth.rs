@@ -24,6 +24,8 @@ use crate::state::AppState;
 #[derive(Deserialize)]
 pub struct LoginQuery {
     next: Option<String>,
+    /// Set by a sign-off that needs a recent authentication: sign in again even when signed in.
+    fresh: Option<String>,
 }
 
 fn session_error(e: tower_sessions::session::Error) -> AppError {
@@ -37,11 +39,13 @@ pub async fn login(
     Query(q): Query<LoginQuery>,
 ) -> AppResult<Response> {
     let next = safe_next(q.next.as_deref());
-    if page.user.is_some() {
+    let fresh = q.fresh.is_some();
+    if page.user.is_some() && !fresh {
         return Ok(Redirect::to(&next).into_response());
     }
     if let Some(oidc) = &state.oidc {
-        let (url, pending) = oidc.begin(next, None).await.map_err(|e| {
+        let max_age = fresh.then_some(state.settings.auth.reauth_max_age);
+        let (url, pending) = oidc.begin(next, max_age).await.map_err(|e| {
             tracing::error!(
                 error = format!("{e:#}"),
                 "cannot reach the identity provider"

@@ -8,6 +8,7 @@ pub(crate) mod form;
 pub(crate) mod grades;
 mod health;
 mod pages;
+pub(crate) mod phases;
 mod services;
 
 use std::time::Duration;
@@ -68,7 +69,18 @@ pub fn router(state: AppState) -> Router {
         .route("/grades/assess", post(grades::assess))
         .route("/grades/override", post(grades::override_score))
         .route("/grades/rubric", post(grades::change_rubric))
-        .route("/phases", get(pages::phases))
+        .route("/phases", get(phases::list))
+        .route("/phases/import", post(phases::import))
+        .route("/phases/create", post(phases::create))
+        .route("/phases/verify", get(phases::verify))
+        .route("/phases/{id}", get(phases::show))
+        .route("/phases/{id}/plan.md", get(phases::plan_markdown))
+        .route("/phases/{id}/deliverables", post(phases::add_deliverable))
+        .route("/phases/{id}/deliverables/{deliverable}", post(phases::update_deliverable))
+        .route("/phases/{id}/reports", post(phases::add_report))
+        .route("/phases/{id}/signoff", post(phases::sign))
+        .route("/phases/{id}/signoffs/{signoff}", get(phases::record))
+        .route("/phases/{id}/signoffs/{signoff}/record.md", get(phases::record_markdown))
         .route("/rollouts", get(pages::rollouts))
         .route("/audit", get(audit::list))
         .route("/auth/login", get(auth::login))

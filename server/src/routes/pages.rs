@@ -85,16 +85,6 @@ fn not_built(
     }))
 }
 
-pub async fn phases(page: Page) -> Html<String> {
-    not_built(
-        page,
-        "Phases",
-        Section::Phases,
-        "Phase plans, deliverables with evidence, reports and tamper-evident sign-offs.",
-        "Phase import and sign-off are not built yet.",
-    )
-}
-
 pub async fn rollouts(page: Page) -> Html<String> {
     not_built(
         page,

@@ -1,0 +1,200 @@
+//! Phases as the pages show them: plans, deliverables, reports, sign-offs and the chain check.
+
+use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PhaseSummary {
+    pub id: i64,
+    pub number: String,
+    pub title: String,
+    pub due_on: Option<Date>,
+    /// e.g. "93.00", when the plan states one.
+    pub target_grade: Option<String>,
+    pub total: i64,
+    pub done: i64,
+    pub waived: i64,
+    pub last_decision: Option<String>,
+    pub last_decision_at: Option<OffsetDateTime>,
+}
+
+impl PhaseSummary {
+    pub fn open(&self) -> i64 {
+        self.total - self.done - self.waived
+    }
+
+    /// Where the phase stands, from its last decision and its deliverables.
+    pub fn status(&self) -> &'static str {
+        match self.last_decision.as_deref() {
+            Some("approved") => "signed off",
+            Some("conditional") => "conditional",
+            Some("rejected") => "rework",
+            _ if self.total > 0 && self.open() == 0 => "awaiting sign-off",
+            _ => "in progress",
+        }
+    }
+}
+
+/// One checklist item as the importer understood it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PreviewItem {
+    pub headings: Vec<String>,
+    pub text: String,
+    pub checked: bool,
+    pub depth: u8,
+}
+
+/// What an import would create, shown before anything is written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlanPreview {
+    pub title: String,
+    pub number: Option<String>,
+    pub starts_on: Option<Date>,
+    pub due_on: Option<Date>,
+    pub target_grade: Option<String>,
+    pub objectives: Vec<String>,
+    pub items: Vec<PreviewItem>,
+    pub criteria: Vec<String>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeliverableView {
+    pub id: i64,
+    pub headings: Vec<String>,
+    pub text: String,
+    pub depth: i16,
+    /// plan, added or remediation.
+    pub origin: String,
+    pub owner: Option<String>,
+    pub due_on: Option<Date>,
+    /// open, done or waived.
+    pub status: String,
+    pub note: String,
+    pub link: Option<String>,
+    /// The attached report, rendered and sanitized.
+    pub report_html: Option<String>,
+    pub by: String,
+    pub at: OffsetDateTime,
+    /// How many status changes it has had (the first is its creation).
+    pub changes: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claim {
+    pub deliverable_id: i64,
+    pub text: String,
+    /// confirmed or disputed.
+    pub verdict: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReportView {
+    pub id: i64,
+    /// completion or verification.
+    pub kind: String,
+    pub author: String,
+    pub at: OffsetDateTime,
+    pub html: String,
+    pub claims: Vec<Claim>,
+    /// A newer report of the same kind exists.
+    pub superseded: bool,
+}
+
+/// A remediation item a conditional sign-off asks for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemediationItem {
+    pub text: String,
+    pub owner: String,
+    pub due_on: Date,
+}
+
+/// What the signer was looking at, captured with the decision.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidenceSnapshot {
+    pub grade_total: String,
+    pub grade_letter: String,
+    pub capped_by: Option<String>,
+    pub rubric_version: i32,
+    pub services: i64,
+    pub running: i64,
+    pub findings: i64,
+    pub docs_documented: i64,
+    pub docs_passing: i64,
+    pub docs_fresh: i64,
+    pub deliverables_done: i64,
+    pub deliverables_waived: i64,
+    pub per_service: Vec<ServiceEvidence>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceEvidence {
+    pub engine: String,
+    pub key: String,
+    pub image: String,
+    pub image_id: String,
+    pub findings: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignoffView {
+    pub id: i64,
+    pub seq: i64,
+    pub phase_id: i64,
+    pub phase_number: String,
+    pub phase_title: String,
+    pub decision: String,
+    pub comment: String,
+    pub reasons: String,
+    pub remediation: Vec<RemediationItem>,
+    pub grade_total: String,
+    pub grade_letter: String,
+    pub signer: String,
+    pub signed_at: OffsetDateTime,
+    /// The sign-off (by sequence number) this one replaces.
+    pub supersedes_seq: Option<i64>,
+    /// A later sign-off of the same phase replaces this one.
+    pub superseded: bool,
+    pub hash: String,
+    pub prev_hash: String,
+    pub evidence: EvidenceSnapshot,
+}
+
+/// The sign-off form's values, kept across a re-authentication so nothing typed is lost.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignoffDraft {
+    pub phase_id: i64,
+    pub decision: String,
+    pub comment: String,
+    pub reasons: String,
+    pub remediation: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PhaseDetail {
+    pub summary: PhaseSummary,
+    pub starts_on: Option<Date>,
+    pub objectives: Vec<String>,
+    pub criteria: Vec<String>,
+    pub import_notes: Vec<String>,
+    pub created_by: String,
+    pub created_at: OffsetDateTime,
+    pub has_source: bool,
+    pub deliverables: Vec<DeliverableView>,
+    pub reports: Vec<ReportView>,
+    pub signoffs: Vec<SignoffView>,
+}
+
+/// `/phases/verify`: the chain recomputed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChainStatus {
+    Intact {
+        records: usize,
+    },
+    Broken {
+        seq: i64,
+        phase_number: Option<String>,
+        signed_at: Option<OffsetDateTime>,
+        reason: String,
+    },
+}

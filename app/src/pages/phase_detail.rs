@@ -1,0 +1,300 @@
+//! `/phases/{id}`: the plan, its deliverables with evidence forms, the completion and
+//! verification reports, the sign-off history and (for admins) the sign-off form.
+
+use leptos::prelude::*;
+use time::OffsetDateTime;
+
+use crate::components::forms::CsrfField;
+use crate::components::widgets::TimeAgo;
+use crate::model::phases::{DeliverableView, PhaseDetail, ReportView, SignoffDraft, SignoffView};
+
+#[derive(Clone, Debug)]
+pub struct PhaseDetailData {
+    pub detail: PhaseDetail,
+    /// Editors and admins: deliverables, reports.
+    pub can_edit: bool,
+    /// Admins: the sign-off form.
+    pub can_sign: bool,
+    /// The sign-off form's values after a re-authentication or a refusal.
+    pub draft: Option<SignoffDraft>,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+    pub reauth_minutes: u64,
+    pub now: OffsetDateTime,
+}
+
+#[component]
+pub fn PhaseDetailPage(data: PhaseDetailData) -> impl IntoView {
+    let PhaseDetailData {
+        detail,
+        can_edit,
+        can_sign,
+        draft,
+        notice,
+        error,
+        reauth_minutes,
+        now,
+    } = data;
+    let s = detail.summary.clone();
+    let id = s.id;
+    let open: Vec<DeliverableView> = detail
+        .deliverables
+        .iter()
+        .filter(|d| d.status == "open")
+        .cloned()
+        .collect();
+    let deliverables = detail
+        .deliverables
+        .iter()
+        .cloned()
+        .map(|d| view! { <DeliverableRow d=d phase=id can_edit=can_edit now=now/> })
+        .collect_view();
+    let list = |xs: &[String]| {
+        xs.iter()
+            .map(|x| view! { <li>{x.clone()}</li> })
+            .collect_view()
+    };
+    view! {
+        <p class="breadcrumb"><a href="/phases">"Phases"</a></p>
+        <h1>{format!("{} · {}", s.number, s.title)}</h1>
+        {notice.map(|n| view! { <p class="notice" role="status">{n}</p> })}
+        {error.map(|e| view! { <p class="notice error-text" role="alert">{e}</p> })}
+        <dl class="facts">
+            <dt>"Status"</dt><dd><span class=format!("badge phase-{}", s.status().replace(' ', "-"))>{s.status()}</span></dd>
+            <dt>"Deliverables"</dt><dd>{format!("{} done, {} waived, {} open of {}", s.done, s.waived, s.open(), s.total)}</dd>
+            <dt>"Starts"</dt><dd>{detail.starts_on.map(|d| d.to_string()).unwrap_or_else(|| "not stated".into())}</dd>
+            <dt>"Due"</dt><dd>{s.due_on.map(|d| d.to_string()).unwrap_or_else(|| "not stated".into())}</dd>
+            <dt>"Target grade"</dt><dd>{s.target_grade.clone().unwrap_or_else(|| "not stated".into())}</dd>
+            <dt>"Created"</dt><dd>{format!("by {} ", detail.created_by)}<TimeAgo at=detail.created_at now=now/>
+                {detail.has_source.then(|| view! { " · "<a href=format!("/phases/{id}/plan.md")>"the plan as imported"</a> })}</dd>
+        </dl>
+        {(!detail.objectives.is_empty()).then(|| view! { <h2>"Objectives"</h2><ul>{list(&detail.objectives)}</ul> })}
+        {(!detail.criteria.is_empty()).then(|| view! { <h2>"Success criteria"</h2><ul>{list(&detail.criteria)}</ul> })}
+        {(!detail.import_notes.is_empty()).then(|| view! {
+            <details><summary>"Import notes"</summary><ul>{list(&detail.import_notes)}</ul></details>
+        })}
+        <section aria-labelledby="deliverables-h">
+            <h2 id="deliverables-h">"Deliverables"</h2>
+            <div class="table-wrap">
+                <table class="deliverables">
+                    <caption class="visually-hidden">"Deliverables"</caption>
+                    <thead><tr><th scope="col">"Item"</th><th scope="col">"Status"</th><th scope="col">"Evidence"</th></tr></thead>
+                    <tbody>{deliverables}</tbody>
+                </table>
+            </div>
+            {can_edit.then(|| view! {
+                <form method="post" action=format!("/phases/{id}/deliverables") class="form-grid">
+                    <CsrfField/>
+                    <label>"New deliverable"<input type="text" name="text" required=true maxlength="1000"/></label>
+                    <button type="submit" class="secondary">"Add deliverable"</button>
+                </form>
+            })}
+        </section>
+        <Reports reports=detail.reports.clone() phase=id deliverables=detail.deliverables.clone() can_edit=can_edit now=now/>
+        <SignoffHistory signoffs=detail.signoffs.clone() now=now/>
+        {can_sign.then(|| view! { <SignoffForm phase=id open=open draft=draft.unwrap_or_default() reauth_minutes=reauth_minutes/> })}
+    }
+}
+
+#[component]
+fn DeliverableRow(
+    d: DeliverableView,
+    phase: i64,
+    can_edit: bool,
+    now: OffsetDateTime,
+) -> impl IntoView {
+    let origin = match d.origin.as_str() {
+        "remediation" => Some(format!(
+            "remediation{}{}",
+            d.owner
+                .as_ref()
+                .map(|o| format!(" · owner {o}"))
+                .unwrap_or_default(),
+            d.due_on
+                .map(|due| format!(" · due {due}"))
+                .unwrap_or_default()
+        )),
+        "added" => Some("added after import".to_string()),
+        _ => None,
+    };
+    let did = d.id;
+    view! {
+        <tr id=format!("deliverable-{did}")>
+            <td style=format!("padding-left: {}rem", 0.5 + f32::from(d.depth) * 1.5)>
+                {(!d.headings.is_empty()).then(|| view! { <small class="muted">{d.headings.join(" › ")}</small><br/> })}
+                {d.text.clone()}
+                {origin.map(|o| view! { <br/><small class="muted">{o}</small> })}
+            </td>
+            <td><span class=format!("badge deliverable-{}", d.status)>{d.status.clone()}</span></td>
+            <td>
+                {(!d.note.is_empty()).then(|| view! { <p>{d.note.clone()}</p> })}
+                {d.link.clone().map(|l| view! { <p><a href=l.clone() rel="noopener noreferrer nofollow">{l.clone()}</a></p> })}
+                {d.report_html.clone().map(|html| view! { <details><summary>"Attached report"</summary><div class="doc-body" inner_html=html></div></details> })}
+                <small class="muted">{format!("{} ", d.by)}<TimeAgo at=d.at now=now/>{format!(" · {} change(s)", d.changes)}</small>
+                {can_edit.then(|| view! {
+                    <details class="evidence-form">
+                        <summary>"Update status and evidence"</summary>
+                        <form method="post" action=format!("/phases/{phase}/deliverables/{did}") class="stacked-form">
+                            <CsrfField/>
+                            <label>"Status"
+                                <select name="status">
+                                    <option value="done">"done"</option>
+                                    <option value="open">"open"</option>
+                                    <option value="waived">"waived (needs a reason)"</option>
+                                </select>
+                            </label>
+                            <label>"Evidence or reason"<input type="text" name="note" maxlength="2000"/></label>
+                            <label>"Link"<input type="url" name="link" placeholder="https://…"/></label>
+                            <label>"Attached report (Markdown, optional)"<textarea name="report" rows="4"></textarea></label>
+                            <button type="submit">"Save"</button>
+                        </form>
+                    </details>
+                })}
+            </td>
+        </tr>
+    }
+}
+
+#[component]
+fn Reports(
+    reports: Vec<ReportView>,
+    phase: i64,
+    deliverables: Vec<DeliverableView>,
+    can_edit: bool,
+    now: OffsetDateTime,
+) -> impl IntoView {
+    let shown = reports
+        .into_iter()
+        .map(|r| {
+            let title = if r.kind == "completion" { "Completion report" } else { "Verification report" };
+            let claims = r
+                .claims
+                .iter()
+                .map(|c| view! { <li><span class=format!("badge claim-{}", c.verdict)>{c.verdict.clone()}</span>" "{c.text.clone()}</li> })
+                .collect_view();
+            view! {
+                <article class=if r.superseded { "report superseded" } else { "report" }>
+                    <h3>{title}{r.superseded.then_some(" (superseded)")}</h3>
+                    <p class="muted">{format!("by {} ", r.author)}<TimeAgo at=r.at now=now/></p>
+                    <div class="doc-body" inner_html=r.html.clone()></div>
+                    {(!r.claims.is_empty()).then(|| view! { <h4>"Claims checked"</h4><ul class="claims">{claims}</ul> })}
+                </article>
+            }
+        })
+        .collect_view();
+    let verdicts = deliverables
+        .into_iter()
+        .map(|d| {
+            view! {
+                <label>{d.text.clone()}
+                    <select name=format!("verdict_{}", d.id)>
+                        <option value="">"not checked"</option>
+                        <option value="confirmed">"confirmed"</option>
+                        <option value="disputed">"disputed"</option>
+                    </select>
+                </label>
+            }
+        })
+        .collect_view();
+    view! {
+        <section aria-labelledby="reports-h">
+            <h2 id="reports-h">"Reports"</h2>
+            {shown}
+            {can_edit.then(|| view! {
+                <details class="evidence-form">
+                    <summary>"Write the completion report"</summary>
+                    <form method="post" action=format!("/phases/{phase}/reports") class="stacked-form">
+                        <CsrfField/>
+                        <input type="hidden" name="kind" value="completion"/>
+                        <label>"Completion report (Markdown)"<textarea name="body" rows="8" required=true></textarea></label>
+                        <button type="submit">"Save completion report"</button>
+                    </form>
+                </details>
+                <details class="evidence-form">
+                    <summary>"Write the verification report"</summary>
+                    <form method="post" action=format!("/phases/{phase}/reports") class="stacked-form">
+                        <CsrfField/>
+                        <input type="hidden" name="kind" value="verification"/>
+                        <p class="muted">"An independent check: the author of the completion report cannot verify it."</p>
+                        <label>"Verification report (Markdown)"<textarea name="body" rows="8" required=true></textarea></label>
+                        <fieldset class="verdicts"><legend>"Which claims did you confirm or dispute?"</legend>{verdicts}</fieldset>
+                        <button type="submit">"Save verification report"</button>
+                    </form>
+                </details>
+            })}
+        </section>
+    }
+}
+
+#[component]
+fn SignoffHistory(signoffs: Vec<SignoffView>, now: OffsetDateTime) -> impl IntoView {
+    let empty = signoffs.is_empty();
+    let rows = signoffs
+        .into_iter()
+        .map(|s| {
+            view! {
+                <tr class=if s.superseded { "superseded" } else { "" }>
+                    <td class="num">{format!("#{}", s.seq)}</td>
+                    <td><span class=format!("badge decision-{}", s.decision)>{s.decision.clone()}</span>{s.superseded.then_some(" (superseded)")}</td>
+                    <td>{s.signer.clone()}" "<TimeAgo at=s.signed_at now=now/></td>
+                    <td class="num">{format!("{} {}", s.grade_total, s.grade_letter)}</td>
+                    <td>{s.comment.clone()}</td>
+                    <td><a href=format!("/phases/{}/signoffs/{}", s.phase_id, s.id)>"acceptance record"</a></td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <section aria-labelledby="signoffs-h">
+            <h2 id="signoffs-h">"Sign-off history"</h2>
+            <div class="table-wrap">
+                <table>
+                    <caption class="visually-hidden">"Sign-offs"</caption>
+                    <thead><tr><th scope="col" class="num">"Record"</th><th scope="col">"Decision"</th><th scope="col">"Signed by"</th><th scope="col" class="num">"Grade then"</th><th scope="col">"Comment"</th><th scope="col">"Record"</th></tr></thead>
+                    <tbody>
+                        {rows}
+                        {empty.then(|| view! { <tr><td colspan="6" class="empty">"Not signed off yet."</td></tr> })}
+                    </tbody>
+                </table>
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn SignoffForm(
+    phase: i64,
+    open: Vec<DeliverableView>,
+    draft: SignoffDraft,
+    reauth_minutes: u64,
+) -> impl IntoView {
+    let blocked = (!open.is_empty()).then(|| {
+        view! {
+            <div class="notice warn">
+                <strong>{format!("Approval is blocked by {} open deliverable(s):", open.len())}</strong>
+                <ul>{open.iter().map(|d| view! { <li>{d.text.clone()}</li> }).collect_view()}</ul>
+                "Mark them done or waive them with a reason, or sign off as conditional or rejected."
+            </div>
+        }
+    });
+    let checked = |value: &str| draft.decision == value;
+    view! {
+        <section aria-labelledby="signoff-h" id="sign-off">
+            <h2 id="signoff-h">"Sign off this phase"</h2>
+            <p class="muted">{format!("The decision is recorded with the grade and an evidence snapshot, chained to every earlier sign-off, and never edited. It needs a sign-in less than {reauth_minutes} minute(s) old: otherwise you are asked to sign in again, and what you wrote here is kept.")}</p>
+            {blocked}
+            <form method="post" action=format!("/phases/{phase}/signoff") class="stacked-form">
+                <CsrfField/>
+                <fieldset><legend>"Decision"</legend>
+                    <label><input type="radio" name="decision" value="approved" checked=checked("approved")/>" Approved: proceed"</label>
+                    <label><input type="radio" name="decision" value="conditional" checked=checked("conditional")/>" Conditional: minor remediation needed"</label>
+                    <label><input type="radio" name="decision" value="rejected" checked=checked("rejected")/>" Rejected: the phase requires rework"</label>
+                </fieldset>
+                <label>"Comment"<textarea name="comment" rows="3" maxlength="4000">{draft.comment.clone()}</textarea></label>
+                <label>"Remediation items (conditional; one per line: item | owner | YYYY-MM-DD)"<textarea name="remediation" rows="3">{draft.remediation.clone()}</textarea></label>
+                <label>"Reasons (rejected)"<textarea name="reasons" rows="3" maxlength="4000">{draft.reasons.clone()}</textarea></label>
+                <button type="submit">"Sign"</button>
+            </form>
+        </section>
+    }
+}

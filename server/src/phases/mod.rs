@@ -1,0 +1,9 @@
+//! Phase sign-off: plans imported from Markdown, deliverables, reports, and the hash-chained
+//! sign-off records.
+
+pub mod chain;
+pub mod import;
+pub mod mojibake;
+pub mod record;
+pub mod remediation;
+pub mod signoff;

@@ -1,0 +1,356 @@
+//! `/phases`: the list, importing a plan (preview, then import), creating a phase by hand, the
+//! plan as imported, and `/phases/verify`. The phase page and sign-off live in submodules.
+
+mod detail;
+mod signoff;
+
+pub use detail::{add_deliverable, add_report, show, update_deliverable};
+pub use signoff::{record, record_markdown, sign};
+
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use leptos::prelude::*;
+use serde::Deserialize;
+use time::OffsetDateTime;
+
+use app::model::phases::{ChainStatus, PlanPreview, PreviewItem};
+use app::model::{Role, Section};
+use app::pages::acceptance::ChainPage;
+use app::pages::phases::{PhasesData, PhasesPage};
+use app::render_page;
+
+use crate::auth::{CurrentUser, Page, SessionUser, authorize};
+use crate::db;
+use crate::db::audit::{Outcome, Record};
+use crate::db::phases::{NewPhase, hundredths};
+use crate::error::{AppError, AppResult};
+use crate::grade::rubric::Score;
+use crate::phases::chain::{self, ChainCheck};
+use crate::phases::import::{PlanDraft, parse_plan, phase_number};
+use crate::routes::form::ValidForm;
+use crate::state::AppState;
+
+/// A phase id from the path; anything else is a missing page, not a server error.
+pub(super) fn parse_id(text: &str) -> AppResult<i64> {
+    text.parse()
+        .map_err(|_| AppError::NotFound(format!("Phase {text}")))
+}
+
+#[derive(Default)]
+struct ListExtras {
+    plan_text: String,
+    number_override: String,
+    preview: Option<PlanPreview>,
+    error: Option<String>,
+}
+
+async fn render_list(state: &AppState, page: &Page, extras: ListExtras) -> AppResult<String> {
+    let phases = db::phases::summaries(&state.db).await?;
+    let data = PhasesData {
+        phases,
+        can_edit: page.can(Role::Editor),
+        plan_text: extras.plan_text,
+        number_override: extras.number_override,
+        preview: extras.preview,
+        error: extras.error,
+        now: OffsetDateTime::now_utc(),
+    };
+    Ok(render_page(
+        page.meta("Phases", Section::Phases),
+        move || {
+            view! { <PhasesPage data=data/> }
+        },
+    ))
+}
+
+pub async fn list(State(state): State<AppState>, page: Page) -> AppResult<Html<String>> {
+    Ok(Html(
+        render_list(&state, &page, ListExtras::default()).await?,
+    ))
+}
+
+fn preview_of(draft: &PlanDraft, number: Option<String>) -> PlanPreview {
+    PlanPreview {
+        title: draft.title.clone(),
+        number,
+        starts_on: draft.starts_on,
+        due_on: draft.due_on,
+        target_grade: draft.target_grade.map(|g| hundredths(g as i32)),
+        objectives: draft.objectives.clone(),
+        items: draft
+            .items
+            .iter()
+            .map(|i| PreviewItem {
+                headings: i.headings.clone(),
+                text: i.text.clone(),
+                checked: i.checked,
+                depth: i.depth,
+            })
+            .collect(),
+        criteria: draft.criteria.clone(),
+        notes: draft.notes.clone(),
+    }
+}
+
+/// `PHASE-3`, `3`, `phase 03` → `PHASE-03`.
+fn normalise_number(text: &str) -> Option<String> {
+    let text = text.trim();
+    phase_number(text).or_else(|| phase_number(&format!("phase {text}")))
+}
+
+#[derive(Deserialize)]
+pub struct ImportForm {
+    plan: String,
+    number: Option<String>,
+    intent: Option<String>,
+}
+
+/// The outcome of writing an imported plan.
+pub enum Imported {
+    Created { id: i64, number: String },
+    Refused(String),
+}
+
+/// Validates the phase number and writes the phase with its audit record. Shared by the import
+/// form and `audit-portal import-phase`.
+pub async fn write_plan(
+    db: &sqlx::PgPool,
+    draft: &PlanDraft,
+    number: Option<String>,
+    source: &str,
+    actor: &SessionUser,
+) -> AppResult<Imported> {
+    let Some(number) = number else {
+        return Ok(Imported::Refused(
+            "The plan states no phase number: give one in the field below (e.g. PHASE-03).".into(),
+        ));
+    };
+    let mut tx = db.begin().await?;
+    if db::phases::number_taken(&mut *tx, &number).await? {
+        return Ok(Imported::Refused(format!(
+            "{number} exists already. Imports never overwrite a phase: give this plan another number."
+        )));
+    }
+    let id = db::phases::create(
+        &mut tx,
+        &NewPhase {
+            number: &number,
+            title: &draft.title,
+            starts_on: draft.starts_on,
+            due_on: draft.due_on,
+            target_grade: draft.target_grade,
+            objectives: &draft.objectives,
+            criteria: &draft.criteria,
+            source: Some(source),
+            notes: &draft.notes,
+            items: &draft.items,
+        },
+        actor,
+    )
+    .await?;
+    db::audit::append(
+        &mut *tx,
+        Record::<(), _> {
+            actor,
+            action: "phase.import",
+            target: &number,
+            outcome: Outcome::Done,
+            before: None,
+            after: Some(serde_json::json!({
+                "title": draft.title, "items": draft.items.len(),
+                "checked": draft.items.iter().filter(|i| i.checked).count(),
+                "notes": draft.notes,
+            })),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Imported::Created { id, number })
+}
+
+pub async fn import(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    page: Page,
+    ValidForm(form): ValidForm<ImportForm>,
+) -> AppResult<Response> {
+    authorize(&state.db, &user, Role::Editor, "phase.import", "phases").await?;
+    let number_override = form.number.clone().unwrap_or_default();
+    let refuse = |error: String, preview: Option<PlanPreview>| ListExtras {
+        plan_text: form.plan.clone(),
+        number_override: number_override.clone(),
+        preview,
+        error: Some(error),
+    };
+    let draft = match parse_plan(form.plan.as_bytes()) {
+        Ok(d) => d,
+        Err(e) => {
+            let html = render_list(&state, &page, refuse(e.to_string(), None)).await?;
+            return Ok((StatusCode::BAD_REQUEST, Html(html)).into_response());
+        }
+    };
+    let number = if number_override.trim().is_empty() {
+        draft.number.clone()
+    } else {
+        match normalise_number(&number_override) {
+            Some(n) => Some(n),
+            None => {
+                let error = format!(
+                    "'{}' is not a phase number (e.g. PHASE-03).",
+                    number_override.trim()
+                );
+                let preview = Some(preview_of(&draft, draft.number.clone()));
+                let html = render_list(&state, &page, refuse(error, preview)).await?;
+                return Ok((StatusCode::BAD_REQUEST, Html(html)).into_response());
+            }
+        }
+    };
+    let preview = preview_of(&draft, number.clone());
+    if form.intent.as_deref() != Some("import") {
+        let extras = ListExtras {
+            plan_text: form.plan.clone(),
+            number_override,
+            preview: Some(preview),
+            error: None,
+        };
+        return Ok(Html(render_list(&state, &page, extras).await?).into_response());
+    }
+    match write_plan(&state.db, &draft, number, &form.plan, &user).await? {
+        Imported::Created { id, .. } => Ok(Redirect::to(&format!("/phases/{id}")).into_response()),
+        Imported::Refused(error) => {
+            let html = render_list(&state, &page, refuse(error, Some(preview))).await?;
+            Ok((StatusCode::BAD_REQUEST, Html(html)).into_response())
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CreateForm {
+    number: String,
+    title: String,
+    due_on: Option<String>,
+    target_grade: Option<String>,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    page: Page,
+    ValidForm(form): ValidForm<CreateForm>,
+) -> AppResult<Response> {
+    authorize(&state.db, &user, Role::Editor, "phase.create", &form.number).await?;
+    let refuse = |error: String| ListExtras {
+        error: Some(error),
+        ..ListExtras::default()
+    };
+    let validated = (|| {
+        let number = normalise_number(&form.number).ok_or_else(|| {
+            format!(
+                "'{}' is not a phase number (e.g. PHASE-03).",
+                form.number.trim()
+            )
+        })?;
+        let title = form.title.trim();
+        if title.is_empty() || title.chars().count() > 300 {
+            return Err("Give the phase a title (up to 300 characters).".to_string());
+        }
+        let due_on = match form
+            .due_on
+            .as_deref()
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+        {
+            None => None,
+            Some(d) => Some(
+                time::Date::parse(
+                    d,
+                    &time::macros::format_description!("[year]-[month]-[day]"),
+                )
+                .map_err(|_| format!("'{d}' is not a date (YYYY-MM-DD)."))?,
+            ),
+        };
+        let target_grade = match form
+            .target_grade
+            .as_deref()
+            .map(str::trim)
+            .filter(|g| !g.is_empty())
+        {
+            None => None,
+            Some(g) => Some(
+                Score::parse(g)
+                    .map_err(|e| format!("Target grade: {e}."))?
+                    .hundredths(),
+            ),
+        };
+        Ok((number, title.to_string(), due_on, target_grade))
+    })();
+    let (number, title, due_on, target_grade) = match validated {
+        Ok(v) => v,
+        Err(e) => {
+            let html = render_list(&state, &page, refuse(e)).await?;
+            return Ok((StatusCode::BAD_REQUEST, Html(html)).into_response());
+        }
+    };
+    let draft = PlanDraft {
+        title,
+        number: Some(number.clone()),
+        due_on,
+        target_grade,
+        ..PlanDraft::default()
+    };
+    let source = format!("# {number}: {}\n", draft.title);
+    match write_plan(&state.db, &draft, Some(number), &source, &user).await? {
+        Imported::Created { id, .. } => Ok(Redirect::to(&format!("/phases/{id}")).into_response()),
+        Imported::Refused(error) => {
+            let html = render_list(&state, &page, refuse(error)).await?;
+            Ok((StatusCode::BAD_REQUEST, Html(html)).into_response())
+        }
+    }
+}
+
+/// The plan exactly as it was imported.
+pub async fn plan_markdown(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let id = parse_id(&id)?;
+    let (number, source) = db::phases::source(&state.db, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("The plan of phase {id}")))?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "text/markdown; charset=utf-8".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{number}.md\""),
+            ),
+        ],
+        source,
+    )
+        .into_response())
+}
+
+pub async fn verify(State(state): State<AppState>, page: Page) -> AppResult<Html<String>> {
+    let records = db::phases::chain(&state.db).await?;
+    let status = match chain::verify(&records) {
+        ChainCheck::Intact { records } => ChainStatus::Intact { records },
+        ChainCheck::Broken { seq, id, reason } => {
+            let record = records.iter().find(|r| r.id == id);
+            tracing::error!(seq, reason = %reason, "the sign-off chain does not verify");
+            ChainStatus::Broken {
+                seq,
+                phase_number: record.map(|r| r.phase_number.clone()),
+                signed_at: record.map(|r| db::phases::from_micros(r.signed_at_micros)),
+                reason,
+            }
+        }
+    };
+    Ok(Html(render_page(
+        page.meta("Sign-off chain", Section::Phases),
+        move || view! { <ChainPage status=status/> },
+    )))
+}
