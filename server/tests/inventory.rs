@@ -11,7 +11,7 @@ use std::time::Duration;
 use app::model::Role;
 use app::model::{FindingKind, ServiceSummary};
 use audit_portal::worker::{Worker, stale_after};
-use common::docker::{Fleet, IMAGE, Spec, docker, socket, wait_for};
+use common::docker::{Fleet, IMAGE, Spec, docker, socket, wait_for, wait_for_oom_kill};
 use common::{settings, spawn_app};
 use sqlx::PgPool;
 
@@ -110,12 +110,7 @@ async fn every_finding_on_a_real_fleet(db: PgPool) {
     fleet.run("excluded", &good().label("audit.exclude=true"));
 
     fleet.wait_health("sick", "unhealthy");
-    wait_for(
-        &fleet.container("oom"),
-        "{{.State.OOMKilled}}",
-        |s| s == "true",
-        "the OOM kill",
-    );
+    wait_for_oom_kill(&fleet.container("oom"));
     wait_for(
         &fleet.container("crashloop"),
         "{{.RestartCount}}",

@@ -181,7 +181,18 @@ impl Drop for Fleet {
 
 /// Waits until `docker inspect -f FORMAT container` prints something `ok` accepts.
 pub fn wait_for(container: &str, format: &str, ok: impl Fn(&str) -> bool, what: &str) {
-    let deadline = Instant::now() + Duration::from_secs(60);
+    wait_for_within(container, format, ok, what, Duration::from_secs(60));
+}
+
+/// [`wait_for`] with a deadline of its own.
+pub fn wait_for_within(
+    container: &str,
+    format: &str,
+    ok: impl Fn(&str) -> bool,
+    what: &str,
+    limit: Duration,
+) {
+    let deadline = Instant::now() + limit;
     loop {
         let value = docker(&["inspect", "-f", format, container]);
         if ok(&value) {
@@ -189,8 +200,28 @@ pub fn wait_for(container: &str, format: &str, ok: impl Fn(&str) -> bool, what: 
         }
         assert!(
             Instant::now() < deadline,
-            "{container}: waited 60 s for {what}, last value '{value}'"
+            "{container}: waited {} s for {what}, last value '{value}'",
+            limit.as_secs()
         );
         std::thread::sleep(Duration::from_millis(250));
     }
+}
+
+/// Waits for the container's OOM kill. Once in a while (seen on a busy machine) the flag never
+/// appears: the kernel killed a child of the shell, or the event was missed. Restarting the
+/// container repeats the allocation, so a few attempts make the fixture reliable.
+pub fn wait_for_oom_kill(container: &str) {
+    for _ in 0..3 {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if docker(&["inspect", "-f", "{{.State.OOMKilled}}", container]) == "true" {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        // Running without the flag (a child was killed, or the event was missed), or exited
+        // without it: either way, run the allocation again.
+        docker(&["restart", "-t", "0", container]);
+    }
+    panic!("{container}: no OOM kill after three attempts");
 }
