@@ -12,6 +12,7 @@ pub mod docs;
 pub mod error;
 pub mod grade;
 pub mod phases;
+pub mod rollouts;
 pub mod routes;
 pub mod startup;
 pub mod state;

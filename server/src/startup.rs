@@ -69,6 +69,10 @@ pub async fn serve(
     state: AppState,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    // The accounting rollout exists from the first start, and follows the configured host.
+    db::rollouts::ensure_accounting(&state.db, &state.settings.rollouts)
+        .await
+        .context("seeding the accounting rollout")?;
     let app = routes::router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
@@ -116,6 +120,9 @@ pub async fn run_serve(settings: Settings) -> anyhow::Result<()> {
 pub async fn run_worker(settings: Settings) -> anyhow::Result<()> {
     let settings = Arc::new(settings);
     let database = Database::open(&settings).await?;
+    db::rollouts::ensure_accounting(&database.pool, &settings.rollouts)
+        .await
+        .context("seeding the accounting rollout")?;
     let shutdown = CancellationToken::new();
     tokio::spawn(cancel_on_signal(shutdown.clone()));
     worker::run(database.pool.clone(), settings, shutdown).await;

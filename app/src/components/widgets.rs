@@ -40,14 +40,3 @@ pub fn FindingCounts(findings: Vec<Finding>) -> impl IntoView {
 pub fn TimeAgo(at: OffsetDateTime, now: OffsetDateTime) -> impl IntoView {
     view! { <time datetime=format::iso(at) title=format::timestamp(at)>{format::ago(at, now)}</time> }
 }
-
-/// The plain statement on pages whose feature is not built yet.
-#[component]
-pub fn NotBuilt(#[prop(into)] what: String) -> impl IntoView {
-    view! {
-        <section class="not-built" aria-labelledby="not-built-heading">
-            <h2 id="not-built-heading">"Not built yet"</h2>
-            <p>{what}</p>
-        </section>
-    }
-}

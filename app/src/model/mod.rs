@@ -8,6 +8,7 @@ pub mod grade;
 pub mod inventory;
 pub mod nav;
 pub mod phases;
+pub mod rollouts;
 pub mod service_query;
 
 pub use auth::{Role, Viewer};

@@ -6,7 +6,10 @@ use time::OffsetDateTime;
 use crate::components::format;
 use crate::components::widgets::TimeAgo;
 use crate::model::docs::CoverageFigures;
+use crate::model::phases::PhaseSummary;
+use crate::model::rollouts::RolloutSummary;
 use crate::model::{EngineStatus, FindingKind, InventoryCounts, Severity};
+use crate::pages::rollouts::Readiness;
 
 #[derive(Clone, Debug)]
 pub struct DashboardView {
@@ -18,6 +21,8 @@ pub struct DashboardView {
     pub docs: CoverageFigures,
     pub docs_target: f64,
     pub grade: DashboardGrade,
+    pub phases: Vec<PhaseSummary>,
+    pub rollouts: Vec<RolloutSummary>,
     pub now: OffsetDateTime,
 }
 
@@ -42,8 +47,47 @@ pub fn DashboardPage(data: DashboardView) -> impl IntoView {
         docs,
         docs_target,
         grade,
+        phases,
+        rollouts,
         now,
     } = data;
+    let count = |status: &str| phases.iter().filter(|p| p.status() == status).count();
+    let phase_line = format!(
+        "{} signed off, {} conditional, {} awaiting sign-off, {} in progress, {} in rework.",
+        count("signed off"),
+        count("conditional"),
+        count("awaiting sign-off"),
+        count("in progress"),
+        count("rework")
+    );
+    let last_decision = phases
+        .iter()
+        .filter_map(|p| {
+            p.last_decision_at.map(|at| {
+                (
+                    at,
+                    p.number.clone(),
+                    p.last_decision.clone().unwrap_or_default(),
+                )
+            })
+        })
+        .max();
+    let rollout_cards = rollouts
+        .into_iter()
+        .map(|r| {
+            view! {
+                <section class="card" aria-labelledby=format!("roll-h-{}", r.id)>
+                    <h2 id=format!("roll-h-{}", r.id)><a href=format!("/rollouts/{}", r.id)>{format!("{} rollout", r.name)}</a></h2>
+                    <p class="big">{format::percent(r.readiness())}</p>
+                    <p><Readiness r=r.clone()/></p>
+                    <p class="muted">{match r.chosen.clone() {
+                        Some(c) => format!("Chosen: {c}."),
+                        None => "No system chosen yet.".to_string(),
+                    }}</p>
+                </section>
+            }
+        })
+        .collect_view();
     let down = engines.iter().filter(|e| !e.reachable || e.stale).count();
     let last_refresh = engines.iter().filter_map(|e| e.last_success_at).max();
     let top = findings
@@ -95,12 +139,14 @@ pub fn DashboardPage(data: DashboardView) -> impl IntoView {
             </section>
             <section class="card" aria-labelledby="phase-h">
                 <h2 id="phase-h"><a href="/phases">"Phases"</a></h2>
-                <p class="muted">"Not built yet: phase plans and sign-off."</p>
+                <p class="big">{phases.len()}</p>
+                <p>{phase_line}</p>
+                <p class="muted">{match last_decision {
+                    Some((at, number, decision)) => view! { {format!("Last decision: {number} {decision} ")}<TimeAgo at=at now=now/> }.into_any(),
+                    None => view! { "No phase signed off yet." }.into_any(),
+                }}</p>
             </section>
-            <section class="card" aria-labelledby="roll-h">
-                <h2 id="roll-h"><a href="/rollouts">"Accounting rollout"</a></h2>
-                <p class="muted">"Not built yet: Odoo against ERPNext, then the deployment checklist."</p>
-            </section>
+            {rollout_cards}
         </div>
     }
 }

@@ -90,12 +90,29 @@ pub fn hosts_in_rule(rule: &str) -> Vec<String> {
 }
 
 /// Names match exactly, or by base name when one side omits the provider (`authelia` ~ `authelia@docker`).
-fn same_middleware(a: &str, b: &str) -> bool {
+pub fn same_middleware(a: &str, b: &str) -> bool {
     if a == b {
         return true;
     }
     let base = |s: &str| s.split('@').next().unwrap_or(s).to_string();
     (!a.contains('@') || !b.contains('@')) && base(a) == base(b)
+}
+
+/// The IP allow-list middlewares these labels define (`…middlewares.<name>.ipallowlist.*`, or
+/// `ipwhitelist` before Traefik 3), by name.
+pub fn allowlist_middlewares(labels: &BTreeMap<String, String>) -> Vec<String> {
+    let mut names: Vec<String> = labels
+        .keys()
+        .filter_map(|key| key.strip_prefix(MIDDLEWARES))
+        .filter_map(|rest| rest.split_once('.'))
+        .filter(|(_, field)| {
+            let field = field.to_ascii_lowercase();
+            field.starts_with("ipallowlist.") || field.starts_with("ipwhitelist.")
+        })
+        .map(|(name, _)| name.to_string())
+        .collect();
+    names.dedup();
+    names
 }
 
 fn is_auth(middleware: &str, labels: &BTreeMap<String, String>, auth: &[String]) -> bool {

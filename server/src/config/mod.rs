@@ -55,6 +55,16 @@ pub struct Settings {
     pub engines: Vec<EngineConfig>,
     pub auth: AuthSettings,
     pub docs: DocsSettings,
+    pub rollouts: RolloutSettings,
+}
+
+/// What the seeded accounting rollout checks against.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RolloutSettings {
+    /// The host the accounting system's Traefik router must serve.
+    pub accounting_host: String,
+    /// A middleware that counts as the VPN allow-list although no label defines it (file provider).
+    pub allowlist_middleware: Option<String>,
 }
 
 /// The docs folder and the checklist its docs are held to.
@@ -209,6 +219,11 @@ impl Settings {
                 self.auth.session_idle.as_secs() / 60,
                 self.auth.session_absolute.as_secs() / 3600,
                 self.auth.reauth_max_age.as_secs() / 60
+            ),
+            format!(
+                "rollouts.accounting_host = {}, rollouts.allowlist_middleware = {}",
+                self.rollouts.accounting_host,
+                self.rollouts.allowlist_middleware.as_deref().unwrap_or("none (labels only)")
             ),
         ]
         .join("\n")

@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::DocsSettings;
 use super::auth::{RawAuth, RoleGroups};
 use super::{
     AuditSettings, ConfigError, EngineConfig, LogFormat, RefreshSettings, Secret, Settings,
 };
+use super::{DocsSettings, RolloutSettings};
 use crate::docs::DocTemplate;
 
 #[derive(Debug, Default, Deserialize)]
@@ -32,6 +32,15 @@ pub struct RawFile {
     auth: RawAuthFile,
     #[serde(default)]
     docs: RawDocs,
+    #[serde(default)]
+    rollouts: RawRollouts,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRollouts {
+    accounting_host: Option<String>,
+    allowlist_middleware: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -312,9 +321,11 @@ pub fn resolve(file: RawFile, env: &[(String, String)]) -> Result<Settings, Conf
 
     let auth = resolve_auth(&env, file.auth)?.resolve(&public_url)?;
     let docs = resolve_docs(&env, file.docs)?;
+    let rollouts = resolve_rollouts(&env, file.rollouts)?;
 
     Ok(Settings {
         docs,
+        rollouts,
         auth,
         listen,
         public_url,
@@ -433,6 +444,43 @@ fn resolve_auth(env: &Env, raw: RawAuthFile) -> Result<RawAuth, ConfigError> {
             1..=24 * 60,
             "a number of minutes",
         )?,
+    })
+}
+
+fn resolve_rollouts(env: &Env, raw: RawRollouts) -> Result<RolloutSettings, ConfigError> {
+    let host = match text(
+        env,
+        "AUDIT_ROLLOUT_HOST",
+        "rollouts.accounting_host",
+        raw.accounting_host,
+    ) {
+        None => "accounting.quietly.online".to_string(),
+        Some((key, host)) => {
+            let host = host.trim().to_ascii_lowercase();
+            let valid = !host.is_empty()
+                && host
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+            if !valid {
+                return Err(ConfigError::new(
+                    key,
+                    format!("'{host}' is not a host name (e.g. accounting.quietly.online)"),
+                ));
+            }
+            host
+        }
+    };
+    let allowlist_middleware = text(
+        env,
+        "AUDIT_ROLLOUT_ALLOWLIST_MIDDLEWARE",
+        "rollouts.allowlist_middleware",
+        raw.allowlist_middleware,
+    )
+    .map(|(_, v)| v.trim().to_string())
+    .filter(|v| !v.is_empty());
+    Ok(RolloutSettings {
+        accounting_host: host,
+        allowlist_middleware,
     })
 }
 

@@ -6,6 +6,7 @@ pub mod engines;
 pub mod grades;
 pub mod inventory;
 pub mod phases;
+pub mod rollouts;
 pub mod services;
 
 use std::time::Duration;

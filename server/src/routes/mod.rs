@@ -9,6 +9,7 @@ pub(crate) mod grades;
 mod health;
 mod pages;
 pub(crate) mod phases;
+mod rollouts;
 mod services;
 
 use std::time::Duration;
@@ -81,7 +82,13 @@ pub fn router(state: AppState) -> Router {
         .route("/phases/{id}/signoff", post(phases::sign))
         .route("/phases/{id}/signoffs/{signoff}", get(phases::record))
         .route("/phases/{id}/signoffs/{signoff}/record.md", get(phases::record_markdown))
-        .route("/rollouts", get(pages::rollouts))
+        .route("/rollouts", get(rollouts::list).post(rollouts::create))
+        .route("/rollouts/{id}", get(rollouts::show))
+        .route("/rollouts/{id}/scores", post(rollouts::score))
+        .route("/rollouts/{id}/weights", post(rollouts::weights))
+        .route("/rollouts/{id}/candidates", post(rollouts::add_candidate))
+        .route("/rollouts/{id}/decision", post(rollouts::decide))
+        .route("/rollouts/{id}/items/{item}", post(rollouts::update_item))
         .route("/audit", get(audit::list))
         .route("/auth/login", get(auth::login))
         .route("/auth/callback", get(auth::callback))

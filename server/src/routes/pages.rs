@@ -1,4 +1,4 @@
-//! The dashboard, the pages of sections not built yet, and the 404 page.
+//! The dashboard and the 404 page.
 
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};
@@ -9,7 +9,6 @@ use time::OffsetDateTime;
 use app::model::Section;
 use app::pages::dashboard::{DashboardGrade, DashboardPage, DashboardView};
 use app::pages::errors::NotFoundPage;
-use app::pages::not_built::NotBuiltPage;
 use app::render_page;
 
 use crate::auth::Page;
@@ -28,6 +27,10 @@ pub async fn dashboard(State(state): State<AppState>, page: Page) -> AppResult<H
         .await?
         .overall;
     let grade = dashboard_grade(&state, &docs).await?;
+    let (phases, rollouts) = tokio::try_join!(
+        db::phases::summaries(&state.db),
+        db::rollouts::summaries(&state.db),
+    )?;
     let data = DashboardView {
         counts,
         engines,
@@ -35,6 +38,8 @@ pub async fn dashboard(State(state): State<AppState>, page: Page) -> AppResult<H
         docs,
         docs_target: state.settings.docs.target_share,
         grade,
+        phases,
+        rollouts,
         now: OffsetDateTime::now_utc(),
     };
     Ok(Html(render_page(
@@ -71,28 +76,6 @@ async fn dashboard_grade(
         change_30d: change(30),
         chart_svg: crate::routes::grades::trend_chart(state, 30, 360, 180).await?,
     })
-}
-
-fn not_built(
-    page: Page,
-    title: &'static str,
-    section: Section,
-    purpose: &'static str,
-    status: &'static str,
-) -> Html<String> {
-    Html(render_page(page.meta(title, section), move || {
-        view! { <NotBuiltPage heading=title purpose=purpose status=status/> }
-    }))
-}
-
-pub async fn rollouts(page: Page) -> Html<String> {
-    not_built(
-        page,
-        "Rollouts",
-        Section::Rollouts,
-        "The accounting rollout: Odoo against ERPNext, then the deployment checklist proved by the live inventory.",
-        "The evaluation matrix and the checklist are not built yet.",
-    )
 }
 
 pub async fn not_found(page: Page, uri: Uri) -> impl IntoResponse {

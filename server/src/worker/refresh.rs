@@ -150,22 +150,33 @@ impl Worker {
         }
         // The docs folder is read on every refresh too, so coverage follows both; the grade is
         // scored from the coverage the scan just computed.
-        let grade =
+        let coverage =
             match crate::docs::live::rescan_with_report(&self.pool, &self.settings.docs).await {
                 Ok((docs, coverage)) => {
                     report.docs = docs;
-                    crate::grade::live::snapshot_with(&self.pool, &coverage.overall).await
+                    Ok(coverage)
                 }
                 Err(e) => {
                     tracing::warn!(
                         error = format!("{e:#}"),
                         "docs scan failed; coverage keeps the previous scan"
                     );
-                    crate::grade::live::snapshot(&self.pool, &self.settings.docs).await
+                    crate::docs::live::current_report(&self.pool, &self.settings.docs).await
                 }
             };
-        if let Err(e) = grade {
-            tracing::warn!(error = %e, "grade snapshot failed");
+        match coverage {
+            Ok(coverage) => {
+                if let Err(e) =
+                    crate::grade::live::snapshot_with(&self.pool, &coverage.overall).await
+                {
+                    tracing::warn!(error = %e, "grade snapshot failed");
+                }
+                // Rollout items the inventory proves follow it on every refresh.
+                if let Err(e) = crate::rollouts::live::check_all(&self.pool, &coverage.docs).await {
+                    tracing::warn!(error = %e, "rollout checks failed");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "documentation coverage unavailable"),
         }
         report.duration = started.elapsed();
         Ok(report)

@@ -1,0 +1,548 @@
+//! Queries for rollouts: seeding the accounting rollout, templates, the matrix, the decision,
+//! checklist items and their events.
+
+use sqlx::types::Json;
+use sqlx::{PgConnection, PgExecutor, PgPool};
+use time::{Date, OffsetDateTime};
+
+use app::model::rollouts::RolloutSummary;
+
+use crate::config::RolloutSettings;
+
+/// The seeded accounting rollout: the plan's goal, two candidates, seven criteria, and one
+/// checklist item per requirement (with the check that proves it, when the portal can).
+const ACCOUNTING_GOAL: &str = "Deploy an accounting system (Odoo or ERPNext): evaluate the options against business needs, choose and deploy, integrate with Traefik and Authelia, configure the accounting and inventory modules, back it up, document access and operations, and train the users. Finish line: ready for business use.";
+const CANDIDATES: [(&str, &str); 2] = [("Odoo", "odoo"), ("ERPNext", "erpnext")];
+const CRITERIA: [(&str, i32); 7] = [
+    ("Accounting and inventory fit", 25),
+    ("Resource footprint", 10),
+    ("Self-hosting effort", 15),
+    ("OIDC/SSO support", 15),
+    ("Backup and restore", 15),
+    ("Licence and cost", 10),
+    ("Community and updates", 10),
+];
+const ITEMS: [(&str, Option<&str>); 12] = [
+    (
+        "Evaluate the options and record the decision",
+        Some("decision"),
+    ),
+    (
+        "Container of the chosen system runs and is healthy",
+        Some("container"),
+    ),
+    ("Behind Traefik at the accounting host", Some("router")),
+    ("Authelia SSO on its router", Some("authelia")),
+    ("TLS properly configured on its router", Some("tls")),
+    ("VPN allow-list on its router", Some("allowlist")),
+    ("Restart policy and health check", Some("restart_health")),
+    ("Monitoring integration (uptime, health checks)", None),
+    (
+        "Basic modules configured (accounting, inventory minimum)",
+        None,
+    ),
+    (
+        "Backups to the existing backup infrastructure, restore tested",
+        None,
+    ),
+    (
+        "Access and operations documented (service doc passes the checklist)",
+        Some("doc"),
+    ),
+    ("End users trained or end-user documentation written", None),
+];
+
+/// Creates the accounting rollout on first start; afterwards keeps its host and allow-list
+/// middleware in step with the configuration.
+pub async fn ensure_accounting(db: &PgPool, settings: &RolloutSettings) -> sqlx::Result<()> {
+    let mut tx = db.begin().await?;
+    let created: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO rollouts (slug, name, goal, host, allowlist_middleware, created_by)
+         VALUES ('accounting', 'Accounting system', $1, $2, $3, 'portal (first start)')
+         ON CONFLICT (slug) DO NOTHING RETURNING id",
+    )
+    .bind(ACCOUNTING_GOAL)
+    .bind(&settings.accounting_host)
+    .bind(&settings.allowlist_middleware)
+    .fetch_optional(&mut *tx)
+    .await?;
+    match created {
+        Some(id) => {
+            for (i, (name, needle)) in CANDIDATES.iter().enumerate() {
+                add_candidate(&mut *tx, id, name, needle, i as i32).await?;
+            }
+            let mut weights = Vec::new();
+            for (i, (name, weight)) in CRITERIA.iter().enumerate() {
+                let cid: i64 = sqlx::query_scalar(
+                    "INSERT INTO rollout_criteria (rollout_id, name, position) VALUES ($1, $2, $3) RETURNING id",
+                )
+                .bind(id)
+                .bind(name)
+                .bind(i as i32)
+                .fetch_one(&mut *tx)
+                .await?;
+                weights.push((cid, *weight as u8));
+            }
+            save_weights(&mut *tx, id, &weights, "portal (defaults)").await?;
+            let items: Vec<(String, Option<String>)> = ITEMS
+                .iter()
+                .map(|(t, c)| (t.to_string(), c.map(String::from)))
+                .collect();
+            add_items(&mut tx, id, &items).await?;
+        }
+        None => {
+            sqlx::query(
+                "UPDATE rollouts SET host = $1, allowlist_middleware = $2 WHERE slug = 'accounting'
+                 AND (host, coalesce(allowlist_middleware, '')) IS DISTINCT FROM ($1, coalesce($2, ''))",
+            )
+            .bind(&settings.accounting_host)
+            .bind(&settings.allowlist_middleware)
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    tx.commit().await
+}
+
+async fn add_items(
+    tx: &mut PgConnection,
+    rollout: i64,
+    items: &[(String, Option<String>)],
+) -> sqlx::Result<()> {
+    for (i, (title, check)) in items.iter().enumerate() {
+        let item: i64 = sqlx::query_scalar(
+            "INSERT INTO rollout_items (rollout_id, position, title, auto_check) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(rollout)
+        .bind(i as i32)
+        .bind(title)
+        .bind(check)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO rollout_item_events (item_id, status, source, actor_name) VALUES ($1, 'todo', 'portal', 'portal')",
+        )
+        .bind(item)
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn add_candidate(
+    db: impl PgExecutor<'_>,
+    rollout: i64,
+    name: &str,
+    service_match: &str,
+    position: i32,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO rollout_candidates (rollout_id, name, service_match, position) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(rollout)
+    .bind(name)
+    .bind(service_match)
+    .bind(position)
+    .fetch_one(db)
+    .await
+}
+
+pub async fn save_weights(
+    db: impl PgExecutor<'_>,
+    rollout: i64,
+    weights: &[(i64, u8)],
+    actor: &str,
+) -> sqlx::Result<()> {
+    let json: Vec<serde_json::Value> = weights
+        .iter()
+        .map(|(c, w)| serde_json::json!({ "criterion_id": c, "weight": w }))
+        .collect();
+    sqlx::query(
+        "INSERT INTO rollout_weight_sets (rollout_id, weights, actor_name) VALUES ($1, $2, $3)",
+    )
+    .bind(rollout)
+    .bind(Json(json))
+    .bind(actor)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// A new rollout with the template's criteria, current weights and checklist (not its
+/// candidates, scores, decision or history).
+pub struct FromTemplate<'a> {
+    pub template: i64,
+    pub slug: &'a str,
+    pub name: &'a str,
+    pub goal: &'a str,
+    pub host: &'a str,
+    pub allowlist_middleware: Option<&'a str>,
+    pub candidates: &'a [(String, String)],
+    pub actor: &'a str,
+}
+
+pub async fn create_from_template(
+    tx: &mut PgConnection,
+    t: &FromTemplate<'_>,
+) -> sqlx::Result<i64> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO rollouts (slug, name, goal, host, allowlist_middleware, template_of, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(t.slug)
+    .bind(t.name)
+    .bind(t.goal)
+    .bind(t.host)
+    .bind(t.allowlist_middleware)
+    .bind(t.template)
+    .bind(t.actor)
+    .fetch_one(&mut *tx)
+    .await?;
+    let criteria = criteria(&mut *tx, t.template).await?;
+    let mut weights = Vec::new();
+    for (i, c) in criteria.iter().enumerate() {
+        let cid: i64 = sqlx::query_scalar(
+            "INSERT INTO rollout_criteria (rollout_id, name, position) VALUES ($1, $2, $3) RETURNING id",
+        )
+        .bind(id)
+        .bind(&c.name)
+        .bind(i as i32)
+        .fetch_one(&mut *tx)
+        .await?;
+        weights.push((cid, c.weight));
+    }
+    save_weights(&mut *tx, id, &weights, t.actor).await?;
+    for (i, (name, needle)) in t.candidates.iter().enumerate() {
+        add_candidate(&mut *tx, id, name, needle, i as i32).await?;
+    }
+    let items: Vec<(String, Option<String>)> = sqlx::query_as(
+        "SELECT title, auto_check FROM rollout_items WHERE rollout_id = $1 ORDER BY position",
+    )
+    .bind(t.template)
+    .fetch_all(&mut *tx)
+    .await?;
+    add_items(tx, id, &items).await?;
+    Ok(id)
+}
+
+pub async fn slug_taken(db: impl PgExecutor<'_>, slug: &str) -> sqlx::Result<bool> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM rollouts WHERE slug = $1)")
+        .bind(slug)
+        .fetch_one(db)
+        .await
+}
+
+#[derive(sqlx::FromRow)]
+struct SummaryRow {
+    id: i64,
+    slug: String,
+    name: String,
+    goal: String,
+    host: String,
+    chosen: Option<String>,
+    items: i64,
+    verified: i64,
+    checked_at: Option<OffsetDateTime>,
+}
+
+const SUMMARY: &str = "
+    SELECT r.id, r.slug, r.name, r.goal, r.host, d.name AS chosen, r.checked_at,
+           coalesce(i.items, 0) AS items, coalesce(i.verified, 0) AS verified
+    FROM rollouts r
+    LEFT JOIN LATERAL (SELECT c.name FROM rollout_decisions x JOIN rollout_candidates c ON c.id = x.candidate_id
+                       WHERE x.rollout_id = r.id ORDER BY x.id DESC LIMIT 1) d ON true
+    LEFT JOIN LATERAL (
+        SELECT count(*) AS items, count(*) FILTER (WHERE e.status = 'verified') AS verified
+        FROM rollout_items it
+        JOIN LATERAL (SELECT status FROM rollout_item_events WHERE item_id = it.id ORDER BY id DESC LIMIT 1) e ON true
+        WHERE it.rollout_id = r.id
+    ) i ON true";
+
+impl From<SummaryRow> for RolloutSummary {
+    fn from(r: SummaryRow) -> Self {
+        RolloutSummary {
+            id: r.id,
+            slug: r.slug,
+            name: r.name,
+            goal: r.goal,
+            host: r.host,
+            chosen: r.chosen,
+            items: r.items,
+            verified: r.verified,
+            checked_at: r.checked_at,
+        }
+    }
+}
+
+/// Every rollout with its readiness, in one query.
+pub async fn summaries(db: &PgPool) -> sqlx::Result<Vec<RolloutSummary>> {
+    let rows: Vec<SummaryRow> = sqlx::query_as(&format!("{SUMMARY} ORDER BY r.id"))
+        .fetch_all(db)
+        .await?;
+    Ok(rows.into_iter().map(Into::into).collect())
+}
+
+pub async fn summary(db: &PgPool, id: i64) -> sqlx::Result<Option<RolloutSummary>> {
+    let row: Option<SummaryRow> = sqlx::query_as(&format!("{SUMMARY} WHERE r.id = $1"))
+        .bind(id)
+        .fetch_optional(db)
+        .await?;
+    Ok(row.map(Into::into))
+}
+
+pub async fn allowlist_middleware(db: &PgPool, id: i64) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("SELECT allowlist_middleware FROM rollouts WHERE id = $1")
+        .bind(id)
+        .fetch_one(db)
+        .await
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct CriterionRow {
+    pub id: i64,
+    pub name: String,
+    #[sqlx(try_from = "i32")]
+    pub weight: u8,
+}
+
+/// Criteria in order with their weight in the latest weight set (0 when a set lacks one).
+pub async fn criteria(db: impl PgExecutor<'_>, rollout: i64) -> sqlx::Result<Vec<CriterionRow>> {
+    sqlx::query_as(
+        "SELECT c.id, c.name,
+                coalesce((SELECT (w->>'weight')::int4
+                          FROM jsonb_array_elements(ws.weights) w
+                          WHERE (w->>'criterion_id')::int8 = c.id), 0) AS weight
+         FROM rollout_criteria c
+         LEFT JOIN LATERAL (SELECT weights FROM rollout_weight_sets WHERE rollout_id = c.rollout_id
+                            ORDER BY id DESC LIMIT 1) ws ON true
+         WHERE c.rollout_id = $1 ORDER BY c.position",
+    )
+    .bind(rollout)
+    .fetch_all(db)
+    .await
+}
+
+pub async fn weights_by(
+    db: &PgPool,
+    rollout: i64,
+) -> sqlx::Result<Option<(String, OffsetDateTime)>> {
+    sqlx::query_as(
+        "SELECT actor_name, at FROM rollout_weight_sets WHERE rollout_id = $1 ORDER BY id DESC LIMIT 1",
+    )
+    .bind(rollout)
+    .fetch_optional(db)
+    .await
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct CandidateRow {
+    pub id: i64,
+    pub name: String,
+    pub service_match: String,
+}
+
+pub async fn candidates(db: &PgPool, rollout: i64) -> sqlx::Result<Vec<CandidateRow>> {
+    sqlx::query_as(
+        "SELECT id, name, service_match FROM rollout_candidates WHERE rollout_id = $1 ORDER BY position, id",
+    )
+    .bind(rollout)
+    .fetch_all(db)
+    .await
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ScoreRow {
+    pub candidate_id: i64,
+    pub criterion_id: i64,
+    pub score: i16,
+    pub note: String,
+    pub actor_name: String,
+    pub at: OffsetDateTime,
+}
+
+/// The latest score of each candidate on each criterion.
+pub async fn scores(db: &PgPool, rollout: i64) -> sqlx::Result<Vec<ScoreRow>> {
+    sqlx::query_as(
+        "SELECT DISTINCT ON (s.candidate_id, s.criterion_id)
+                s.candidate_id, s.criterion_id, s.score, s.note, s.actor_name, s.at
+         FROM rollout_scores s JOIN rollout_candidates c ON c.id = s.candidate_id
+         WHERE c.rollout_id = $1
+         ORDER BY s.candidate_id, s.criterion_id, s.id DESC",
+    )
+    .bind(rollout)
+    .fetch_all(db)
+    .await
+}
+
+pub async fn add_score(
+    db: impl PgExecutor<'_>,
+    candidate: i64,
+    criterion: i64,
+    score: u8,
+    note: &str,
+    actor: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO rollout_scores (candidate_id, criterion_id, score, note, actor_name) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(candidate)
+    .bind(criterion)
+    .bind(i16::from(score))
+    .bind(note)
+    .bind(actor)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct DecisionRow {
+    pub candidate_id: i64,
+    pub candidate: String,
+    pub service_match: String,
+    pub rationale: String,
+    pub actor_name: String,
+    pub at: OffsetDateTime,
+}
+
+pub async fn decision(db: impl PgExecutor<'_>, rollout: i64) -> sqlx::Result<Option<DecisionRow>> {
+    sqlx::query_as(
+        "SELECT d.candidate_id, c.name AS candidate, c.service_match, d.rationale, d.actor_name, d.at
+         FROM rollout_decisions d JOIN rollout_candidates c ON c.id = d.candidate_id
+         WHERE d.rollout_id = $1 ORDER BY d.id DESC LIMIT 1",
+    )
+    .bind(rollout)
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn add_decision(
+    db: impl PgExecutor<'_>,
+    rollout: i64,
+    candidate: i64,
+    rationale: &str,
+    actor: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("INSERT INTO rollout_decisions (rollout_id, candidate_id, rationale, actor_name) VALUES ($1, $2, $3, $4)")
+        .bind(rollout)
+        .bind(candidate)
+        .bind(rationale)
+        .bind(actor)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ItemRow {
+    pub id: i64,
+    pub rollout_id: i64,
+    pub title: String,
+    pub auto_check: Option<String>,
+    pub status: String,
+    pub source: String,
+    pub owner: Option<String>,
+    pub due_on: Option<Date>,
+    pub note: String,
+    pub link: Option<String>,
+    pub actor_name: String,
+    pub at: OffsetDateTime,
+    /// The portal's latest event: its status and fact, and when.
+    pub portal_status: Option<String>,
+    pub portal_fact: Option<String>,
+    pub portal_at: Option<OffsetDateTime>,
+}
+
+const ITEMS_QUERY: &str = "
+    SELECT it.id, it.rollout_id, it.title, it.auto_check, e.status, e.source, e.owner, e.due_on, e.note,
+           e.link, e.actor_name, e.at, p.status AS portal_status, p.note AS portal_fact, p.at AS portal_at
+    FROM rollout_items it
+    JOIN LATERAL (SELECT * FROM rollout_item_events WHERE item_id = it.id ORDER BY id DESC LIMIT 1) e ON true
+    LEFT JOIN LATERAL (SELECT status, note, at FROM rollout_item_events
+                       WHERE item_id = it.id AND source = 'portal' ORDER BY id DESC LIMIT 1) p ON true";
+
+/// A rollout's items in order, each with its current state and the portal's latest finding.
+pub async fn items(db: &PgPool, rollout: i64) -> sqlx::Result<Vec<ItemRow>> {
+    sqlx::query_as(&format!(
+        "{ITEMS_QUERY} WHERE it.rollout_id = $1 ORDER BY it.position"
+    ))
+    .bind(rollout)
+    .fetch_all(db)
+    .await
+}
+
+/// Every automatic item of every rollout, for the worker's checks.
+pub async fn auto_items(db: &PgPool) -> sqlx::Result<Vec<ItemRow>> {
+    sqlx::query_as(&format!(
+        "{ITEMS_QUERY} WHERE it.auto_check IS NOT NULL ORDER BY it.rollout_id, it.position"
+    ))
+    .fetch_all(db)
+    .await
+}
+
+pub async fn item(db: &PgPool, id: i64) -> sqlx::Result<Option<ItemRow>> {
+    sqlx::query_as(&format!("{ITEMS_QUERY} WHERE it.id = $1"))
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
+/// One change of an item's state.
+pub struct ItemEvent<'a> {
+    pub item: i64,
+    pub status: &'a str,
+    pub source: &'a str,
+    pub owner: Option<&'a str>,
+    pub due_on: Option<Date>,
+    pub note: &'a str,
+    pub link: Option<&'a str>,
+    pub actor: &'a str,
+}
+
+pub async fn add_item_event(db: impl PgExecutor<'_>, e: &ItemEvent<'_>) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO rollout_item_events (item_id, status, source, owner, due_on, note, link, actor_name)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(e.item)
+    .bind(e.status)
+    .bind(e.source)
+    .bind(e.owner)
+    .bind(e.due_on)
+    .bind(e.note)
+    .bind(e.link)
+    .bind(e.actor)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct TimelineRow {
+    pub title: String,
+    pub status: String,
+    pub source: String,
+    pub note: String,
+    pub actor_name: String,
+    pub at: OffsetDateTime,
+}
+
+/// The latest status changes of a rollout's items, newest first.
+pub async fn timeline(db: &PgPool, rollout: i64, limit: i64) -> sqlx::Result<Vec<TimelineRow>> {
+    sqlx::query_as(
+        "SELECT it.title, e.status, e.source, e.note, e.actor_name, e.at
+         FROM rollout_item_events e JOIN rollout_items it ON it.id = e.item_id
+         WHERE it.rollout_id = $1 ORDER BY e.id DESC LIMIT $2",
+    )
+    .bind(rollout)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+pub async fn mark_checked(db: &PgPool) -> sqlx::Result<()> {
+    sqlx::query("UPDATE rollouts SET checked_at = now()")
+        .execute(db)
+        .await?;
+    Ok(())
+}

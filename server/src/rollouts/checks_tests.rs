@@ -1,0 +1,162 @@
+//! Each automatic check on plain inventory data, passing and failing with its fact.
+
+use std::collections::BTreeMap;
+
+use super::*;
+use crate::audit::traefik::routes;
+
+fn odoo(labels: &[(&str, &str)], health: Option<&str>) -> LiveService {
+    let labels: BTreeMap<String, String> = labels
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    LiveService {
+        engine: "lady".into(),
+        key: "erp/odoo".into(),
+        facts: ServiceFacts {
+            state: "running".into(),
+            health: health.map(String::from),
+            healthcheck: health.map(|_| "curl -f localhost:8069".into()),
+            restart_policy: "unless-stopped".into(),
+            image_ref: "odoo:17".into(),
+            routes: routes(&labels, &["authelia@docker".to_string()]),
+            labels,
+            ..Default::default()
+        },
+    }
+}
+
+fn chosen() -> Chosen {
+    Chosen {
+        name: "Odoo".into(),
+        service_match: "odoo".into(),
+        decided: "Odoo, chosen by Alice on 2026-11-20".into(),
+    }
+}
+
+fn outcome(check: Check, services: &[LiveService], chosen: Option<&Chosen>) -> Outcome {
+    run(
+        check,
+        &Context {
+            chosen,
+            host: "accounting.quietly.online",
+            allowlist_middleware: Some("vpn-only@file"),
+            services,
+            docs: &[],
+        },
+    )
+}
+
+const ROUTER: (&str, &str) = (
+    "traefik.http.routers.odoo.rule",
+    "Host(`accounting.quietly.online`)",
+);
+
+#[test]
+fn nothing_is_proved_before_a_decision() {
+    let services = [odoo(&[ROUTER], Some("healthy"))];
+    for check in Check::ALL {
+        let o = outcome(check, &services, None);
+        assert!(!o.verified, "{check:?}");
+    }
+    assert_eq!(
+        outcome(Check::Container, &services, None).fact,
+        "No system has been chosen yet."
+    );
+}
+
+#[test]
+fn the_container_must_exist_and_be_healthy() {
+    let c = chosen();
+    assert_eq!(
+        outcome(Check::Container, &[], Some(&c)).fact,
+        "No container matching 'odoo' (Odoo) on any engine."
+    );
+    let starting = [odoo(&[], Some("starting"))];
+    assert_eq!(
+        outcome(Check::Container, &starting, Some(&c)).fact,
+        "erp/odoo on lady is running but its health is starting."
+    );
+    let healthy = [odoo(&[], Some("healthy"))];
+    assert!(outcome(Check::Container, &healthy, Some(&c)).verified);
+    assert!(outcome(Check::RestartHealth, &healthy, Some(&c)).verified);
+    let unchecked = [odoo(&[], None)];
+    assert!(!outcome(Check::Container, &unchecked, Some(&c)).verified);
+    assert_eq!(
+        outcome(Check::RestartHealth, &unchecked, Some(&c)).fact,
+        "erp/odoo has no health check."
+    );
+}
+
+#[test]
+fn router_authelia_tls_and_allowlist_step_by_step() {
+    let c = chosen();
+    let check = |labels: &[(&str, &str)], check: Check| {
+        outcome(check, &[odoo(labels, Some("healthy"))], Some(&c))
+    };
+    let other_host = [("traefik.http.routers.odoo.rule", "Host(`erp.example.org`)")];
+    assert_eq!(
+        check(&other_host, Check::Router).fact,
+        "No Traefik router for accounting.quietly.online on erp/odoo (routers: odoo)."
+    );
+    assert!(check(&[ROUTER], Check::Router).verified);
+    assert!(!check(&[ROUTER], Check::Authelia).verified);
+    assert!(!check(&[ROUTER], Check::Tls).verified);
+    assert!(!check(&[ROUTER], Check::Allowlist).verified);
+
+    let with_auth = [
+        ROUTER,
+        ("traefik.http.routers.odoo.middlewares", "authelia@docker"),
+    ];
+    assert!(check(&with_auth, Check::Authelia).verified);
+    let with_tls = [
+        ROUTER,
+        ("traefik.http.routers.odoo.tls.certresolver", "letsencrypt"),
+    ];
+    assert!(check(&with_tls, Check::Tls).verified);
+
+    // An allow-list defined in labels, or the configured file-provider name.
+    let labelled = [
+        ROUTER,
+        (
+            "traefik.http.routers.odoo.middlewares",
+            "authelia@docker,vpn@docker",
+        ),
+        (
+            "traefik.http.middlewares.vpn.ipallowlist.sourcerange",
+            "10.8.0.0/24",
+        ),
+    ];
+    let o = check(&labelled, Check::Allowlist);
+    assert!(o.verified, "{}", o.fact);
+    let legacy = [
+        ROUTER,
+        ("traefik.http.routers.odoo.middlewares", "office"),
+        (
+            "traefik.http.middlewares.office.ipwhitelist.sourcerange",
+            "10.8.0.0/24",
+        ),
+    ];
+    assert!(check(&legacy, Check::Allowlist).verified);
+    let file = [
+        ROUTER,
+        ("traefik.http.routers.odoo.middlewares", "vpn-only@file"),
+    ];
+    assert!(check(&file, Check::Allowlist).verified);
+    let undefined = [
+        ROUTER,
+        ("traefik.http.routers.odoo.middlewares", "ratelimit@docker"),
+    ];
+    assert_eq!(
+        check(&undefined, Check::Allowlist).fact,
+        "Router 'odoo' uses no IP allow-list middleware (known: vpn-only@file)."
+    );
+}
+
+#[test]
+fn check_names_round_trip() {
+    for c in Check::ALL {
+        assert_eq!(Check::parse(c.as_str()), Some(c));
+    }
+    assert_eq!(Check::parse("nope"), None);
+}

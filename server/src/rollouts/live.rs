@@ -1,0 +1,122 @@
+//! The automatic checks against the live inventory, run by the worker after each refresh: an
+//! item's status changes, with the fact behind it, only when what the inventory proves changes.
+
+use sqlx::PgPool;
+use sqlx::types::Json;
+
+use app::model::ServiceFacts;
+use app::model::docs::DocStatus;
+
+use super::checks::{self, Check, Chosen, Context, LiveService};
+use crate::db;
+use crate::db::rollouts::{ItemEvent, ItemRow};
+
+/// Every non-removed service on a configured engine.
+async fn live_services(pool: &PgPool) -> sqlx::Result<Vec<LiveService>> {
+    let rows: Vec<(String, String, Json<ServiceFacts>)> = sqlx::query_as(
+        "SELECT e.name, s.key, s.facts FROM services s JOIN engines e ON e.id = s.engine_id
+         WHERE s.removed_at IS NULL AND e.configured ORDER BY e.name, s.key",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(engine, key, facts)| LiveService {
+            engine,
+            key,
+            facts: facts.0,
+        })
+        .collect())
+}
+
+/// Runs every rollout's automatic checks; returns how many items changed.
+pub async fn check_all(pool: &PgPool, docs: &[DocStatus]) -> sqlx::Result<usize> {
+    let items = db::rollouts::auto_items(pool).await?;
+    if items.is_empty() {
+        return Ok(0);
+    }
+    let services = live_services(pool).await?;
+    let mut changed = 0;
+    let mut rollout_items: Vec<&ItemRow> = Vec::new();
+    for (index, item) in items.iter().enumerate() {
+        rollout_items.push(item);
+        let last_of_rollout = items
+            .get(index + 1)
+            .is_none_or(|next| next.rollout_id != item.rollout_id);
+        if last_of_rollout {
+            changed +=
+                check_rollout(pool, item.rollout_id, &rollout_items, &services, docs).await?;
+            rollout_items.clear();
+        }
+    }
+    db::rollouts::mark_checked(pool).await?;
+    Ok(changed)
+}
+
+async fn check_rollout(
+    pool: &PgPool,
+    rollout: i64,
+    items: &[&ItemRow],
+    services: &[LiveService],
+    docs: &[DocStatus],
+) -> sqlx::Result<usize> {
+    let (decision, summary, allowlist) = tokio::try_join!(
+        db::rollouts::decision(pool, rollout),
+        db::rollouts::summary(pool, rollout),
+        db::rollouts::allowlist_middleware(pool, rollout),
+    )?;
+    let Some(summary) = summary else {
+        return Ok(0);
+    };
+    let chosen = decision.map(|d| Chosen {
+        decided: format!(
+            "{} chosen by {} on {}.",
+            d.candidate,
+            d.actor_name,
+            d.at.date()
+        ),
+        name: d.candidate,
+        service_match: d.service_match,
+    });
+    let cx = Context {
+        chosen: chosen.as_ref(),
+        host: &summary.host,
+        allowlist_middleware: allowlist.as_deref(),
+        services,
+        docs,
+    };
+    let mut changed = 0;
+    let mut tx = pool.begin().await?;
+    for item in items {
+        let Some(check) = item.auto_check.as_deref().and_then(Check::parse) else {
+            continue;
+        };
+        let outcome = checks::run(check, &cx);
+        let status = if outcome.verified { "verified" } else { "todo" };
+        let unchanged = item.portal_status.as_deref() == Some(status)
+            && item.portal_fact.as_deref() == Some(outcome.fact.as_str());
+        if unchanged {
+            continue;
+        }
+        if item.status == "verified" || outcome.verified {
+            tracing::info!(item = %item.title, status, fact = %outcome.fact, "rollout check changed");
+        }
+        db::rollouts::add_item_event(
+            &mut *tx,
+            &ItemEvent {
+                item: item.id,
+                status,
+                source: "portal",
+                owner: item.owner.as_deref(),
+                due_on: item.due_on,
+                note: &outcome.fact,
+                link: None,
+                actor: "portal",
+            },
+        )
+        .await?;
+        changed += 1;
+    }
+    tx.commit().await?;
+    Ok(changed)
+}
