@@ -2,6 +2,7 @@
 //! (lines and text use `currentColor`, so they follow the page's text colour) and in print.
 
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use time::OffsetDateTime;
 
 /// plotters writes explicit colours; these sentinels are swapped for CSS-driven ones afterwards.
@@ -28,17 +29,34 @@ pub struct Threshold<'a> {
     pub value: f64,
 }
 
+/// A moment worth marking on the time axis, such as a phase sign-off.
+pub struct Marker<'a> {
+    pub label: &'a str,
+    pub at: OffsetDateTime,
+}
+
+/// What is drawn behind and across the series.
+#[derive(Default)]
+pub struct Overlays<'a> {
+    /// Reference lines, highest first when `bands` is set.
+    pub thresholds: &'a [Threshold<'a>],
+    /// Shade alternate bands between the thresholds (the letters of a grade) and name each band.
+    pub bands: bool,
+    /// Vertical dashed lines with a label at the top.
+    pub markers: &'a [Marker<'a>],
+}
+
 /// A percentage-over-time chart with axes, labels, a legend and reference lines, as inline SVG.
 pub fn share_over_time(
     title: &str,
     axis: &YAxis,
     series: &[Series],
-    thresholds: &[Threshold],
+    overlays: &Overlays,
     width: u32,
     height: u32,
 ) -> String {
     let mut svg = String::new();
-    let drawn = draw(&mut svg, title, axis, series, thresholds, (width, height));
+    let drawn = draw(&mut svg, title, axis, series, overlays, (width, height));
     if let Err(e) = drawn {
         tracing::error!(error = %e, "drawing a chart failed");
         return String::new();
@@ -66,9 +84,10 @@ fn draw(
     title: &str,
     axis: &YAxis,
     series: &[Series],
-    thresholds: &[Threshold],
+    overlays: &Overlays,
     size: (u32, u32),
 ) -> Result<(), Box<dyn std::error::Error>> {
+    let thresholds = overlays.thresholds;
     let root = SVGBackend::with_string(svg, size).into_drawing_area();
     let times: Vec<i64> = series
         .iter()
@@ -117,7 +136,52 @@ fn draw(
         .label_style(("sans-serif", 13).into_font().color(&INK))
         .axis_desc_style(("sans-serif", 13).into_font().color(&INK))
         .draw()?;
-    for t in thresholds {
+    if overlays.bands {
+        // Every other band between consecutive thresholds is shaded, so each letter's range
+        // reads at a glance; the band's letter sits at its right edge.
+        let mut upper = 100.0;
+        for (i, t) in thresholds.iter().enumerate() {
+            let lower = t.value * 100.0;
+            if i % 2 == 0 {
+                chart.draw_series(std::iter::once(Rectangle::new(
+                    [(0.0, lower), (span, upper)],
+                    GRID.mix(0.18).filled(),
+                )))?;
+            }
+            let letter = t.label.split_whitespace().next().unwrap_or(t.label);
+            chart.draw_series(std::iter::once(Text::new(
+                letter.to_string(),
+                (span * 0.985, (lower + upper) / 2.0 + 2.0),
+                ("sans-serif", 11)
+                    .into_font()
+                    .color(&INK)
+                    .pos(Pos::new(HPos::Right, VPos::Center)),
+            )))?;
+            upper = lower;
+        }
+    }
+    for m in overlays.markers {
+        let x = days(m.at.unix_timestamp());
+        if !(0.0..=span).contains(&x) {
+            continue;
+        }
+        chart.draw_series(DashedLineSeries::new(
+            [(x, 0.0), (x, 100.0)],
+            4,
+            3,
+            INK.stroke_width(1),
+        ))?;
+        chart.draw_series(std::iter::once(Text::new(
+            m.label.to_string(),
+            (x, 98.0),
+            ("sans-serif", 11)
+                .into_font()
+                .color(&INK)
+                .pos(Pos::new(HPos::Left, VPos::Top)),
+        )))?;
+    }
+    // With bands the letters are named in the plot; lines and legend entries would repeat them.
+    for t in thresholds.iter().filter(|_| !overlays.bands) {
         let y = t.value * 100.0;
         chart
             .draw_series(LineSeries::new([(0.0, y), (span, y)], INK.stroke_width(1)))?
@@ -176,10 +240,13 @@ mod tests {
                 points,
                 color: RGBColor(0x2b, 0x7b, 0xb9),
             }],
-            &[Threshold {
-                label: "target",
-                value: 0.5,
-            }],
+            &Overlays {
+                thresholds: &[Threshold {
+                    label: "target",
+                    value: 0.5,
+                }],
+                ..Overlays::default()
+            },
             640,
             280,
         );
@@ -199,5 +266,76 @@ mod tests {
         }
         assert!(svg.contains("currentColor"), "text follows the theme");
         assert!(!svg.contains("#010203"));
+    }
+
+    #[test]
+    fn grade_bands_name_each_letter_and_markers_show_sign_offs() {
+        let now = OffsetDateTime::now_utc();
+        let thresholds = [
+            Threshold {
+                label: "A+",
+                value: 0.9,
+            },
+            Threshold {
+                label: "B",
+                value: 0.7,
+            },
+            Threshold {
+                label: "C",
+                value: 0.6,
+            },
+        ];
+        let svg = share_over_time(
+            "Grade",
+            &YAxis {
+                description: "points out of 100",
+                unit: "",
+            },
+            &[Series {
+                label: "total",
+                points: vec![(now - Duration::days(5), 0.62), (now, 0.74)],
+                color: RGBColor(0x2b, 0x7b, 0xb9),
+            }],
+            &Overlays {
+                thresholds: &thresholds,
+                bands: true,
+                markers: &[Marker {
+                    label: "PHASE-02",
+                    at: now - Duration::days(2),
+                }],
+            },
+            760,
+            300,
+        );
+        for text in ["\nA+\n", "\nB\n", "\nC\n", "\nPHASE-02\n"] {
+            assert!(svg.contains(text), "missing {text}");
+        }
+        assert!(
+            !svg.contains("A+ (90)"),
+            "bands replace the threshold lines in the legend"
+        );
+        assert!(
+            svg.contains("opacity=\"0.18\""),
+            "alternate bands are shaded"
+        );
+        // A marker outside the chart's time range is left out rather than drawn at the edge.
+        let outside = share_over_time(
+            "Grade",
+            &YAxis {
+                description: "points",
+                unit: "",
+            },
+            &[],
+            &Overlays {
+                markers: &[Marker {
+                    label: "PHASE-09",
+                    at: now - Duration::days(400),
+                }],
+                ..Overlays::default()
+            },
+            400,
+            200,
+        );
+        assert!(!outside.contains("PHASE-09"));
     }
 }

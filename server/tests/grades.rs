@@ -292,4 +292,38 @@ async fn rubric_changes_are_validated_and_saved_as_new_versions(db: PgPool) {
         latest, 2,
         "history keeps the version each snapshot was scored with"
     );
+
+    // Caps are part of the rubric: a bad line saves nothing, a good one holds the letter down.
+    let with_caps = |caps: &'static str| {
+        let mut fields = submit(["25", "5", "12", "15", "15", "10", "8", "10"], letters);
+        fields.push(("caps".into(), caps.into()));
+        fields
+    };
+    let bad_cap = post(with_caps("backup_unverified = C+\nSpeed < 50 = B")).await;
+    assert_eq!(bad_cap.status(), 400);
+    assert!(
+        bad_cap
+            .text()
+            .await
+            .unwrap()
+            .contains("is not a category of this rubric")
+    );
+    let ok = post(with_caps("Acceptance < 50 = C")).await;
+    assert_eq!(ok.status(), 303);
+    let (_, page) = admin.get_text("/grades").await;
+    assert!(page.contains("Rubric version 3."));
+    assert!(
+        page.contains("Acceptance is 0.00, below 50.00: at most C"),
+        "the new cap is in force"
+    );
+    assert!(
+        !page.contains("backup restore never verified"),
+        "the default caps were replaced"
+    );
+    let stored: Option<String> =
+        sqlx::query_scalar("SELECT caps FROM rubric_versions WHERE version = 3")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert_eq!(stored.as_deref(), Some("Acceptance < 50.00 = C"));
 }

@@ -317,6 +317,13 @@ async fn approval_waits_for_every_deliverable_and_evidence_is_required(db: PgPoo
     assert_eq!(acceptance.effective.to_string(), "100.00");
     let list = app.get_text("/phases").await.1;
     assert!(list.contains("signed off"));
+    // The grade chart marks the approval where it happened.
+    let grades = app.get_text("/grades").await.1;
+    let chart = &grades[grades
+        .find("aria-label=\"Production-readiness grade\"")
+        .unwrap()..];
+    let chart = &chart[..chart.find("</svg>").unwrap()];
+    assert!(chart.contains("\nPHASE-05\n"), "a marker names the phase");
 }
 
 #[sqlx::test(migrator = "audit_portal::db::MIGRATOR")]

@@ -79,6 +79,8 @@ pub struct GradeView {
     pub weights: Vec<(String, String)>,
     pub thresholds: Vec<(String, String)>,
     pub failing: String,
+    /// The caps, one per line as admins write them.
+    pub caps: String,
 }
 
 /// One point of the grade's history.

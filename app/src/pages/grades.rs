@@ -92,7 +92,7 @@ pub fn GradesPage(data: GradesData) -> impl IntoView {
             </div>
         </section>
         {can_edit.then(|| view! { <AdminForms categories=categories/> })}
-        {can_edit.then(|| view! { <RubricForm weights=grade.weights.clone() thresholds=grade.thresholds.clone() failing=grade.failing.clone() version=grade.rubric_version/> })}
+        {can_edit.then(|| view! { <RubricForm weights=grade.weights.clone() thresholds=grade.thresholds.clone() failing=grade.failing.clone() caps=grade.caps.clone() version=grade.rubric_version/> })}
     }
 }
 
@@ -180,6 +180,7 @@ fn RubricForm(
     weights: Vec<(String, String)>,
     thresholds: Vec<(String, String)>,
     failing: String,
+    caps: String,
     version: i32,
 ) -> impl IntoView {
     let fields = weights
@@ -198,7 +199,7 @@ fn RubricForm(
     view! {
         <section aria-labelledby="rubric-h">
             <h2 id="rubric-h">{format!("Change the rubric (version {version} in force)")}</h2>
-            <p class="muted">"Weights must sum to 100; thresholds run from the highest letter down, without overlap. Saving creates a new version."</p>
+            <p class="muted">"Weights must sum to 100; thresholds run from the highest letter down, without overlap; caps name letters of this rubric. Saving creates a new version."</p>
             <form method="post" action="/grades/rubric" class="form-grid">
                 <CsrfField/>
                 {fields}
@@ -206,6 +207,9 @@ fn RubricForm(
                     <textarea name="thresholds" rows="4" required=true>{letters.join(", ")}</textarea>
                 </label>
                 <label>"Below every letter"<input type="text" name="failing" value=failing required=true/></label>
+                <label>"Caps, one per line: rule = highest letter (backup_unverified, finding <kind>, or <Category> < <score>)"
+                    <textarea name="caps" rows="4">{caps}</textarea>
+                </label>
                 <button type="submit">"Save as a new version"</button>
             </form>
         </section>

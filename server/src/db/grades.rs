@@ -198,7 +198,15 @@ pub async fn history(db: &PgPool, days: i64) -> sqlx::Result<Vec<GradeSnapshot>>
 }
 
 /// A stored rubric: version, (category, weight), (letter, minimum), failing letter.
-pub type StoredRubric = (i32, Vec<(String, String)>, Vec<(String, String)>, String);
+/// A saved rubric version as stored: its number, categories, thresholds, failing letter and
+/// cap lines (None for versions saved before caps were editable: the defaults apply).
+pub struct StoredRubric {
+    pub version: i32,
+    pub categories: Vec<(String, String)>,
+    pub thresholds: Vec<(String, String)>,
+    pub failing: String,
+    pub caps: Option<String>,
+}
 
 #[derive(sqlx::FromRow)]
 struct RubricRow {
@@ -206,15 +214,23 @@ struct RubricRow {
     categories: Json<Vec<(String, String)>>,
     thresholds: Json<Vec<(String, String)>>,
     failing: String,
+    caps: Option<String>,
 }
 
 /// The latest rubric version, if an admin ever changed the default.
 pub async fn latest_rubric(db: &PgPool) -> sqlx::Result<Option<StoredRubric>> {
-    let row: Option<RubricRow> =
-        sqlx::query_as("SELECT version, categories, thresholds, failing FROM rubric_versions ORDER BY version DESC LIMIT 1")
-            .fetch_optional(db)
-            .await?;
-    Ok(row.map(|r| (r.version, r.categories.0, r.thresholds.0, r.failing)))
+    let row: Option<RubricRow> = sqlx::query_as(
+        "SELECT version, categories, thresholds, failing, caps FROM rubric_versions ORDER BY version DESC LIMIT 1",
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|r| StoredRubric {
+        version: r.version,
+        categories: r.categories.0,
+        thresholds: r.thresholds.0,
+        failing: r.failing,
+        caps: r.caps,
+    }))
 }
 
 /// Stores a new rubric version (the next number) and returns it.
@@ -224,10 +240,11 @@ pub async fn add_rubric<'e>(
     categories: &[(String, String)],
     thresholds: &[(String, String)],
     failing: &str,
+    caps: &str,
 ) -> sqlx::Result<i32> {
     sqlx::query_scalar(
-        "INSERT INTO rubric_versions (version, actor_subject, actor_name, categories, thresholds, failing)
-         SELECT greatest(coalesce(max(version), 1) + 1, 2), $1, $2, $3, $4, $5 FROM rubric_versions
+        "INSERT INTO rubric_versions (version, actor_subject, actor_name, categories, thresholds, failing, caps)
+         SELECT greatest(coalesce(max(version), 1) + 1, 2), $1, $2, $3, $4, $5, $6 FROM rubric_versions
          RETURNING version",
     )
     .bind(&user.subject)
@@ -235,6 +252,7 @@ pub async fn add_rubric<'e>(
     .bind(Json(categories))
     .bind(Json(thresholds))
     .bind(failing)
+    .bind(caps)
     .fetch_one(db)
     .await
 }

@@ -7,6 +7,7 @@ use app::model::FindingKind;
 use app::model::docs::CoverageFigures;
 use app::model::grade::ScoreSource;
 
+use super::caps::CapRule;
 use super::rubric::{Rubric, Score, Total, gaps};
 
 /// What the inventory says about one current service.
@@ -278,7 +279,7 @@ pub fn grade(rubric: &Rubric, e: &Evidence) -> GradeResult {
     }
 }
 
-/// The default caps: a letter ceiling whatever the sum says.
+/// The rubric's caps: every one whose rule holds is listed; the lowest ceiling applies.
 fn apply_caps(
     rubric: &Rubric,
     letter: &str,
@@ -286,20 +287,38 @@ fn apply_caps(
     e: &Evidence,
 ) -> (String, Option<String>, Vec<String>) {
     let mut caps: Vec<(&str, String)> = vec![];
-    let backup = categories.iter().find(|c| c.name == "Backup/DR");
-    if backup.is_some_and(|b| b.source == ScoreSource::Missing) {
-        caps.push((
-            "C+",
-            "backup restore never verified, or its evidence expired: at most C+".into(),
-        ));
-    }
-    let public = e
-        .services
-        .iter()
-        .filter(|s| s.findings.contains(&FindingKind::PublicPort))
-        .count();
-    if public > 0 {
-        caps.push(("B", format!("{public} service(s) published on all interfaces outside the allow-list, bypassing authentication: at most B")));
+    for cap in &rubric.caps {
+        let holds = match &cap.rule {
+            CapRule::BackupUnverified => categories
+                .iter()
+                .find(|c| c.name == "Backup/DR")
+                .is_some_and(|b| b.source == ScoreSource::Missing)
+                .then(|| "backup restore never verified, or its evidence expired".to_string()),
+            CapRule::Finding(kind) => {
+                let n = e
+                    .services
+                    .iter()
+                    .filter(|s| s.findings.contains(kind))
+                    .count();
+                (n > 0).then(|| match kind {
+                    FindingKind::PublicPort => format!(
+                        "{n} service(s) published on all interfaces outside the allow-list, bypassing authentication"
+                    ),
+                    other => format!("{n} service(s) with the finding '{}'", other.title()),
+                })
+            }
+            CapRule::CategoryBelow { category, below } => categories
+                .iter()
+                .find(|c| c.name == *category)
+                .filter(|c| c.effective < *below)
+                .map(|c| format!("{category} is {}, below {below}", c.effective)),
+        };
+        if let Some(why) = holds {
+            caps.push((
+                cap.letter.as_str(),
+                format!("{why}: at most {}", cap.letter),
+            ));
+        }
     }
     let in_force: Vec<String> = caps.iter().map(|(_, reason)| reason.clone()).collect();
     let mut result = (letter.to_string(), None);

@@ -17,8 +17,14 @@ use crate::db;
 /// The rubric in force and its version: the latest an admin saved, else the default (version 1).
 pub async fn rubric(db: &PgPool) -> sqlx::Result<(i32, Rubric)> {
     match db::grades::latest_rubric(db).await? {
-        Some((version, categories, thresholds, failing)) => {
-            match Rubric::new(categories, thresholds, failing) {
+        Some(stored) => {
+            let version = stored.version;
+            let rubric = Rubric::new(stored.categories, stored.thresholds, stored.failing)
+                .and_then(|r| match &stored.caps {
+                    Some(lines) => r.with_caps(lines),
+                    None => Ok(r),
+                });
+            match rubric {
                 Ok(rubric) => Ok((version, rubric)),
                 Err(e) => {
                     // Only validated rubrics are stored; should one be unreadable, say so and use the default.
@@ -186,5 +192,11 @@ pub fn view(version: i32, rubric: &Rubric, result: &GradeResult, target: Score) 
             .map(|t| (t.letter.clone(), t.minimum.to_string()))
             .collect(),
         failing: rubric.failing.clone(),
+        caps: rubric
+            .caps
+            .iter()
+            .map(|c| c.line())
+            .collect::<Vec<_>>()
+            .join("\n"),
     }
 }

@@ -110,6 +110,8 @@ pub struct Rubric {
     pub thresholds: Vec<Threshold>,
     /// The letter below every threshold.
     pub failing: String,
+    /// Letter ceilings whatever the sum says; the defaults until an admin saves others.
+    pub caps: Vec<super::caps::Cap>,
 }
 
 impl Rubric {
@@ -208,7 +210,14 @@ impl Rubric {
             categories: parsed,
             thresholds: levels,
             failing: failing.trim().to_string(),
+            caps: super::caps::default_caps(),
         })
+    }
+
+    /// The same rubric with the caps written in `lines` (see [`super::caps::parse_caps`]).
+    pub fn with_caps(mut self, lines: &str) -> Result<Rubric, String> {
+        self.caps = super::caps::parse_caps(lines, &self)?;
+        Ok(self)
     }
 
     /// The weighted sum of one score per category, in the rubric's order.

@@ -14,7 +14,7 @@ use app::pages::docs::{DocsPage, DocsView};
 use app::render_page;
 
 use crate::auth::{CurrentUser, Page, SessionUser, authorize};
-use crate::charts::{Series, Threshold, YAxis, share_over_time};
+use crate::charts::{Overlays, Series, Threshold, YAxis, share_over_time};
 use crate::db;
 use crate::db::audit::{Outcome, Record};
 use crate::docs::live::current_report;
@@ -47,10 +47,13 @@ async fn render(state: &AppState, page: &Page, error: Option<String>) -> AppResu
                 color: RGBColor(0xd9, 0x7a, 0x00),
             },
         ],
-        &[Threshold {
-            label: "target",
-            value: state.settings.docs.target_share,
-        }],
+        &Overlays {
+            thresholds: &[Threshold {
+                label: "target",
+                value: state.settings.docs.target_share,
+            }],
+            ..Overlays::default()
+        },
         760,
         300,
     );

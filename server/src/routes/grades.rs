@@ -14,7 +14,7 @@ use app::pages::grades::{GradeHistoryPage, GradesData, GradesPage};
 use app::render_page;
 
 use crate::auth::{CurrentUser, Page, authorize};
-use crate::charts::{Series, Threshold, YAxis, share_over_time};
+use crate::charts::{Marker, Overlays, Series, Threshold, YAxis, share_over_time};
 use crate::db;
 use crate::db::audit::{Outcome, Record};
 use crate::db::grades::NewAssessment;
@@ -41,19 +41,21 @@ pub async fn trend_chart(
         .map(|s| (s.at, f64::from(s.total) / 10_000.0))
         .collect();
     let (_, rubric) = live::rubric(&state.db).await?;
-    let labels: Vec<String> = rubric
-        .thresholds
-        .iter()
-        .map(|t| format!("{} from", t.letter))
-        .collect();
     let thresholds: Vec<Threshold> = rubric
         .thresholds
         .iter()
-        .zip(&labels)
-        .filter(|(t, _)| ["A+++", "A+", "B", "C"].contains(&t.letter.as_str()))
-        .map(|(t, label)| Threshold {
-            label,
+        .map(|t| Threshold {
+            label: &t.letter,
             value: f64::from(t.minimum.hundredths()) / 10_000.0,
+        })
+        .collect();
+    // Approvals are marked where they happened: Acceptance moves with them.
+    let approvals = db::phases::approvals_since(&state.db, days).await?;
+    let markers: Vec<Marker> = approvals
+        .iter()
+        .map(|(number, at)| Marker {
+            label: number,
+            at: *at,
         })
         .collect();
     Ok(share_over_time(
@@ -67,7 +69,11 @@ pub async fn trend_chart(
             points,
             color: RGBColor(0x2b, 0x7b, 0xb9),
         }],
-        &thresholds,
+        &Overlays {
+            thresholds: &thresholds,
+            bands: true,
+            markers: &markers,
+        },
         width,
         height,
     ))
@@ -112,7 +118,7 @@ async fn category_chart(state: &AppState, days: i64) -> AppResult<String> {
             unit: "",
         },
         &series,
-        &[],
+        &Overlays::default(),
         760,
         340,
     ))
@@ -395,10 +401,20 @@ pub async fn change_rubric(
         categories.clone(),
         thresholds.clone(),
         failing.clone(),
-    ) {
+    )
+    .and_then(|r| r.with_caps(form.get("caps").map(String::as_str).unwrap_or_default()))
+    {
         Ok(r) => r,
         Err(e) => return refuse(&state, &page, format!("The rubric was not saved: {e}.")).await,
     };
+    let cap_lines = |r: &crate::grade::rubric::Rubric| {
+        r.caps
+            .iter()
+            .map(|c| c.line())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let (new_caps, old_caps) = (cap_lines(&rubric), cap_lines(&current));
     let normalized = |r: &crate::grade::rubric::Rubric| {
         (
             r.categories
@@ -414,10 +430,17 @@ pub async fn change_rubric(
     let (new_categories, new_thresholds) = normalized(&rubric);
     let (old_categories, old_thresholds) = normalized(&current);
     let mut tx = state.db.begin().await?;
-    let saved =
-        db::grades::add_rubric(&mut *tx, &user, &new_categories, &new_thresholds, &failing).await?;
-    let before = serde_json::json!({ "version": version, "categories": old_categories, "thresholds": old_thresholds, "failing": current.failing });
-    let after = serde_json::json!({ "version": saved, "categories": new_categories, "thresholds": new_thresholds, "failing": failing });
+    let saved = db::grades::add_rubric(
+        &mut *tx,
+        &user,
+        &new_categories,
+        &new_thresholds,
+        &failing,
+        &new_caps,
+    )
+    .await?;
+    let before = serde_json::json!({ "version": version, "categories": old_categories, "thresholds": old_thresholds, "failing": current.failing, "caps": old_caps });
+    let after = serde_json::json!({ "version": saved, "categories": new_categories, "thresholds": new_thresholds, "failing": failing, "caps": new_caps });
     db::audit::append(
         &mut *tx,
         Record {
