@@ -32,7 +32,12 @@ if [ "$KIND" = steady ]; then
     --label 'traefik.http.routers.loki.rule=Host(`loki.quietly.online`)' \
     --label traefik.http.routers.loki.middlewares=authelia@docker --label traefik.http.routers.loki.tls.certresolver=le \
     $IMG "${idle[@]}"
-  echo "fleet '$P' created: 4 containers" >&2
+  # The accounting candidate, half integrated: behind Traefik with Authelia and TLS, no VPN allow-list yet.
+  run erpnext "${good[@]}" --label homepage.name=ERPNext --label homepage.group=Business \
+    --label 'traefik.http.routers.erpnext.rule=Host(`accounting.quietly.online`)' \
+    --label traefik.http.routers.erpnext.middlewares=authelia@docker --label traefik.http.routers.erpnext.tls.certresolver=le \
+    $IMG "${idle[@]}"
+  echo "fleet '$P' created: 5 containers" >&2
   exit 0
 fi
 

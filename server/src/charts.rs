@@ -139,6 +139,9 @@ fn draw(
     if overlays.bands {
         // Every other band between consecutive thresholds is shaded, so each letter's range
         // reads at a glance; the band's letter sits at its right edge.
+        // Plot height in pixels, roughly: the size less margins, caption and the x labels. A
+        // band too thin for its letter is shaded but left unnamed (the small dashboard chart).
+        let plot_px = f64::from(size.1.saturating_sub(82));
         let mut upper = 100.0;
         for (i, t) in thresholds.iter().enumerate() {
             let lower = t.value * 100.0;
@@ -148,15 +151,18 @@ fn draw(
                     GRID.mix(0.18).filled(),
                 )))?;
             }
-            let letter = t.label.split_whitespace().next().unwrap_or(t.label);
-            chart.draw_series(std::iter::once(Text::new(
-                letter.to_string(),
-                (span * 0.985, (lower + upper) / 2.0 + 2.0),
-                ("sans-serif", 11)
-                    .into_font()
-                    .color(&INK)
-                    .pos(Pos::new(HPos::Right, VPos::Center)),
-            )))?;
+            let band_px = (upper - lower) / 100.0 * plot_px;
+            if band_px >= 11.0 {
+                let letter = t.label.split_whitespace().next().unwrap_or(t.label);
+                chart.draw_series(std::iter::once(Text::new(
+                    letter.to_string(),
+                    (span * 0.985, (lower + upper) / 2.0),
+                    ("sans-serif", band_px.min(14.0) - 1.0)
+                        .into_font()
+                        .color(&INK)
+                        .pos(Pos::new(HPos::Right, VPos::Center)),
+                )))?;
+            }
             upper = lower;
         }
     }
@@ -174,7 +180,7 @@ fn draw(
         chart.draw_series(std::iter::once(Text::new(
             m.label.to_string(),
             (x, 98.0),
-            ("sans-serif", 11)
+            ("sans-serif", 13)
                 .into_font()
                 .color(&INK)
                 .pos(Pos::new(HPos::Left, VPos::Top)),

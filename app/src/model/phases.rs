@@ -23,6 +23,19 @@ impl PhaseSummary {
         self.total - self.done - self.waived
     }
 
+    /// The title without a leading repetition of the number ("PHASE-01: Foundation" under
+    /// PHASE-01 reads "Foundation").
+    pub fn short_title(&self) -> &str {
+        let title = self.title.trim();
+        let rest = title
+            .get(..self.number.len())
+            .filter(|head| head.eq_ignore_ascii_case(&self.number))
+            .map(|_| &title[self.number.len()..])
+            .map(|r| r.trim_start_matches([':', '-', '—', '–', '·', ' ']))
+            .unwrap_or(title);
+        if rest.is_empty() { title } else { rest }
+    }
+
     /// Where the phase stands, from its last decision and its deliverables.
     pub fn status(&self) -> &'static str {
         match self.last_decision.as_deref() {
@@ -197,4 +210,33 @@ pub enum ChainStatus {
         signed_at: Option<OffsetDateTime>,
         reason: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_number_is_not_repeated_in_the_title() {
+        let phase = |title: &str| PhaseSummary {
+            id: 1,
+            number: "PHASE-01".into(),
+            title: title.into(),
+            due_on: None,
+            target_grade: None,
+            total: 0,
+            done: 0,
+            waived: 0,
+            last_decision: None,
+            last_decision_at: None,
+        };
+        assert_eq!(phase("PHASE-01: Foundation").short_title(), "Foundation");
+        assert_eq!(phase("phase-01 — Foundation").short_title(), "Foundation");
+        assert_eq!(phase("Foundation").short_title(), "Foundation");
+        assert_eq!(phase("PHASE-01").short_title(), "PHASE-01");
+        assert_eq!(
+            phase("Phase 1 — Backups").short_title(),
+            "Phase 1 — Backups"
+        );
+    }
 }

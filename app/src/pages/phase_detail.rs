@@ -56,7 +56,7 @@ pub fn PhaseDetailPage(data: PhaseDetailData) -> impl IntoView {
     };
     view! {
         <p class="breadcrumb"><a href="/phases">"Phases"</a></p>
-        <h1>{format!("{} · {}", s.number, s.title)}</h1>
+        <h1>{format!("{} · {}", s.number, s.short_title())}</h1>
         {notice.map(|n| view! { <p class="notice" role="status">{n}</p> })}
         {error.map(|e| view! { <p class="notice error-text" role="alert">{e}</p> })}
         <dl class="facts">

@@ -72,7 +72,7 @@ fn PhaseRow(p: PhaseSummary, now: OffsetDateTime) -> impl IntoView {
     );
     view! {
         <tr>
-            <th scope="row"><a href=format!("/phases/{}", p.id)>{p.number.clone()}</a><br/><small>{p.title.clone()}</small></th>
+            <th scope="row"><a href=format!("/phases/{}", p.id)>{p.number.clone()}</a><br/><small>{p.short_title().to_string()}</small></th>
             <td><span class=format!("badge phase-{}", status.replace(' ', "-"))>{status}</span></td>
             <td class="num">{progress}</td>
             <td>{p.due_on.map(|d| d.to_string()).unwrap_or_else(|| "—".into())}</td>

@@ -40,7 +40,10 @@ impl SessionUser {
 
     /// The person at the command line (`audit-portal import-phase`), named by `$USER`.
     pub fn command_line() -> Self {
-        let name = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+        let name = ["USER", "LOGNAME", "SUDO_USER"]
+            .iter()
+            .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+            .unwrap_or_else(|| "unknown user".into());
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         Self {
             issuer: "command-line".into(),

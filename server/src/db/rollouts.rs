@@ -532,7 +532,9 @@ pub async fn timeline(db: &PgPool, rollout: i64, limit: i64) -> sqlx::Result<Vec
     sqlx::query_as(
         "SELECT it.title, e.status, e.source, e.note, e.actor_name, e.at
          FROM rollout_item_events e JOIN rollout_items it ON it.id = e.item_id
-         WHERE it.rollout_id = $1 ORDER BY e.id DESC LIMIT $2",
+         -- An item's creation (the portal, no note) says nothing a reader needs.
+         WHERE it.rollout_id = $1 AND NOT (e.source = 'portal' AND e.note = '')
+         ORDER BY e.id DESC LIMIT $2",
     )
     .bind(rollout)
     .bind(limit)

@@ -127,7 +127,8 @@ async fn category_chart(state: &AppState, days: i64) -> AppResult<String> {
 async fn render(state: &AppState, page: &Page, error: Option<String>) -> AppResult<String> {
     let (version, rubric, result) = live::current(&state.db, &state.settings.docs).await?;
     let grade = live::view(version, &rubric, &result, Score::from_hundredths(TARGET));
-    let chart_svg = trend_chart(state, 90, 760, 300).await?;
+    // Tall enough that each 5-point letter band can carry its letter.
+    let chart_svg = trend_chart(state, 90, 760, 400).await?;
     let categories_svg = category_chart(state, 90).await?;
     let data = GradesData {
         grade,

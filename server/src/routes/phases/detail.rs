@@ -73,7 +73,7 @@ pub(super) async fn load(state: &AppState, id: i64) -> AppResult<PhaseDetail> {
         .enumerate()
         .map(|(i, s)| {
             let supersedes_seq = s.supersedes.and_then(|id| seq_of.get(&id).copied());
-            view_of(s, &summary.title, i > 0, supersedes_seq)
+            view_of(s, summary.short_title(), i > 0, supersedes_seq)
         })
         .collect();
     Ok(PhaseDetail {
@@ -121,10 +121,8 @@ pub(super) async fn render(
         reauth_minutes: state.settings.auth.reauth_max_age.as_secs().div_ceil(60),
         now: OffsetDateTime::now_utc(),
     };
-    let title = format!(
-        "{} · {}",
-        data.detail.summary.number, data.detail.summary.title
-    );
+    let summary = &data.detail.summary;
+    let title = format!("{} · {}", summary.number, summary.short_title());
     Ok(render_page(page.meta(title, Section::Phases), move || {
         view! { <PhaseDetailPage data=data/> }
     }))

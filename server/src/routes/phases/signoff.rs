@@ -137,7 +137,12 @@ async fn find(state: &AppState, id: &str, signoff: &str) -> AppResult<SignoffVie
         .ok_or_else(missing)?;
     let supersedes_seq = record.supersedes.and_then(seq_of);
     let superseded = newest != Some(record.id);
-    Ok(view_of(record, &summary.title, superseded, supersedes_seq))
+    Ok(view_of(
+        record,
+        summary.short_title(),
+        superseded,
+        supersedes_seq,
+    ))
 }
 
 pub async fn record(
