@@ -39,6 +39,8 @@ enum Scenario {
     Expired,
     OtherKey,
     AlgNone,
+    /// A valid token whose `auth_time` is ten minutes old: the provider did not ask again.
+    StaleAuth,
 }
 
 #[derive(Clone)]
@@ -102,7 +104,11 @@ async fn token(State(p): State<Provider>) -> Json<Value> {
         EmptyAdditionalClaims {},
     )
     .set_nonce(Some(Nonce::new(nonce)))
-    .set_auth_time(Some(now));
+    .set_auth_time(Some(if scenario == Scenario::StaleAuth {
+        now - Duration::minutes(10)
+    } else {
+        now
+    }));
     let id_token = match scenario {
         Scenario::AlgNone => {
             let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
@@ -306,5 +312,109 @@ async fn a_missing_or_foreign_state_is_refused(db: PgPool) {
     assert!(
         page.contains("access_denied") && page.contains("&lt;script&gt;"),
         "{page}"
+    );
+}
+
+#[sqlx::test(migrator = "audit_portal::db::MIGRATOR")]
+async fn a_sign_off_on_a_stale_sign_in_asks_the_provider_to_authenticate_again(db: PgPool) {
+    let provider = start_provider().await;
+    let mut s = settings(&[
+        ("AUDIT_OIDC_ISSUER", &provider.issuer),
+        ("AUDIT_OIDC_CLIENT_ID", CLIENT_ID),
+        ("AUDIT_OIDC_CLIENT_SECRET", "rp-test-secret"),
+    ]);
+    s.auth.reauth_max_age = std::time::Duration::from_secs(1);
+    let app = spawn_app(db.clone(), s).await;
+    let (state, _) = begin(&app, &provider).await;
+    let response = app
+        .get(&format!("/auth/callback?code=abc&state={state}"))
+        .await;
+    assert_eq!(response.status(), 303);
+    let response = app
+        .post_form(
+            "/phases",
+            "/phases/create",
+            &[("number", "PHASE-40"), ("title", "Re-authentication")],
+        )
+        .await;
+    assert_eq!(response.status(), 303);
+    let phase = response.headers()["location"].to_str().unwrap().to_string();
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+
+    let signoff_path = format!("{phase}/signoff");
+    let sign = || {
+        app.post_form(
+            &phase,
+            &signoff_path,
+            &[
+                ("decision", "approved"),
+                ("comment", "kept across the provider"),
+            ],
+        )
+    };
+    let response = sign().await;
+    assert_eq!(response.status(), 303);
+    let login = response.headers()["location"].to_str().unwrap().to_string();
+    assert_eq!(login, format!("/auth/login?fresh=1&next={phase}"));
+
+    // The portal asks for a fresh authentication: max_age and prompt=login.
+    let fresh = |scenario: Scenario| {
+        let (app, provider, login) = (&app, &provider, login.clone());
+        async move {
+            *provider.scenario.lock().unwrap() = scenario;
+            let response = app.get(&login).await;
+            assert_eq!(response.status(), 303);
+            let url =
+                reqwest::Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
+            let param = |name: &str| {
+                url.query_pairs()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| v.into_owned())
+            };
+            assert_eq!(param("max_age").as_deref(), Some("1"));
+            assert_eq!(param("prompt").as_deref(), Some("login"));
+            *provider.nonce.lock().unwrap() = param("nonce").unwrap();
+            app.get_text(&format!(
+                "/auth/callback?code=abc&state={}",
+                param("state").unwrap()
+            ))
+            .await
+        }
+    };
+    // A provider that answers with the old authentication is not believed.
+    let (status, page) = fresh(Scenario::StaleAuth).await;
+    assert_eq!(status, 401);
+    assert!(page.contains("did not authenticate you again"), "{page}");
+    let signoffs = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM phase_signoffs")
+            .fetch_one(&db)
+            .await
+            .unwrap()
+    };
+    assert_eq!(signoffs().await, 0);
+
+    let (status, _) = fresh(Scenario::Valid).await;
+    assert_eq!(status, 303);
+    let (_, page) = app.get_text(&phase).await;
+    assert!(
+        page.contains("kept across the provider"),
+        "the draft survived"
+    );
+    let response = sign().await;
+    assert_eq!(response.status(), 303);
+    assert!(
+        response.headers()["location"]
+            .to_str()
+            .unwrap()
+            .contains("/signoffs/")
+    );
+    assert_eq!(signoffs().await, 1);
+    let auth_time: i64 = sqlx::query_scalar("SELECT auth_time FROM phase_signoffs")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert!(
+        chrono::Utc::now().timestamp() - auth_time <= 5,
+        "the record holds the fresh authentication's time"
     );
 }
