@@ -193,6 +193,19 @@ async fn refuse(state: &AppState, page: &Page, id: i64, message: String) -> AppR
         .into_response())
 }
 
+/// The start of every admin write on a rollout: the id, the role check (refusals recorded), and
+/// the rollout as it stands.
+async fn admin_write(
+    state: &AppState,
+    user: &SessionUser,
+    id: &str,
+    action: &str,
+) -> AppResult<(i64, RolloutDetail)> {
+    let id = parse_id(id)?;
+    authorize(&state.db, user, Role::Admin, action, &id.to_string()).await?;
+    Ok((id, load(state, id).await?))
+}
+
 pub async fn list(State(state): State<AppState>, page: Page) -> AppResult<Html<String>> {
     Ok(Html(render_list(&state, &page, None).await?))
 }
@@ -259,16 +272,7 @@ pub async fn score(
     Path(id): Path<String>,
     ValidForm(form): ValidForm<ScoreForm>,
 ) -> AppResult<Response> {
-    let id = parse_id(&id)?;
-    authorize(
-        &state.db,
-        &user,
-        Role::Admin,
-        "rollout.score",
-        &id.to_string(),
-    )
-    .await?;
-    let detail = load(&state, id).await?;
+    let (id, detail) = admin_write(&state, &user, &id, "rollout.score").await?;
     let candidate = detail
         .candidates
         .iter()
@@ -320,16 +324,7 @@ pub async fn weights(
     Path(id): Path<String>,
     ValidForm(fields): ValidForm<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let id = parse_id(&id)?;
-    authorize(
-        &state.db,
-        &user,
-        Role::Admin,
-        "rollout.weights",
-        &id.to_string(),
-    )
-    .await?;
-    let detail = load(&state, id).await?;
+    let (id, detail) = admin_write(&state, &user, &id, "rollout.weights").await?;
     let mut named = Vec::new();
     for c in &detail.criteria {
         let Some((_, value)) = fields
@@ -389,16 +384,7 @@ pub async fn add_candidate(
     Path(id): Path<String>,
     ValidForm(form): ValidForm<CandidateForm>,
 ) -> AppResult<Response> {
-    let id = parse_id(&id)?;
-    authorize(
-        &state.db,
-        &user,
-        Role::Admin,
-        "rollout.candidate",
-        &id.to_string(),
-    )
-    .await?;
-    let detail = load(&state, id).await?;
+    let (id, detail) = admin_write(&state, &user, &id, "rollout.candidate").await?;
     let name = form.name.trim();
     let needle = form.service_match.trim().to_lowercase();
     if name.is_empty()
@@ -452,16 +438,7 @@ pub async fn decide(
     Path(id): Path<String>,
     ValidForm(form): ValidForm<DecisionForm>,
 ) -> AppResult<Response> {
-    let id = parse_id(&id)?;
-    authorize(
-        &state.db,
-        &user,
-        Role::Admin,
-        "rollout.decide",
-        &id.to_string(),
-    )
-    .await?;
-    let detail = load(&state, id).await?;
+    let (id, detail) = admin_write(&state, &user, &id, "rollout.decide").await?;
     let Some(candidate) = detail
         .candidates
         .iter()
