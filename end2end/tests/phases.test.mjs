@@ -91,3 +91,26 @@ test('editors and viewers see no sign-off form and cannot sign by hand', async (
     }
   }
 });
+
+test('a plan uploaded as a file is previewed, then imported from the form', async () => {
+  const browser = await launch();
+  try {
+    const page = await signIn(browser.context, 'erin', '/phases');
+    const upload = page.locator('form[action="/phases/upload"]');
+    await upload.getByLabel("Or upload the plan's file").setInputFiles({
+      name: 'PHASE-32.md',
+      mimeType: 'text/markdown',
+      buffer: Buffer.from('# PHASE-32 Uploaded plan\n\n## Work\n- [ ] First item\n- [x] Second item\n'),
+    });
+    await upload.getByRole('button', { name: 'Upload and preview' }).click();
+    await page.waitForLoadState();
+    const understood = await page.locator('section[aria-labelledby="preview-h"]').innerText();
+    assert.match(understood, /PHASE-32/);
+    assert.match(understood, /2 \(1 checked\)/);
+    await page.locator('form[action="/phases/import"]').getByRole('button', { name: 'Import this plan' }).click();
+    await page.waitForURL(/\/phases\/\d+$/);
+    assert.match(await page.locator('h1').innerText(), /PHASE-32 · Uploaded plan/);
+  } finally {
+    await browser.close();
+  }
+});

@@ -149,7 +149,7 @@ async fn import_phase(
     telemetry::init(settings.log_format);
     let database = Database::open(settings).await?;
     let actor = crate::auth::SessionUser::command_line();
-    let source = String::from_utf8_lossy(&bytes);
+    let source = crate::phases::mojibake::decode(&bytes).0;
     let outcome =
         crate::routes::phases::write_plan(&database.pool, &draft, number, &source, &actor).await;
     database.close().await;

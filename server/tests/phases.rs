@@ -623,3 +623,94 @@ async fn reports_render_safely_and_verification_is_independent(db: PgPool) {
     assert_eq!(claims[1]["text"], "Nightly Postgres dump");
     assert_eq!(claims[1]["verdict"], "disputed");
 }
+
+/// A multipart/form-data body as a browser sends a file upload.
+fn multipart(fields: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "----audit-portal-test-boundary";
+    let mut body = Vec::new();
+    for (name, filename, content) in fields {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        match filename {
+            Some(f) => body.extend_from_slice(
+                format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\nContent-Type: text/markdown\r\n\r\n").as_bytes(),
+            ),
+            None => body.extend_from_slice(
+                format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
+            ),
+        }
+        body.extend_from_slice(content);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[sqlx::test(migrator = "audit_portal::db::MIGRATOR")]
+async fn an_uploaded_plan_is_previewed_and_needs_the_csrf_token(db: PgPool) {
+    let app = spawn_app(db.clone(), settings(&[])).await;
+    app.sign_in(Role::Editor).await;
+    let token = common::csrf_token(&app.get_text("/phases").await.1);
+    // Windows-1252 bytes as another tool saved them: "Café" with é as the single byte 0xE9.
+    let mut file = b"# PHASE-08 Upload\n- [ ] Caf".to_vec();
+    file.push(0xE9);
+    file.extend_from_slice(b" menu\n");
+    let upload = |fields: Vec<(&'static str, Option<&'static str>, Vec<u8>)>| {
+        let app = &app;
+        async move {
+            let borrowed: Vec<(&str, Option<&str>, &[u8])> = fields
+                .iter()
+                .map(|(n, f, c)| (*n, *f, c.as_slice()))
+                .collect();
+            let (content_type, body) = multipart(&borrowed);
+            app.client
+                .post(format!("{}/phases/upload", app.url))
+                .header("Origin", &app.url)
+                .header("Content-Type", content_type)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let response = upload(vec![
+        ("csrf_token", None, token.clone().into_bytes()),
+        ("plan_file", Some("PHASE-08.md"), file.clone()),
+    ])
+    .await;
+    assert_eq!(response.status(), 200);
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("Preview: what the importer understood"),
+        "{page}"
+    );
+    assert!(page.contains("1 (0 checked)"));
+    assert!(
+        page.contains("Café menu"),
+        "the Windows-1252 byte is read as é"
+    );
+    assert!(
+        page.contains("were not UTF-8 and were read as Windows-1252"),
+        "and that is reported"
+    );
+    assert!(
+        page.contains("# PHASE-08 Upload"),
+        "the text is in the form, ready to import"
+    );
+    assert_eq!(count(&db, "phases").await, 0, "an upload only previews");
+
+    let response = upload(vec![("plan_file", Some("PHASE-08.md"), file)]).await;
+    assert_eq!(response.status(), 403, "no token, no upload");
+    let response = upload(vec![
+        ("csrf_token", None, token.into_bytes()),
+        ("plan_file", Some("empty.md"), vec![]),
+    ])
+    .await;
+    assert_eq!(response.status(), 400);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("Choose a Markdown file")
+    );
+}

@@ -158,6 +158,12 @@ fn ImportForm(plan_text: String, number_override: String) -> impl IntoView {
                     <button type="submit" name="intent" value="import">"Import this plan"</button>
                 </div>
             </form>
+            <form method="post" action="/phases/upload" enctype="multipart/form-data" class="form-grid">
+                <CsrfField/>
+                <label>"Or upload the plan's file"<input type="file" name="plan_file" accept=".md,.markdown,.txt,text/markdown,text/plain" required=true/></label>
+                <label>"Phase number, if the plan does not state it"<input type="text" name="number" placeholder="PHASE-03"/></label>
+                <button type="submit" class="secondary">"Upload and preview"</button>
+            </form>
         </section>
     }
 }

@@ -53,27 +53,37 @@ pub async fn verify(
         tracing::warn!(path = %req.uri().path(), "cross-site request refused");
         return refusal.into_response();
     }
-    let is_form = req
+    let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        .unwrap_or_default()
+        .to_string();
+    let is_form = content_type.starts_with("application/x-www-form-urlencoded");
+    // File uploads (a phase plan) come as multipart; their token is one of the fields.
+    let multipart_boundary = content_type
+        .starts_with("multipart/form-data")
+        .then(|| multer::parse_boundary(&content_type).ok())
+        .flatten();
     let forged = || {
         AppError::Forbidden(
             "This form has expired or did not come from the portal. Reload the page and try again."
                 .into(),
         )
     };
-    if !is_form {
+    if !is_form && multipart_boundary.is_none() {
         return forged().into_response();
     }
     let (parts, body) = req.into_parts();
     let Ok(bytes) = to_bytes(body, MAX_FORM_BYTES).await else {
         return AppError::BadRequest("The form is too large.".into()).into_response();
     };
-    let sent = form_urlencoded::parse(&bytes)
-        .find(|(k, _)| k == "csrf_token")
-        .map(|(_, v)| v.into_owned());
+    let sent = match multipart_boundary {
+        Some(boundary) => multipart_token(bytes.clone(), boundary).await,
+        None => form_urlencoded::parse(&bytes)
+            .find(|(k, _)| k == "csrf_token")
+            .map(|(_, v)| v.into_owned()),
+    };
     let expected = session.get::<String>(CSRF_KEY).await.ok().flatten();
     match (sent, expected) {
         (Some(sent), Some(expected)) if same_token(&sent, &expected) => {
@@ -85,6 +95,18 @@ pub async fn verify(
             forged().into_response()
         }
     }
+}
+
+/// The `csrf_token` field of a multipart body, if it has one.
+async fn multipart_token(body: axum::body::Bytes, boundary: String) -> Option<String> {
+    let stream = futures::stream::once(async move { Ok::<_, std::io::Error>(body) });
+    let mut multipart = multer::Multipart::new(stream, boundary);
+    while let Ok(Some(field)) = multipart.next_field().await {
+        if field.name() == Some("csrf_token") {
+            return field.text().await.ok();
+        }
+    }
+    None
 }
 
 #[cfg(test)]

@@ -110,15 +110,14 @@ pub fn parse_unbounded(input: &[u8]) -> Result<PlanDraft, ImportError> {
     if input.contains(&0) {
         return Err(ImportError::NotText);
     }
-    let lossy = String::from_utf8_lossy(input);
+    let (decoded, legacy_lines) = mojibake::decode(input);
     let mut notes = Vec::new();
-    let invalid = lossy.matches('\u{FFFD}').count();
-    if invalid > 0 && matches!(lossy, std::borrow::Cow::Owned(_)) {
+    if legacy_lines > 0 {
         notes.push(format!(
-            "{invalid} byte sequence(s) were not UTF-8 and show as �."
+            "{legacy_lines} line(s) were not UTF-8 and were read as Windows-1252."
         ));
     }
-    let (text, repaired) = mojibake::repair(&lossy);
+    let (text, repaired) = mojibake::repair(&decoded);
     if repaired > 0 {
         notes.push(format!(
             "{repaired} line(s) had UTF-8 read as Windows-1252 (e.g. 'âœ…' for '✅') and were repaired."

@@ -186,13 +186,19 @@ fn mojibake_is_repaired_and_reported() {
 }
 
 #[test]
-fn invalid_utf8_is_replaced_not_fatal() {
+fn lines_that_are_not_utf8_are_read_as_windows_1252() {
     let mut bytes = b"# PHASE-10 Bytes\n- [ ] caf".to_vec();
     bytes.push(0xE9);
     bytes.extend_from_slice(b" order\n");
     let plan = parse_plan(&bytes).expect("parses");
-    assert_eq!(plan.items[0].text, "caf\u{FFFD} order");
-    assert!(plan.notes.iter().any(|n| n.contains("not UTF-8")));
+    assert_eq!(plan.items[0].text, "café order");
+    assert!(
+        plan.notes
+            .iter()
+            .any(|n| n == "1 line(s) were not UTF-8 and were read as Windows-1252."),
+        "{:?}",
+        plan.notes
+    );
 }
 
 #[test]

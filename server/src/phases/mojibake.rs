@@ -42,6 +42,40 @@ fn cp1252_byte(c: char) -> Option<u8> {
     CP1252_HIGH.iter().find(|(ch, _)| *ch == c).map(|(_, b)| *b)
 }
 
+/// Bytes in Windows-1252, the usual encoding of text that is not UTF-8 on these machines' desks.
+fn decode_cp1252(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|&b| {
+            CP1252_HIGH
+                .iter()
+                .find(|(_, byte)| *byte == b)
+                .map_or(char::from(b), |(c, _)| *c)
+        })
+        .collect()
+}
+
+/// Decodes text line by line: UTF-8 lines as they are, any other line as Windows-1252 (so a
+/// file saved by an old editor keeps its "é" instead of showing "�"). Returns the text and how
+/// many lines were not UTF-8.
+pub fn decode(bytes: &[u8]) -> (String, usize) {
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return (text.to_string(), 0);
+    }
+    let mut legacy_lines = 0;
+    let mut out = String::with_capacity(bytes.len());
+    for line in bytes.split_inclusive(|b| *b == b'\n') {
+        match std::str::from_utf8(line) {
+            Ok(text) => out.push_str(text),
+            Err(_) => {
+                legacy_lines += 1;
+                out.push_str(&decode_cp1252(line));
+            }
+        }
+    }
+    (out, legacy_lines)
+}
+
 /// The line as it was before the mangling, when it clearly was mangled; `None` otherwise.
 pub fn repair_line(line: &str) -> Option<String> {
     if line.is_ascii() {
@@ -88,6 +122,14 @@ mod tests {
             repair_line("ðŸŽ¯ Objectives").as_deref(),
             Some("🎯 Objectives")
         );
+    }
+
+    #[test]
+    fn lines_that_are_not_utf8_are_read_as_windows_1252() {
+        let mut bytes = "✅ fine\nCaf".as_bytes().to_vec();
+        bytes.extend_from_slice(&[0xE9, b' ', 0x80, b'5', b'\n']);
+        assert_eq!(decode(&bytes), ("✅ fine\nCafé €5\n".to_string(), 1));
+        assert_eq!(decode("plain ✅".as_bytes()), ("plain ✅".to_string(), 0));
     }
 
     #[test]

@@ -72,6 +72,7 @@ pub fn router(state: AppState) -> Router {
         .route("/grades/rubric", post(grades::change_rubric))
         .route("/phases", get(phases::list))
         .route("/phases/import", post(phases::import))
+        .route("/phases/upload", post(phases::upload))
         .route("/phases/create", post(phases::create))
         .route("/phases/verify", get(phases::verify))
         .route("/phases/{id}", get(phases::show))

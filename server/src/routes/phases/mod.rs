@@ -7,7 +7,8 @@ mod signoff;
 pub use detail::{add_deliverable, add_report, show, update_deliverable};
 pub use signoff::{record, record_markdown, sign};
 
-use axum::extract::{Path, State};
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{Multipart, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use leptos::prelude::*;
@@ -176,53 +177,115 @@ pub async fn import(
     ValidForm(form): ValidForm<ImportForm>,
 ) -> AppResult<Response> {
     authorize(&state.db, &user, Role::Editor, "phase.import", "phases").await?;
-    let number_override = form.number.clone().unwrap_or_default();
-    let refuse = |error: String, preview: Option<PlanPreview>| ListExtras {
-        plan_text: form.plan.clone(),
-        number_override: number_override.clone(),
-        preview,
-        error: Some(error),
+    let plan = PlanInput {
+        bytes: form.plan.as_bytes(),
+        text: form.plan.clone(),
+        number_override: form.number.clone().unwrap_or_default(),
     };
-    let draft = match parse_plan(form.plan.as_bytes()) {
+    let write = form.intent.as_deref() == Some("import");
+    respond_to_plan(&state, &page, &user, plan, write).await
+}
+
+/// A plan as sent: the bytes to parse, the text to put back in the form, the number field.
+struct PlanInput<'a> {
+    bytes: &'a [u8],
+    text: String,
+    number_override: String,
+}
+
+/// Parses a plan and shows the preview, or (`write`) imports it; every refusal re-renders the
+/// list with the plan still in the form.
+async fn respond_to_plan(
+    state: &AppState,
+    page: &Page,
+    user: &SessionUser,
+    plan: PlanInput<'_>,
+    write: bool,
+) -> AppResult<Response> {
+    let refuse = async |error: String, preview: Option<PlanPreview>| -> AppResult<Response> {
+        let extras = ListExtras {
+            plan_text: plan.text.clone(),
+            number_override: plan.number_override.clone(),
+            preview,
+            error: Some(error),
+        };
+        let html = render_list(state, page, extras).await?;
+        Ok((StatusCode::BAD_REQUEST, Html(html)).into_response())
+    };
+    let draft = match parse_plan(plan.bytes) {
         Ok(d) => d,
-        Err(e) => {
-            let html = render_list(&state, &page, refuse(e.to_string(), None)).await?;
-            return Ok((StatusCode::BAD_REQUEST, Html(html)).into_response());
-        }
+        Err(e) => return refuse(e.to_string(), None).await,
     };
-    let number = if number_override.trim().is_empty() {
+    let number_override = plan.number_override.trim();
+    let number = if number_override.is_empty() {
         draft.number.clone()
     } else {
-        match normalise_number(&number_override) {
+        match normalise_number(number_override) {
             Some(n) => Some(n),
             None => {
-                let error = format!(
-                    "'{}' is not a phase number (e.g. PHASE-03).",
-                    number_override.trim()
-                );
-                let preview = Some(preview_of(&draft, draft.number.clone()));
-                let html = render_list(&state, &page, refuse(error, preview)).await?;
-                return Ok((StatusCode::BAD_REQUEST, Html(html)).into_response());
+                let error = format!("'{number_override}' is not a phase number (e.g. PHASE-03).");
+                let preview = preview_of(&draft, draft.number.clone());
+                return refuse(error, Some(preview)).await;
             }
         }
     };
     let preview = preview_of(&draft, number.clone());
-    if form.intent.as_deref() != Some("import") {
+    if !write {
         let extras = ListExtras {
-            plan_text: form.plan.clone(),
-            number_override,
+            plan_text: plan.text.clone(),
+            number_override: plan.number_override.clone(),
             preview: Some(preview),
             error: None,
         };
-        return Ok(Html(render_list(&state, &page, extras).await?).into_response());
+        return Ok(Html(render_list(state, page, extras).await?).into_response());
     }
-    match write_plan(&state.db, &draft, number, &form.plan, &user).await? {
+    match write_plan(&state.db, &draft, number, &plan.text, user).await? {
         Imported::Created { id, .. } => Ok(Redirect::to(&format!("/phases/{id}")).into_response()),
-        Imported::Refused(error) => {
-            let html = render_list(&state, &page, refuse(error, Some(preview))).await?;
-            Ok((StatusCode::BAD_REQUEST, Html(html)).into_response())
+        Imported::Refused(error) => refuse(error, Some(preview)).await,
+    }
+}
+
+/// A plan uploaded as a file: read, then previewed like a pasted one (the text lands in the
+/// form, ready for "Import this plan").
+pub async fn upload(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    page: Page,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> AppResult<Response> {
+    authorize(&state.db, &user, Role::Editor, "phase.import", "phases").await?;
+    let unreadable =
+        |detail: String| AppError::BadRequest(format!("The upload could not be read ({detail})."));
+    let mut multipart = multipart.map_err(|e| unreadable(e.body_text()))?;
+    let (mut file, mut number_override) = (None, String::new());
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| unreadable(e.body_text()))?
+    {
+        match field.name() {
+            Some("plan_file") => {
+                file = Some(field.bytes().await.map_err(|e| unreadable(e.body_text()))?)
+            }
+            Some("number") => number_override = field.text().await.unwrap_or_default(),
+            _ => {}
         }
     }
+    let bytes = file.unwrap_or_default();
+    if bytes.is_empty() {
+        let extras = ListExtras {
+            error: Some("Choose a Markdown file to upload (or paste the plan).".into()),
+            ..ListExtras::default()
+        };
+        let html = render_list(&state, &page, extras).await?;
+        return Ok((StatusCode::BAD_REQUEST, Html(html)).into_response());
+    }
+    let plan = PlanInput {
+        bytes: &bytes,
+        text: crate::phases::mojibake::decode(&bytes).0,
+        number_override,
+    };
+    respond_to_plan(&state, &page, &user, plan, false).await
 }
 
 #[derive(Deserialize)]
