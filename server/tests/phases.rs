@@ -282,6 +282,16 @@ async fn approval_waits_for_every_deliverable_and_evidence_is_required(db: PgPoo
         .status(),
         303
     );
+    let page = app.get_text(&format!("/phases/{id}")).await.1;
+    assert!(
+        page.contains("History (2 changes)"),
+        "each deliverable keeps its history"
+    );
+    assert!(page.contains("waived by Demo admin"));
+    assert!(
+        page.contains("open by Demo admin"),
+        "the imported state stays listed"
+    );
     let response = sign(
         &app,
         id,

@@ -91,6 +91,17 @@ pub struct DeliverableView {
     pub at: OffsetDateTime,
     /// How many status changes it has had (the first is its creation).
     pub changes: i64,
+    /// Every change, newest first.
+    pub history: Vec<DeliverableChange>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeliverableChange {
+    pub status: String,
+    pub note: String,
+    pub link: Option<String>,
+    pub by: String,
+    pub at: OffsetDateTime,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -130,7 +130,18 @@ fn DeliverableRow(
                 {(!d.note.is_empty()).then(|| view! { <p>{d.note.clone()}</p> })}
                 {d.link.clone().map(|l| view! { <p><a href=l.clone() rel="noopener noreferrer nofollow">{l.clone()}</a></p> })}
                 {d.report_html.clone().map(|html| view! { <details><summary>"Attached report"</summary><div class="doc-body" inner_html=html></div></details> })}
-                <small class="muted">{format!("{} ", d.by)}<TimeAgo at=d.at now=now/>{format!(" · {} change(s)", d.changes)}</small>
+                <small class="muted">{format!("{} ", d.by)}<TimeAgo at=d.at now=now/></small>
+                {(d.changes > 1).then(|| view! {
+                    <details class="history">
+                        <summary>{format!("History ({} changes)", d.changes)}</summary>
+                        <ul>{d.history.iter().map(|h| view! {
+                            <li>{format!("{} by {} ", h.status, h.by)}<TimeAgo at=h.at now=now/>
+                                {(!h.note.is_empty()).then(|| format!(": {}", h.note))}
+                                {h.link.clone().map(|l| view! { " "<a href=l.clone() rel="noopener noreferrer nofollow">{l.clone()}</a> })}
+                            </li>
+                        }).collect_view()}</ul>
+                    </details>
+                }.into_any())}
                 {can_edit.then(|| view! {
                     <details class="evidence-form">
                         <summary>"Update status and evidence"</summary>

@@ -5,7 +5,9 @@ use sqlx::types::Json;
 use sqlx::{PgConnection, PgExecutor, PgPool};
 use time::{Date, OffsetDateTime};
 
-use app::model::phases::{Claim, DeliverableView, PhaseSummary, ServiceEvidence};
+use app::model::phases::{
+    Claim, DeliverableChange, DeliverableView, PhaseSummary, ServiceEvidence,
+};
 
 use crate::auth::SessionUser;
 use crate::phases::chain::{GENESIS, SignoffRecord};
@@ -315,8 +317,34 @@ pub async fn deliverables(db: &PgPool, phase_id: i64) -> sqlx::Result<Vec<Delive
     .await
 }
 
+#[derive(sqlx::FromRow)]
+pub struct ChangeRow {
+    pub deliverable_id: i64,
+    pub status: String,
+    pub note: String,
+    pub link: Option<String>,
+    pub actor_name: String,
+    pub at: OffsetDateTime,
+}
+
+/// Every status change of a phase's deliverables, newest first, in one query.
+pub async fn deliverable_changes(db: &PgPool, phase_id: i64) -> sqlx::Result<Vec<ChangeRow>> {
+    sqlx::query_as(
+        "SELECT e.deliverable_id, e.status, e.note, e.link, e.actor_name, e.at
+         FROM deliverable_events e JOIN phase_deliverables d ON d.id = e.deliverable_id
+         WHERE d.phase_id = $1 ORDER BY e.id DESC",
+    )
+    .bind(phase_id)
+    .fetch_all(db)
+    .await
+}
+
 impl DeliverableRow {
-    pub fn into_view(self, report_html: Option<String>) -> DeliverableView {
+    pub fn into_view(
+        self,
+        report_html: Option<String>,
+        history: Vec<DeliverableChange>,
+    ) -> DeliverableView {
         DeliverableView {
             id: self.id,
             headings: self.headings.0,
@@ -332,6 +360,7 @@ impl DeliverableRow {
             by: self.actor_name,
             at: self.at,
             changes: self.changes,
+            history,
         }
     }
 }

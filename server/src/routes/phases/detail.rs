@@ -11,7 +11,7 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 use tower_sessions::Session;
 
-use app::model::phases::{Claim, PhaseDetail, ReportView, SignoffDraft};
+use app::model::phases::{Claim, DeliverableChange, PhaseDetail, ReportView, SignoffDraft};
 use app::model::{Role, Section};
 use app::pages::phase_detail::{PhaseDetailData, PhaseDetailPage};
 use app::render_page;
@@ -33,13 +33,27 @@ pub(super) const DRAFT_KEY: &str = "signoff_draft";
 const MAX_REPORT_BYTES: usize = 200 * 1024;
 
 pub(super) async fn load(state: &AppState, id: i64) -> AppResult<PhaseDetail> {
-    let (summary, plan, deliverables, reports, signoffs) = tokio::try_join!(
+    let (summary, plan, deliverables, changes, reports, signoffs) = tokio::try_join!(
         db::phases::summary(&state.db, id),
         db::phases::plan(&state.db, id),
         db::phases::deliverables(&state.db, id),
+        db::phases::deliverable_changes(&state.db, id),
         db::phases::reports(&state.db, id),
         db::phases::signoffs_of(&state.db, id),
     )?;
+    let mut history: HashMap<i64, Vec<DeliverableChange>> = HashMap::new();
+    for c in changes {
+        history
+            .entry(c.deliverable_id)
+            .or_default()
+            .push(DeliverableChange {
+                status: c.status,
+                note: c.note,
+                link: c.link,
+                by: c.actor_name,
+                at: c.at,
+            });
+    }
     let (Some(summary), Some(plan)) = (summary, plan) else {
         return Err(AppError::NotFound(format!("Phase {id}")));
     };
@@ -47,7 +61,8 @@ pub(super) async fn load(state: &AppState, id: i64) -> AppResult<PhaseDetail> {
         .into_iter()
         .map(|d| {
             let html = d.report.as_deref().map(|r| analyse(r).html);
-            d.into_view(html)
+            let changes = history.remove(&d.id).unwrap_or_default();
+            d.into_view(html, changes)
         })
         .collect();
     let mut seen_kinds = Vec::new();
