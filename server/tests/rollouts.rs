@@ -402,3 +402,117 @@ async fn odoo_gains_its_checks_step_by_step_and_loses_one_when_a_label_goes(db: 
             .starts_with("No Traefik router for accounting.quietly.online")
     );
 }
+
+#[sqlx::test(migrator = "audit_portal::db::MIGRATOR")]
+async fn admins_add_candidates_and_start_rollouts_from_a_template(db: PgPool) {
+    let app = spawn_app(db.clone(), settings(&[])).await;
+    app.sign_in(Role::Admin).await;
+    let id = accounting_id(&db).await;
+
+    let response = post(
+        &app,
+        id,
+        "candidates",
+        &[("name", "Dolibarr"), ("service_match", "Dolibarr")],
+    )
+    .await;
+    assert_eq!(response.status(), 303);
+    let response = post(
+        &app,
+        id,
+        "candidates",
+        &[("name", "odoo"), ("service_match", "odoo")],
+    )
+    .await;
+    assert_eq!(
+        response.status(),
+        400,
+        "names are unique, whatever their case"
+    );
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("is a candidate already")
+    );
+    let page = app.get_text(&format!("/rollouts/{id}")).await.1;
+    assert!(page.contains("Dolibarr"));
+    let needle: String =
+        sqlx::query_scalar("SELECT service_match FROM rollout_candidates WHERE name = 'Dolibarr'")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert_eq!(needle, "dolibarr");
+
+    let create = |slug: &'static str, candidates: &'static str| {
+        let (app, template) = (&app, id.to_string());
+        async move {
+            app.post_form(
+                "/rollouts",
+                "/rollouts",
+                &[
+                    ("template", &template),
+                    ("name", "CRM"),
+                    ("slug", slug),
+                    ("host", "crm.quietly.online"),
+                    ("allowlist_middleware", ""),
+                    ("candidates", candidates),
+                    ("goal", "Pick and deploy a CRM."),
+                ],
+            )
+            .await
+        }
+    };
+    for (slug, candidates, message) in [
+        ("Bad Slug", "Twenty=twenty", "uses a-z, 0-9 and"),
+        ("accounting", "Twenty=twenty", "exists already"),
+        ("crm", "Twenty", "write candidates as Name=match"),
+    ] {
+        let response = create(slug, candidates).await;
+        assert_eq!(response.status(), 400, "{slug}");
+        assert!(
+            response.text().await.unwrap().contains(message),
+            "{slug}: {message}"
+        );
+    }
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM rollouts").await,
+        1,
+        "nothing saved"
+    );
+
+    let response = create("crm", "Twenty=twenty, EspoCRM=espocrm").await;
+    assert_eq!(response.status(), 303);
+    let crm: i64 = sqlx::query_scalar("SELECT id FROM rollouts WHERE slug = 'crm'")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    let of = |table: &str| format!("SELECT count(*) FROM {table} WHERE rollout_id = {crm}");
+    assert_eq!(
+        count(&db, &of("rollout_criteria")).await,
+        7,
+        "criteria copied"
+    );
+    assert_eq!(
+        count(&db, &of("rollout_items")).await,
+        12,
+        "checklist copied"
+    );
+    assert_eq!(
+        count(&db, &of("rollout_candidates")).await,
+        2,
+        "its own candidates"
+    );
+    assert_eq!(
+        count(&db, &of("rollout_decisions")).await,
+        0,
+        "no decision copied"
+    );
+    let page = app.get_text(&format!("/rollouts/{crm}")).await.1;
+    assert!(page.contains("crm.quietly.online") && page.contains("EspoCRM"));
+    assert!(
+        page.contains("No decision recorded yet."),
+        "checked at once: {page}"
+    );
+}
