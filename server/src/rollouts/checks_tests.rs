@@ -154,6 +154,48 @@ fn router_authelia_tls_and_allowlist_step_by_step() {
 }
 
 #[test]
+fn the_service_doc_must_pass_the_checklist() {
+    use app::model::docs::{DocCheck, DocStatus};
+    let c = chosen();
+    let services = [odoo(&[], Some("healthy"))];
+    let doc = |passing: bool| DocStatus {
+        path: "services/odoo.md".into(),
+        title: Some("Odoo".into()),
+        services: vec!["erp/odoo".into()],
+        engine: Some("lady".into()),
+        owner: None,
+        last_verified: None,
+        attested: None,
+        fresh: passing,
+        passing,
+        checks: vec![DocCheck {
+            name: "Backup and restore".into(),
+            passed: passing,
+            reason: String::new(),
+        }],
+        covers: vec![("lady".into(), "erp/odoo".into())],
+    };
+    let run_with = |docs: &[DocStatus]| {
+        run(
+            Check::Doc,
+            &Context {
+                chosen: Some(&c),
+                host: "accounting.quietly.online",
+                allowlist_middleware: None,
+                services: &services,
+                docs,
+            },
+        )
+    };
+    assert_eq!(run_with(&[]).fact, "No doc covers erp/odoo on lady.");
+    assert_eq!(
+        run_with(&[doc(false)]).fact,
+        "services/odoo.md fails the checklist (Backup and restore)."
+    );
+    assert!(run_with(&[doc(true)]).verified);
+}
+
+#[test]
 fn check_names_round_trip() {
     for c in Check::ALL {
         assert_eq!(Check::parse(c.as_str()), Some(c));
