@@ -459,6 +459,34 @@ async fn an_edit_behind_the_portals_back_is_named_by_verify(db: PgPool) {
 }
 
 #[sqlx::test(migrator = "audit_portal::db::MIGRATOR")]
+async fn removing_the_last_sign_off_is_caught_by_the_audit_trail(db: PgPool) {
+    let app = spawn_app(db.clone(), settings(&[])).await;
+    app.sign_in(Role::Admin).await;
+    for n in 1..=2 {
+        let id = import(&app, &format!("# PHASE-2{n} Tail {n}\n- [x] done\n")).await;
+        assert_eq!(
+            sign(&app, id, &[("decision", "approved")]).await.status(),
+            303
+        );
+    }
+    sqlx::query("ALTER TABLE phase_signoffs DISABLE TRIGGER phase_signoffs_append_only")
+        .execute(&db)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM phase_signoffs WHERE seq = 2")
+        .execute(&db)
+        .await
+        .unwrap();
+    // What is left still links up; the audit trail remembers record 2.
+    let page = app.get_text("/phases/verify").await.1;
+    assert!(page.contains("Broken."), "{page}");
+    assert!(
+        page.contains("Record #2: the audit trail recorded this sign-off"),
+        "{page}"
+    );
+}
+
+#[sqlx::test(migrator = "audit_portal::db::MIGRATOR")]
 async fn concurrent_sign_offs_leave_one_unbroken_chain(db: PgPool) {
     let app = spawn_app(db.clone(), settings(&[])).await;
     app.sign_in(Role::Editor).await;

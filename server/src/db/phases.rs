@@ -478,6 +478,17 @@ pub async fn chain(db: &PgPool) -> sqlx::Result<Vec<SignoffRecord>> {
     .await
 }
 
+/// The `seq` and hash of every sign-off as the audit trail recorded it when it was signed.
+pub async fn recorded_signoffs(db: &PgPool) -> sqlx::Result<Vec<(i64, String)>> {
+    sqlx::query_as(
+        "SELECT (after->>'seq')::int8, after->>'hash' FROM audit_log
+         WHERE action = 'phase.sign_off' AND outcome = 'done' AND after ? 'hash'
+         ORDER BY id",
+    )
+    .fetch_all(db)
+    .await
+}
+
 pub async fn signoffs_of(db: &PgPool, phase_id: i64) -> sqlx::Result<Vec<SignoffRecord>> {
     sqlx::query_as(&format!(
         "SELECT {RECORD_COLUMNS} FROM phase_signoffs WHERE phase_id = $1 ORDER BY seq DESC"

@@ -117,6 +117,32 @@ pub fn verify(records: &[SignoffRecord]) -> ChainCheck {
     }
 }
 
+/// Checks the chain against the audit trail, which recorded each sign-off's `seq` and hash when
+/// it was signed: a chain whose last records were removed still links up, but the trail still
+/// names them. Returns the first discrepancy.
+pub fn cross_check(records: &[SignoffRecord], recorded: &[(i64, String)]) -> Option<ChainCheck> {
+    for (seq, hash) in recorded {
+        match records.iter().find(|r| r.seq == *seq) {
+            None => {
+                return Some(ChainCheck::Broken {
+                    seq: *seq,
+                    id: 0,
+                    reason: "the audit trail recorded this sign-off, but the chain no longer holds it: records were removed".into(),
+                });
+            }
+            Some(r) if r.hash != *hash => {
+                return Some(ChainCheck::Broken {
+                    seq: *seq,
+                    id: r.id,
+                    reason: "its hash differs from the one the audit trail recorded when it was signed: the chain was rewritten".into(),
+                });
+            }
+            Some(_) => {}
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,6 +210,30 @@ mod tests {
         assert!(
             matches!(verify(&c), ChainCheck::Broken { seq: 3, reason, .. } if reason.contains("record 2 is missing"))
         );
+    }
+
+    #[test]
+    fn the_audit_trail_names_removed_tail_records() {
+        let c = chain(3);
+        let recorded: Vec<(i64, String)> = c.iter().map(|r| (r.seq, r.hash.clone())).collect();
+        assert_eq!(cross_check(&c, &recorded), None);
+        let truncated = &c[..2];
+        assert_eq!(
+            verify(truncated),
+            ChainCheck::Intact { records: 2 },
+            "the links alone cannot tell"
+        );
+        assert!(matches!(
+            cross_check(truncated, &recorded),
+            Some(ChainCheck::Broken { seq: 3, .. })
+        ));
+        let mut rewritten = chain(3);
+        rewritten[2].comment = "other".into();
+        rewritten[2].hash = rewritten[2].compute_hash();
+        assert!(matches!(
+            cross_check(&rewritten, &recorded),
+            Some(ChainCheck::Broken { seq: 3, reason, .. }) if reason.contains("rewritten")
+        ));
     }
 
     #[test]
