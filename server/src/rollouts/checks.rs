@@ -57,6 +57,8 @@ pub struct LiveService {
     pub engine: String,
     pub key: String,
     pub facts: ServiceFacts,
+    /// Its engine has not answered lately: the facts are the last known ones.
+    pub stale: bool,
 }
 
 /// The candidate a rollout decided on.
@@ -171,6 +173,14 @@ pub fn run(check: Check, cx: &Context) -> Outcome {
             Ok((_, services)) => {
                 let s = services[0];
                 let at = format!("{} on {}", s.key, s.engine);
+                // Health is a live fact: an engine that stopped answering proves nothing now.
+                // (Labels and restart policy are configuration, still known from the last read.)
+                if s.stale {
+                    return no(format!(
+                        "{at} was last seen {}, but the engine {} has not answered since.",
+                        s.facts.state, s.engine
+                    ));
+                }
                 match (s.facts.state.as_str(), s.facts.health.as_deref()) {
                     ("running", Some("healthy")) => yes(format!(
                         "{at} is running and healthy ({}).",

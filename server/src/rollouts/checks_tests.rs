@@ -23,6 +23,7 @@ fn odoo(labels: &[(&str, &str)], health: Option<&str>) -> LiveService {
             labels,
             ..Default::default()
         },
+        stale: false,
     }
 }
 
@@ -80,6 +81,12 @@ fn the_container_must_exist_and_be_healthy() {
     let healthy = [odoo(&[], Some("healthy"))];
     assert!(outcome(Check::Container, &healthy, Some(&c)).verified);
     assert!(outcome(Check::RestartHealth, &healthy, Some(&c)).verified);
+    let mut stale = odoo(&[], Some("healthy"));
+    stale.stale = true;
+    assert_eq!(
+        outcome(Check::Container, &[stale], Some(&c)).fact,
+        "erp/odoo on lady was last seen running, but the engine lady has not answered since."
+    );
     let unchecked = [odoo(&[], None)];
     assert!(!outcome(Check::Container, &unchecked, Some(&c)).verified);
     assert_eq!(

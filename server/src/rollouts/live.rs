@@ -1,6 +1,8 @@
 //! The automatic checks against the live inventory, run by the worker after each refresh: an
 //! item's status changes, with the fact behind it, only when what the inventory proves changes.
 
+use std::time::Duration;
+
 use sqlx::PgPool;
 use sqlx::types::Json;
 
@@ -11,31 +13,41 @@ use super::checks::{self, Check, Chosen, Context, LiveService};
 use crate::db;
 use crate::db::rollouts::{ItemEvent, ItemRow};
 
-/// Every non-removed service on a configured engine.
-async fn live_services(pool: &PgPool) -> sqlx::Result<Vec<LiveService>> {
-    let rows: Vec<(String, String, Json<ServiceFacts>)> = sqlx::query_as(
-        "SELECT e.name, s.key, s.facts FROM services s JOIN engines e ON e.id = s.engine_id
+/// Every non-removed service on a configured engine, marked stale when its engine has not
+/// answered within `stale_after`.
+async fn live_services(pool: &PgPool, stale_after: Duration) -> sqlx::Result<Vec<LiveService>> {
+    let rows: Vec<(String, String, Json<ServiceFacts>, bool)> = sqlx::query_as(
+        "SELECT e.name, s.key, s.facts,
+                (NOT e.reachable OR e.last_success_at IS NULL
+                 OR e.last_success_at < now() - make_interval(secs => $1)) AS stale
+         FROM services s JOIN engines e ON e.id = s.engine_id
          WHERE s.removed_at IS NULL AND e.configured ORDER BY e.name, s.key",
     )
+    .bind(stale_after.as_secs_f64())
     .fetch_all(pool)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(engine, key, facts)| LiveService {
+        .map(|(engine, key, facts, stale)| LiveService {
             engine,
             key,
             facts: facts.0,
+            stale,
         })
         .collect())
 }
 
 /// Runs every rollout's automatic checks; returns how many items changed.
-pub async fn check_all(pool: &PgPool, docs: &[DocStatus]) -> sqlx::Result<usize> {
+pub async fn check_all(
+    pool: &PgPool,
+    docs: &[DocStatus],
+    stale_after: Duration,
+) -> sqlx::Result<usize> {
     let items = db::rollouts::auto_items(pool).await?;
     if items.is_empty() {
         return Ok(0);
     }
-    let services = live_services(pool).await?;
+    let services = live_services(pool, stale_after).await?;
     let mut changed = 0;
     let mut rollout_items: Vec<&ItemRow> = Vec::new();
     for (index, item) in items.iter().enumerate() {

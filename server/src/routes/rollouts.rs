@@ -253,7 +253,8 @@ where
 /// its effect at once instead of after the next refresh.
 async fn recheck(state: &AppState) -> AppResult<()> {
     let report = crate::docs::live::current_report(&state.db, &state.settings.docs).await?;
-    crate::rollouts::live::check_all(&state.db, &report.docs).await?;
+    let stale_after = crate::worker::stale_after(&state.settings);
+    crate::rollouts::live::check_all(&state.db, &report.docs, stale_after).await?;
     Ok(())
 }
 

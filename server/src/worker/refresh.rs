@@ -172,7 +172,13 @@ impl Worker {
                     tracing::warn!(error = %e, "grade snapshot failed");
                 }
                 // Rollout items the inventory proves follow it on every refresh.
-                if let Err(e) = crate::rollouts::live::check_all(&self.pool, &coverage.docs).await {
+                if let Err(e) = crate::rollouts::live::check_all(
+                    &self.pool,
+                    &coverage.docs,
+                    crate::worker::stale_after(&self.settings),
+                )
+                .await
+                {
                     tracing::warn!(error = %e, "rollout checks failed");
                 }
             }
