@@ -124,7 +124,14 @@ async fn the_matrix_refuses_bad_input_and_the_decision_verifies_its_item(db: PgP
         )
         .await;
         assert_eq!(response.status(), 400);
-        assert!(response.text().await.unwrap().contains(message), "{score}");
+        let page = response.text().await.unwrap();
+        assert!(page.contains(message), "{score}");
+        assert!(
+            page.contains(&format!(
+                "name=\"score\" inputmode=\"numeric\" required value=\"{score}\""
+            )) || page.contains(&format!("value=\"{score}\"")),
+            "what was typed is shown again: {score}"
+        );
     }
     assert_eq!(count(&db, "SELECT count(*) FROM rollout_scores").await, 0);
     let response = post(
@@ -215,13 +222,12 @@ async fn the_matrix_refuses_bad_input_and_the_decision_verifies_its_item(db: PgP
     )
     .await;
     assert_eq!(response.status(), 400);
+    let page = response.text().await.unwrap();
     assert!(
-        response
-            .text()
-            .await
-            .unwrap()
-            .contains("verified by the portal")
+        page.contains("value=\"trust me\""),
+        "the refused note is kept in the form"
     );
+    assert!(page.contains("verified by the portal"));
     let manual: i64 =
         sqlx::query_scalar("SELECT id FROM rollout_items WHERE title LIKE 'Basic modules%'")
             .fetch_one(&db)

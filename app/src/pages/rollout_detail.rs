@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 
 use crate::components::forms::CsrfField;
 use crate::components::widgets::TimeAgo;
-use crate::model::rollouts::{CandidateView, CriterionView, ItemView, RolloutDetail};
+use crate::model::rollouts::{CandidateView, CriterionView, FormDraft, ItemView, RolloutDetail};
 use crate::pages::rollouts::Readiness;
 
 #[derive(Clone, Debug)]
@@ -15,6 +15,8 @@ pub struct RolloutData {
     pub can_admin: bool,
     pub can_edit: bool,
     pub error: Option<String>,
+    /// The values of a refused form, shown again.
+    pub draft: Option<FormDraft>,
     pub now: OffsetDateTime,
 }
 
@@ -34,6 +36,7 @@ pub fn RolloutPage(data: RolloutData) -> impl IntoView {
         can_admin,
         can_edit,
         error,
+        draft,
         now,
     } = data;
     let s = detail.summary.clone();
@@ -42,7 +45,10 @@ pub fn RolloutPage(data: RolloutData) -> impl IntoView {
         .items
         .iter()
         .cloned()
-        .map(|item| view! { <ItemRow item=item rollout=id can_edit=can_edit now=now/> }.into_any())
+        .map(|item| {
+            view! { <ItemRow item=item rollout=id can_edit=can_edit draft=draft.clone() now=now/> }
+                .into_any()
+        })
         .collect_view();
     let timeline = detail
         .timeline
@@ -85,9 +91,13 @@ pub fn RolloutPage(data: RolloutData) -> impl IntoView {
                 <form method="post" action=format!("/rollouts/{id}/decision") class="form-grid">
                     <CsrfField/>
                     <label>"Chosen candidate"
-                        <select name="candidate">{detail.candidates.iter().map(|c| view! { <option value=c.id.to_string()>{c.name.clone()}</option> }).collect_view()}</select>
+                        <select name="candidate">{detail.candidates.iter().map(|c| {
+                            let chosen = FormDraft::value(&draft, "decision", "candidate") == Some(c.id.to_string());
+                            view! { <option value=c.id.to_string() selected=chosen>{c.name.clone()}</option> }
+                        }).collect_view()}</select>
                     </label>
-                    <label>"Rationale"<input type="text" name="rationale" required=true maxlength="4000"/></label>
+                    <label>"Rationale"<input type="text" name="rationale" required=true maxlength="4000"
+                        value=FormDraft::value(&draft, "decision", "rationale").unwrap_or_default()/></label>
                     <button type="submit">"Record decision"</button>
                 </form>
             })}
@@ -107,7 +117,7 @@ pub fn RolloutPage(data: RolloutData) -> impl IntoView {
             <h2 id="timeline-h">"Timeline"</h2>
             <ul class="timeline">{timeline}</ul>
         </section>
-        {can_admin.then(|| view! { <AdminForms rollout=id criteria=detail.criteria.clone() candidates=detail.candidates.clone()/> })}
+        {can_admin.then(|| view! { <AdminForms rollout=id criteria=detail.criteria.clone() candidates=detail.candidates.clone() draft=draft.clone()/> })}
     }
 }
 
@@ -166,9 +176,26 @@ fn Matrix(
 }
 
 #[component]
-fn ItemRow(item: ItemView, rollout: i64, can_edit: bool, now: OffsetDateTime) -> impl IntoView {
+fn ItemRow(
+    item: ItemView,
+    rollout: i64,
+    can_edit: bool,
+    draft: Option<FormDraft>,
+    now: OffsetDateTime,
+) -> impl IntoView {
     let automatic = item.check.is_some();
     let iid = item.id;
+    let form = format!("item-{iid}");
+    let refused = draft.as_ref().is_some_and(|d| d.form == form);
+    let sent = |name: &str| FormDraft::value(&draft, &form, name);
+    let status = sent("status").unwrap_or_else(|| item.status.clone());
+    let owner = sent("owner").unwrap_or_else(|| item.owner.clone().unwrap_or_default());
+    let due =
+        sent("due_on").unwrap_or_else(|| item.due_on.map(|d| d.to_string()).unwrap_or_default());
+    let (note, link) = (
+        sent("note").unwrap_or_default(),
+        sent("link").unwrap_or_default(),
+    );
     view! {
         <tr id=format!("item-{iid}")>
             <td>{item.title.clone()}
@@ -184,22 +211,22 @@ fn ItemRow(item: ItemView, rollout: i64, can_edit: bool, now: OffsetDateTime) ->
                 {item.link.clone().map(|l| view! { <p><a href=l.clone() rel="noopener noreferrer nofollow">{l.clone()}</a></p> })}
                 <small class="muted">{format!("{} ", item.by)}<TimeAgo at=item.at now=now/></small>
                 {can_edit.then(|| view! {
-                    <details class="evidence-form">
+                    <details class="evidence-form" open=refused>
                         <summary>"Update"</summary>
                         <form method="post" action=format!("/rollouts/{rollout}/items/{iid}") class="stacked-form">
                             <CsrfField/>
                             <label>"Status"
                                 <select name="status">
-                                    <option value="todo" selected=item.status == "todo">"to do"</option>
-                                    <option value="in_progress" selected=item.status == "in_progress">"in progress"</option>
-                                    <option value="done" selected=item.status == "done">"done"</option>
-                                    {(!automatic).then(|| view! { <option value="verified" selected=item.status == "verified">"verified (needs evidence)"</option> })}
+                                    <option value="todo" selected=status == "todo">"to do"</option>
+                                    <option value="in_progress" selected=status == "in_progress">"in progress"</option>
+                                    <option value="done" selected=status == "done">"done"</option>
+                                    {(!automatic).then(|| view! { <option value="verified" selected=status == "verified">"verified (needs evidence)"</option> })}
                                 </select>
                             </label>
-                            <label>"Owner"<input type="text" name="owner" value=item.owner.clone().unwrap_or_default() maxlength="200"/></label>
-                            <label>"Due"<input type="date" name="due_on" value=item.due_on.map(|d| d.to_string()).unwrap_or_default()/></label>
-                            <label>"Evidence or note"<input type="text" name="note" maxlength="2000"/></label>
-                            <label>"Link"<input type="url" name="link" placeholder="https://…"/></label>
+                            <label>"Owner"<input type="text" name="owner" value=owner maxlength="200"/></label>
+                            <label>"Due"<input type="date" name="due_on" value=due/></label>
+                            <label>"Evidence or note"<input type="text" name="note" value=note maxlength="2000"/></label>
+                            <label>"Link"<input type="url" name="link" value=link placeholder="https://…"/></label>
                             <button type="submit">"Save"</button>
                         </form>
                     </details>
@@ -215,21 +242,28 @@ fn AdminForms(
     rollout: i64,
     criteria: Vec<CriterionView>,
     candidates: Vec<CandidateView>,
+    draft: Option<FormDraft>,
 ) -> impl IntoView {
+    let sent = |form: &str, name: &str| FormDraft::value(&draft, form, name);
+    let option = |name: &str, id: i64, label: String| {
+        let selected = sent("score", name) == Some(id.to_string());
+        view! { <option value=id.to_string() selected=selected>{label}</option> }
+    };
     let candidate_options = candidates
         .iter()
-        .map(|c| view! { <option value=c.id.to_string()>{c.name.clone()}</option> })
+        .map(|c| option("candidate", c.id, c.name.clone()))
         .collect_view();
     let criterion_options = criteria
         .iter()
-        .map(|c| view! { <option value=c.id.to_string()>{c.name.clone()}</option> })
+        .map(|c| option("criterion", c.id, c.name.clone()))
         .collect_view();
     let weights = criteria
         .iter()
         .map(|c| {
             view! {
                 <label>{format!("{} (%)", c.name)}
-                    <input type="text" name=format!("weight_{}", c.id) value=c.weight.to_string() inputmode="numeric" required=true/>
+                    <input type="text" name=format!("weight_{}", c.id) inputmode="numeric" required=true
+                        value=sent("weights", &format!("weight_{}", c.id)).unwrap_or_else(|| c.weight.to_string())/>
                 </label>
             }
         })
@@ -241,8 +275,8 @@ fn AdminForms(
                 <CsrfField/>
                 <label>"Candidate"<select name="candidate">{candidate_options}</select></label>
                 <label>"Criterion"<select name="criterion">{criterion_options}</select></label>
-                <label>"Score (0–10)"<input type="text" name="score" inputmode="numeric" required=true/></label>
-                <label>"Why"<input type="text" name="note" maxlength="1000"/></label>
+                <label>"Score (0–10)"<input type="text" name="score" inputmode="numeric" required=true value=sent("score", "score").unwrap_or_default()/></label>
+                <label>"Why"<input type="text" name="note" maxlength="1000" value=sent("score", "note").unwrap_or_default()/></label>
                 <button type="submit">"Record score"</button>
             </form>
         </section>
@@ -259,8 +293,8 @@ fn AdminForms(
             <h2 id="candidate-h">"Add a candidate"</h2>
             <form method="post" action=format!("/rollouts/{rollout}/candidates") class="form-grid">
                 <CsrfField/>
-                <label>"Name"<input type="text" name="name" required=true maxlength="100"/></label>
-                <label>"Found in service names or images as"<input type="text" name="service_match" required=true maxlength="100" placeholder="dolibarr"/></label>
+                <label>"Name"<input type="text" name="name" required=true maxlength="100" value=sent("candidate", "name").unwrap_or_default()/></label>
+                <label>"Found in service names or images as"<input type="text" name="service_match" required=true maxlength="100" placeholder="dolibarr" value=sent("candidate", "service_match").unwrap_or_default()/></label>
                 <button type="submit">"Add candidate"</button>
             </form>
         </section>

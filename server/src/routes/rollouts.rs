@@ -5,11 +5,12 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use leptos::prelude::*;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
 use app::model::rollouts::{
-    CandidateView, CriterionView, DecisionView, ItemEventView, ItemView, RolloutDetail, ScoreCell,
+    CandidateView, CriterionView, DecisionView, FormDraft, ItemEventView, ItemView, RolloutDetail,
+    ScoreCell,
 };
 use app::model::{Role, Section};
 use app::pages::rollout_detail::{RolloutData, RolloutPage};
@@ -167,6 +168,7 @@ async fn render(
     page: &Page,
     id: i64,
     error: Option<String>,
+    draft: Option<FormDraft>,
 ) -> AppResult<String> {
     let detail = load(state, id).await?;
     let title = detail.summary.name.clone();
@@ -175,6 +177,7 @@ async fn render(
         can_admin: page.can(Role::Admin),
         can_edit: page.can(Role::Editor),
         error,
+        draft,
         now: OffsetDateTime::now_utc(),
     };
     Ok(render_page(
@@ -185,12 +188,33 @@ async fn render(
     ))
 }
 
-async fn refuse(state: &AppState, page: &Page, id: i64, message: String) -> AppResult<Response> {
-    Ok((
-        StatusCode::BAD_REQUEST,
-        Html(render(state, page, id, Some(message)).await?),
-    )
-        .into_response())
+async fn refuse(
+    state: &AppState,
+    page: &Page,
+    id: i64,
+    message: String,
+    draft: &FormDraft,
+) -> AppResult<Response> {
+    let html = render(state, page, id, Some(message), Some(draft.clone())).await?;
+    Ok((StatusCode::BAD_REQUEST, Html(html)).into_response())
+}
+
+/// The form's fields as sent, for showing them again with a refusal.
+fn draft_of(form: &str, fields: &impl serde::Serialize) -> FormDraft {
+    let fields = match serde_json::to_value(fields) {
+        Ok(serde_json::Value::Object(map)) => map
+            .into_iter()
+            .filter_map(|(k, v)| match v {
+                serde_json::Value::String(s) => Some((k, s)),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    FormDraft {
+        form: form.to_string(),
+        fields,
+    }
 }
 
 /// The start of every admin write on a rollout: the id, the role check (refusals recorded), and
@@ -216,7 +240,7 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> AppResult<Html<String>> {
     let id = parse_id(&id)?;
-    Ok(Html(render(&state, &page, id, None).await?))
+    Ok(Html(render(&state, &page, id, None, None).await?))
 }
 
 /// Writes one change and its audit record in one transaction, then redirects back.
@@ -258,7 +282,7 @@ async fn recheck(state: &AppState) -> AppResult<()> {
     Ok(())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 pub struct ScoreForm {
     candidate: String,
     criterion: String,
@@ -274,6 +298,7 @@ pub async fn score(
     ValidForm(form): ValidForm<ScoreForm>,
 ) -> AppResult<Response> {
     let (id, detail) = admin_write(&state, &user, &id, "rollout.score").await?;
+    let draft = draft_of("score", &form);
     let candidate = detail
         .candidates
         .iter()
@@ -288,12 +313,13 @@ pub async fn score(
             &page,
             id,
             "Choose a candidate and a criterion of this rollout.".into(),
+            &draft,
         )
         .await;
     };
     let score = match matrix::parse_score(&form.score) {
         Ok(s) => s,
-        Err(e) => return refuse(&state, &page, id, e).await,
+        Err(e) => return refuse(&state, &page, id, e, &draft).await,
     };
     let note = form.note.as_deref().unwrap_or_default().trim();
     if note.chars().count() > 1000 {
@@ -302,6 +328,7 @@ pub async fn score(
             &page,
             id,
             "The note is limited to 1000 characters.".into(),
+            &draft,
         )
         .await;
     }
@@ -326,6 +353,10 @@ pub async fn weights(
     ValidForm(fields): ValidForm<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let (id, detail) = admin_write(&state, &user, &id, "rollout.weights").await?;
+    let draft = FormDraft {
+        form: "weights".into(),
+        fields: fields.clone(),
+    };
     let mut named = Vec::new();
     for c in &detail.criteria {
         let Some((_, value)) = fields
@@ -337,6 +368,7 @@ pub async fn weights(
                 &page,
                 id,
                 format!("The weight of '{}' is missing.", c.name),
+                &draft,
             )
             .await;
         };
@@ -344,7 +376,7 @@ pub async fn weights(
     }
     let parsed = match matrix::parse_weights(&named) {
         Ok(w) => w,
-        Err(e) => return refuse(&state, &page, id, e).await,
+        Err(e) => return refuse(&state, &page, id, e, &draft).await,
     };
     let pairs: Vec<(i64, u8)> = detail
         .criteria
@@ -372,7 +404,7 @@ pub async fn weights(
     Ok(Redirect::to(&format!("/rollouts/{id}#matrix-h")).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 pub struct CandidateForm {
     name: String,
     service_match: String,
@@ -386,6 +418,7 @@ pub async fn add_candidate(
     ValidForm(form): ValidForm<CandidateForm>,
 ) -> AppResult<Response> {
     let (id, detail) = admin_write(&state, &user, &id, "rollout.candidate").await?;
+    let draft = draft_of("candidate", &form);
     let name = form.name.trim();
     let needle = form.service_match.trim().to_lowercase();
     if name.is_empty()
@@ -398,6 +431,7 @@ pub async fn add_candidate(
             &page,
             id,
             "Give the candidate a name and what its service or image is called.".into(),
+            &draft,
         )
         .await;
     }
@@ -406,7 +440,14 @@ pub async fn add_candidate(
         .iter()
         .any(|c| c.name.eq_ignore_ascii_case(name))
     {
-        return refuse(&state, &page, id, format!("{name} is a candidate already.")).await;
+        return refuse(
+            &state,
+            &page,
+            id,
+            format!("{name} is a candidate already."),
+            &draft,
+        )
+        .await;
     }
     let position = detail.candidates.len() as i32;
     let after = serde_json::json!({ "name": name, "service_match": needle });
@@ -426,7 +467,7 @@ pub async fn add_candidate(
     Ok(Redirect::to(&format!("/rollouts/{id}#matrix-h")).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 pub struct DecisionForm {
     candidate: String,
     rationale: String,
@@ -440,6 +481,7 @@ pub async fn decide(
     ValidForm(form): ValidForm<DecisionForm>,
 ) -> AppResult<Response> {
     let (id, detail) = admin_write(&state, &user, &id, "rollout.decide").await?;
+    let draft = draft_of("decision", &form);
     let Some(candidate) = detail
         .candidates
         .iter()
@@ -450,6 +492,7 @@ pub async fn decide(
             &page,
             id,
             "Choose one of this rollout's candidates.".into(),
+            &draft,
         )
         .await;
     };
@@ -460,6 +503,7 @@ pub async fn decide(
             &page,
             id,
             "A decision states its rationale (up to 4000 characters).".into(),
+            &draft,
         )
         .await;
     }
@@ -478,7 +522,7 @@ pub async fn decide(
     Ok(Redirect::to(&format!("/rollouts/{id}#decision-h")).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 pub struct ItemForm {
     status: String,
     owner: Option<String>,
@@ -504,6 +548,7 @@ pub async fn update_item(
         &item_id.to_string(),
     )
     .await?;
+    let draft = draft_of(&format!("item-{item_id}"), &form);
     let item = db::rollouts::item(&state.db, item_id)
         .await?
         .filter(|i| i.rollout_id == id)
@@ -532,6 +577,7 @@ pub async fn update_item(
                     &page,
                     id,
                     format!("'{d}' is not a date (YYYY-MM-DD)."),
+                    &draft,
                 )
                 .await;
             }
@@ -562,7 +608,7 @@ pub async fn update_item(
         None
     };
     if let Some(problem) = problem {
-        return refuse(&state, &page, id, problem).await;
+        return refuse(&state, &page, id, problem, &draft).await;
     }
     let name = user.display_name().to_string();
     let before =
