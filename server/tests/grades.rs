@@ -132,9 +132,15 @@ async fn admins_record_assessments_and_overrides_viewers_only_read(db: PgPool) {
         let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let response = admin.post_form("/grades", "/grades/assess", &fields).await;
         assert_eq!(response.status(), 400, "{score}");
+        let page = response.text().await.unwrap();
+        assert!(page.contains(message), "{score}: says {message}");
         assert!(
-            response.text().await.unwrap().contains(message),
-            "{score}: says {message}"
+            page.contains("value=\"restore drill of the nightly dump\""),
+            "{score}: the note typed is still in the form"
+        );
+        assert!(
+            page.contains(&format!("value=\"{score}\"")),
+            "{score}: and the score"
         );
     }
     let saved: i64 = sqlx::query_scalar("SELECT count(*) FROM grade_assessments")
@@ -301,12 +307,11 @@ async fn rubric_changes_are_validated_and_saved_as_new_versions(db: PgPool) {
     };
     let bad_cap = post(with_caps("backup_unverified = C+\nSpeed < 50 = B")).await;
     assert_eq!(bad_cap.status(), 400);
+    let page = bad_cap.text().await.unwrap();
+    assert!(page.contains("is not a category of this rubric"));
     assert!(
-        bad_cap
-            .text()
-            .await
-            .unwrap()
-            .contains("is not a category of this rubric")
+        page.contains("Speed &lt; 50 = B") || page.contains("Speed < 50 = B"),
+        "the refused caps are shown again for correction"
     );
     let ok = post(with_caps("Acceptance < 50 = C")).await;
     assert_eq!(ok.status(), 303);

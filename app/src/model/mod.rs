@@ -3,6 +3,7 @@
 pub mod audit_log;
 pub mod auth;
 pub mod docs;
+pub mod drafts;
 pub mod findings;
 pub mod grade;
 pub mod inventory;

@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 
 use crate::components::forms::CsrfField;
 use crate::components::widgets::TimeAgo;
+use crate::model::drafts::FormDraft;
 use crate::model::grade::{CategoryView, GradeSnapshot, GradeView, ScoreSource};
 
 #[derive(Clone, Debug)]
@@ -16,6 +17,8 @@ pub struct GradesData {
     pub categories_svg: String,
     pub can_edit: bool,
     pub error: Option<String>,
+    /// The values of a refused form, shown again.
+    pub draft: Option<FormDraft>,
     pub now: OffsetDateTime,
 }
 
@@ -27,6 +30,7 @@ pub fn GradesPage(data: GradesData) -> impl IntoView {
         categories_svg,
         can_edit,
         error,
+        draft,
         now,
     } = data;
     let categories = grade.categories.clone();
@@ -91,8 +95,8 @@ pub fn GradesPage(data: GradesData) -> impl IntoView {
                 </table>
             </div>
         </section>
-        {can_edit.then(|| view! { <AdminForms categories=categories/> })}
-        {can_edit.then(|| view! { <RubricForm weights=grade.weights.clone() thresholds=grade.thresholds.clone() failing=grade.failing.clone() caps=grade.caps.clone() version=grade.rubric_version/> })}
+        {can_edit.then(|| view! { <AdminForms categories=categories draft=draft.clone()/> })}
+        {can_edit.then(|| view! { <RubricForm weights=grade.weights.clone() thresholds=grade.thresholds.clone() failing=grade.failing.clone() caps=grade.caps.clone() version=grade.rubric_version draft=draft.clone()/> })}
     }
 }
 
@@ -136,15 +140,20 @@ fn CategoryRow(c: CategoryView, now: OffsetDateTime) -> impl IntoView {
 }
 
 #[component]
-fn AdminForms(categories: Vec<CategoryView>) -> impl IntoView {
+fn AdminForms(categories: Vec<CategoryView>, draft: Option<FormDraft>) -> impl IntoView {
+    let sent = |form: &str, name: &str| FormDraft::value(&draft, form, name).unwrap_or_default();
+    let option = |form: &str, name: &str| {
+        let chosen = FormDraft::value(&draft, form, "category") == Some(name.to_string());
+        view! { <option value=name.to_string() selected=chosen>{name.to_string()}</option> }
+    };
     let assessed = categories
         .iter()
         .filter(|c| c.assessed)
-        .map(|c| view! { <option value=c.name.clone()>{c.name.clone()}</option> })
+        .map(|c| option("assess", &c.name))
         .collect_view();
     let all = categories
         .iter()
-        .map(|c| view! { <option value=c.name.clone()>{c.name.clone()}</option> })
+        .map(|c| option("override", &c.name))
         .collect_view();
     view! {
         <section aria-labelledby="assess-h">
@@ -153,10 +162,10 @@ fn AdminForms(categories: Vec<CategoryView>) -> impl IntoView {
             <form method="post" action="/grades/assess" class="form-grid">
                 <CsrfField/>
                 <label>"Category"<select name="category" required=true>{assessed}</select></label>
-                <label>"Score (0–100)"<input type="text" name="score" inputmode="decimal" required=true/></label>
-                <label>"Evidence date"<input type="date" name="evidence_date" required=true/></label>
-                <label>"Evidence link"<input type="url" name="link" placeholder="https://…"/></label>
-                <label>"What was checked"<input type="text" name="note" required=true maxlength="1000"/></label>
+                <label>"Score (0–100)"<input type="text" name="score" inputmode="decimal" required=true value=sent("assess", "score")/></label>
+                <label>"Evidence date"<input type="date" name="evidence_date" required=true value=sent("assess", "evidence_date")/></label>
+                <label>"Evidence link"<input type="url" name="link" placeholder="https://…" value=sent("assess", "link")/></label>
+                <label>"What was checked"<input type="text" name="note" required=true maxlength="1000" value=sent("assess", "note")/></label>
                 <button type="submit">"Record assessment"</button>
             </form>
         </section>
@@ -166,8 +175,8 @@ fn AdminForms(categories: Vec<CategoryView>) -> impl IntoView {
             <form method="post" action="/grades/override" class="form-grid">
                 <CsrfField/>
                 <label>"Category"<select name="category" required=true>{all}</select></label>
-                <label>"Score (0–100)"<input type="text" name="score" inputmode="decimal"/></label>
-                <label>"Justification"<input type="text" name="justification" required=true maxlength="1000"/></label>
+                <label>"Score (0–100)"<input type="text" name="score" inputmode="decimal" value=sent("override", "score")/></label>
+                <label>"Justification"<input type="text" name="justification" required=true maxlength="1000" value=sent("override", "justification")/></label>
                 <button type="submit">"Save override"</button>
             </form>
         </section>
@@ -182,7 +191,11 @@ fn RubricForm(
     failing: String,
     caps: String,
     version: i32,
+    draft: Option<FormDraft>,
 ) -> impl IntoView {
+    // After a refusal the form shows what was sent, not what is in force.
+    let sent =
+        |name: &str, current: String| FormDraft::value(&draft, "rubric", name).unwrap_or(current);
     let fields = weights
         .into_iter()
         .enumerate()
@@ -190,7 +203,7 @@ fn RubricForm(
             view! {
                 <label>{format!("{name} weight (%)")}
                     <input type="hidden" name=format!("name_{i}") value=name.clone()/>
-                    <input type="text" name=format!("weight_{i}") value=weight inputmode="decimal" required=true/>
+                    <input type="text" name=format!("weight_{i}") value=sent(&format!("weight_{i}"), weight) inputmode="decimal" required=true/>
                 </label>
             }
         })
@@ -204,11 +217,11 @@ fn RubricForm(
                 <CsrfField/>
                 {fields}
                 <label>"Letters (letter=minimum, highest first)"
-                    <textarea name="thresholds" rows="4" required=true>{letters.join(", ")}</textarea>
+                    <textarea name="thresholds" rows="4" required=true>{sent("thresholds", letters.join(", "))}</textarea>
                 </label>
-                <label>"Below every letter"<input type="text" name="failing" value=failing required=true/></label>
+                <label>"Below every letter"<input type="text" name="failing" value=sent("failing", failing) required=true/></label>
                 <label>"Caps, one per line: rule = highest letter (backup_unverified, finding <kind>, or <Category> < <score>)"
-                    <textarea name="caps" rows="4">{caps}</textarea>
+                    <textarea name="caps" rows="4">{sent("caps", caps)}</textarea>
                 </label>
                 <button type="submit">"Save as a new version"</button>
             </form>

@@ -6,7 +6,8 @@ use time::OffsetDateTime;
 
 use crate::components::forms::CsrfField;
 use crate::components::widgets::TimeAgo;
-use crate::model::rollouts::{CandidateView, CriterionView, FormDraft, ItemView, RolloutDetail};
+use crate::model::drafts::FormDraft;
+use crate::model::rollouts::{CandidateView, CriterionView, ItemView, RolloutDetail};
 use crate::pages::rollouts::Readiness;
 
 #[derive(Clone, Debug)]

@@ -5,6 +5,8 @@ use axum::Form;
 use axum::extract::{FromRequest, Request};
 use serde::de::DeserializeOwned;
 
+use app::model::drafts::FormDraft;
+
 use crate::error::AppError;
 
 pub struct ValidForm<T>(pub T);
@@ -24,5 +26,23 @@ where
                 rejection.body_text()
             ))),
         }
+    }
+}
+
+/// The form's fields as sent, for showing them again with a refusal.
+pub fn draft_of(form: &str, fields: &impl serde::Serialize) -> FormDraft {
+    let fields = match serde_json::to_value(fields) {
+        Ok(serde_json::Value::Object(map)) => map
+            .into_iter()
+            .filter_map(|(k, v)| match v {
+                serde_json::Value::String(s) => Some((k, s)),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    FormDraft {
+        form: form.to_string(),
+        fields,
     }
 }

@@ -6,9 +6,10 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use leptos::prelude::*;
 use plotters::style::RGBColor;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use time::{Date, Duration, OffsetDateTime};
 
+use app::model::drafts::FormDraft;
 use app::model::{Role, Section};
 use app::pages::grades::{GradeHistoryPage, GradesData, GradesPage};
 use app::render_page;
@@ -22,7 +23,7 @@ use crate::error::AppResult;
 use crate::grade::evidence::{ASSESSED, evidence_lifetime_days};
 use crate::grade::live;
 use crate::grade::rubric::Score;
-use crate::routes::form::ValidForm;
+use crate::routes::form::{ValidForm, draft_of};
 use crate::state::AppState;
 
 /// The grade the gap list aims at.
@@ -124,7 +125,12 @@ async fn category_chart(state: &AppState, days: i64) -> AppResult<String> {
     ))
 }
 
-async fn render(state: &AppState, page: &Page, error: Option<String>) -> AppResult<String> {
+async fn render(
+    state: &AppState,
+    page: &Page,
+    error: Option<String>,
+    draft: Option<FormDraft>,
+) -> AppResult<String> {
     let (version, rubric, result) = live::current(&state.db, &state.settings.docs).await?;
     let grade = live::view(version, &rubric, &result, Score::from_hundredths(TARGET));
     // Tall enough that each 5-point letter band can carry its letter.
@@ -136,6 +142,7 @@ async fn render(state: &AppState, page: &Page, error: Option<String>) -> AppResu
         categories_svg,
         can_edit: page.can(Role::Admin),
         error,
+        draft,
         now: OffsetDateTime::now_utc(),
     };
     Ok(render_page(
@@ -145,18 +152,20 @@ async fn render(state: &AppState, page: &Page, error: Option<String>) -> AppResu
 }
 
 pub async fn overview(State(state): State<AppState>, page: Page) -> AppResult<Html<String>> {
-    Ok(Html(render(&state, &page, None).await?))
+    Ok(Html(render(&state, &page, None, None).await?))
 }
 
-async fn refuse(state: &AppState, page: &Page, message: String) -> AppResult<Response> {
-    Ok((
-        StatusCode::BAD_REQUEST,
-        Html(render(state, page, Some(message)).await?),
-    )
-        .into_response())
+async fn refuse(
+    state: &AppState,
+    page: &Page,
+    message: String,
+    draft: &FormDraft,
+) -> AppResult<Response> {
+    let html = render(state, page, Some(message), Some(draft.clone())).await?;
+    Ok((StatusCode::BAD_REQUEST, Html(html)).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 pub struct AssessForm {
     category: String,
     score: String,
@@ -185,6 +194,7 @@ pub async fn assess(
         &form.category,
     )
     .await?;
+    let draft = draft_of("assess", &form);
     if !ASSESSED.contains(&form.category.as_str()) {
         return refuse(
             &state,
@@ -193,20 +203,27 @@ pub async fn assess(
                 "{} is computed from evidence, not assessed; use an override instead.",
                 form.category
             ),
+            &draft,
         )
         .await;
     }
     let score = match Score::parse(&form.score) {
         Ok(s) => s,
-        Err(e) => return refuse(&state, &page, format!("Score: {e}.")).await,
+        Err(e) => return refuse(&state, &page, format!("Score: {e}."), &draft).await,
     };
     let today = OffsetDateTime::now_utc().date();
     let evidence_date = match parse_date(&form.evidence_date) {
         Ok(d) if d > today => {
-            return refuse(&state, &page, "The evidence date is in the future.".into()).await;
+            return refuse(
+                &state,
+                &page,
+                "The evidence date is in the future.".into(),
+                &draft,
+            )
+            .await;
         }
         Ok(d) => d,
-        Err(e) => return refuse(&state, &page, e).await,
+        Err(e) => return refuse(&state, &page, e, &draft).await,
     };
     let note = form.note.trim();
     if note.is_empty() || note.chars().count() > 1000 {
@@ -214,6 +231,7 @@ pub async fn assess(
             &state,
             &page,
             "Say what was checked (up to 1000 characters).".into(),
+            &draft,
         )
         .await;
     }
@@ -227,6 +245,7 @@ pub async fn assess(
             &state,
             &page,
             "The evidence link must be an http(s) URL.".into(),
+            &draft,
         )
         .await;
     }
@@ -260,7 +279,7 @@ pub async fn assess(
     Ok(Redirect::to("/grades").into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 pub struct OverrideForm {
     category: String,
     score: Option<String>,
@@ -281,6 +300,7 @@ pub async fn override_score(
         &form.category,
     )
     .await?;
+    let draft = draft_of("override", &form);
     if !live::rubric(&state.db)
         .await?
         .1
@@ -292,6 +312,7 @@ pub async fn override_score(
             &state,
             &page,
             format!("{} is not a category of the rubric.", form.category),
+            &draft,
         )
         .await;
     }
@@ -304,7 +325,7 @@ pub async fn override_score(
         None => None,
         Some(text) => match Score::parse(text) {
             Ok(s) => Some(s),
-            Err(e) => return refuse(&state, &page, format!("Score: {e}.")).await,
+            Err(e) => return refuse(&state, &page, format!("Score: {e}."), &draft).await,
         },
     };
     let justification = form.justification.trim();
@@ -313,6 +334,7 @@ pub async fn override_score(
             &state,
             &page,
             "An override needs a written justification (up to 1000 characters).".into(),
+            &draft,
         )
         .await;
     }
@@ -350,6 +372,10 @@ pub async fn change_rubric(
     ValidForm(form): ValidForm<std::collections::HashMap<String, String>>,
 ) -> AppResult<Response> {
     authorize(&state.db, &user, Role::Admin, "grade.rubric", "rubric").await?;
+    let draft = FormDraft {
+        form: "rubric".into(),
+        fields: form.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+    };
     let (version, current) = live::rubric(&state.db).await?;
     let mut categories = vec![];
     for i in 0..current.categories.len() {
@@ -369,6 +395,7 @@ pub async fn change_rubric(
             &state,
             &page,
             "The categories changed while you edited; reload the page.".into(),
+            &draft,
         )
         .await;
     }
@@ -382,7 +409,13 @@ pub async fn change_rubric(
         .filter(|p| !p.is_empty())
     {
         let Some((letter, minimum)) = part.split_once('=') else {
-            return refuse(&state, &page, format!("'{part}' is not letter=minimum.")).await;
+            return refuse(
+                &state,
+                &page,
+                format!("'{part}' is not letter=minimum."),
+                &draft,
+            )
+            .await;
         };
         thresholds.push((letter.trim().to_string(), minimum.trim().to_string()));
     }
@@ -395,6 +428,7 @@ pub async fn change_rubric(
             &state,
             &page,
             "Name the letter below every threshold.".into(),
+            &draft,
         )
         .await;
     }
@@ -406,7 +440,15 @@ pub async fn change_rubric(
     .and_then(|r| r.with_caps(form.get("caps").map(String::as_str).unwrap_or_default()))
     {
         Ok(r) => r,
-        Err(e) => return refuse(&state, &page, format!("The rubric was not saved: {e}.")).await,
+        Err(e) => {
+            return refuse(
+                &state,
+                &page,
+                format!("The rubric was not saved: {e}."),
+                &draft,
+            )
+            .await;
+        }
     };
     let cap_lines = |r: &crate::grade::rubric::Rubric| {
         r.caps

@@ -8,9 +8,9 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
+use app::model::drafts::FormDraft;
 use app::model::rollouts::{
-    CandidateView, CriterionView, DecisionView, FormDraft, ItemEventView, ItemView, RolloutDetail,
-    ScoreCell,
+    CandidateView, CriterionView, DecisionView, ItemEventView, ItemView, RolloutDetail, ScoreCell,
 };
 use app::model::{Role, Section};
 use app::pages::rollout_detail::{RolloutData, RolloutPage};
@@ -24,7 +24,7 @@ use crate::db::rollouts::{FromTemplate, ItemEvent};
 use crate::error::{AppError, AppResult};
 use crate::rollouts::checks::Check;
 use crate::rollouts::matrix;
-use crate::routes::form::ValidForm;
+use crate::routes::form::{ValidForm, draft_of};
 use crate::state::AppState;
 
 fn parse_id(text: &str) -> AppResult<i64> {
@@ -197,24 +197,6 @@ async fn refuse(
 ) -> AppResult<Response> {
     let html = render(state, page, id, Some(message), Some(draft.clone())).await?;
     Ok((StatusCode::BAD_REQUEST, Html(html)).into_response())
-}
-
-/// The form's fields as sent, for showing them again with a refusal.
-fn draft_of(form: &str, fields: &impl serde::Serialize) -> FormDraft {
-    let fields = match serde_json::to_value(fields) {
-        Ok(serde_json::Value::Object(map)) => map
-            .into_iter()
-            .filter_map(|(k, v)| match v {
-                serde_json::Value::String(s) => Some((k, s)),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
-    FormDraft {
-        form: form.to_string(),
-        fields,
-    }
 }
 
 /// The start of every admin write on a rollout: the id, the role check (refusals recorded), and
