@@ -629,12 +629,15 @@ async fn reports_render_safely_and_verification_is_independent(db: PgPool) {
         400,
         "the author cannot verify their own report"
     );
+    let page = response.text().await.unwrap();
+    assert!(page.contains("must be independent"));
     assert!(
-        response
-            .text()
-            .await
-            .unwrap()
-            .contains("must be independent")
+        page.contains(">I checked</textarea>"),
+        "the refused report is kept in its form"
+    );
+    assert!(
+        page.contains("<option value=\"confirmed\" selected"),
+        "with its verdicts"
     );
 
     let admin = spawn_app(db.clone(), settings(&[])).await;

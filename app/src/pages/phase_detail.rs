@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 
 use crate::components::forms::CsrfField;
 use crate::components::widgets::TimeAgo;
+use crate::model::drafts::FormDraft;
 use crate::model::phases::{DeliverableView, PhaseDetail, ReportView, SignoffDraft, SignoffView};
 
 #[derive(Clone, Debug)]
@@ -17,6 +18,8 @@ pub struct PhaseDetailData {
     pub can_sign: bool,
     /// The sign-off form's values after a re-authentication or a refusal.
     pub draft: Option<SignoffDraft>,
+    /// The values of another refused form (a deliverable, a report), shown again.
+    pub form_draft: Option<FormDraft>,
     pub notice: Option<String>,
     pub error: Option<String>,
     pub reauth_minutes: u64,
@@ -30,6 +33,7 @@ pub fn PhaseDetailPage(data: PhaseDetailData) -> impl IntoView {
         can_edit,
         can_sign,
         draft,
+        form_draft,
         notice,
         error,
         reauth_minutes,
@@ -47,7 +51,7 @@ pub fn PhaseDetailPage(data: PhaseDetailData) -> impl IntoView {
         .deliverables
         .iter()
         .cloned()
-        .map(|d| view! { <DeliverableRow d=d phase=id can_edit=can_edit now=now/> })
+        .map(|d| view! { <DeliverableRow d=d phase=id can_edit=can_edit draft=form_draft.clone() now=now/> })
         .collect_view();
     let list = |xs: &[String]| {
         xs.iter()
@@ -85,12 +89,13 @@ pub fn PhaseDetailPage(data: PhaseDetailData) -> impl IntoView {
             {can_edit.then(|| view! {
                 <form method="post" action=format!("/phases/{id}/deliverables") class="form-grid">
                     <CsrfField/>
-                    <label>"New deliverable"<input type="text" name="text" required=true maxlength="1000"/></label>
+                    <label>"New deliverable"<input type="text" name="text" required=true maxlength="1000"
+                        value=FormDraft::value(&form_draft, "new-deliverable", "text").unwrap_or_default()/></label>
                     <button type="submit" class="secondary">"Add deliverable"</button>
                 </form>
             })}
         </section>
-        <Reports reports=detail.reports.clone() phase=id deliverables=detail.deliverables.clone() can_edit=can_edit now=now/>
+        <Reports reports=detail.reports.clone() phase=id deliverables=detail.deliverables.clone() can_edit=can_edit draft=form_draft.clone() now=now/>
         <SignoffHistory signoffs=detail.signoffs.clone() now=now/>
         {can_sign.then(|| view! { <SignoffForm phase=id open=open draft=draft.unwrap_or_default() reauth_minutes=reauth_minutes/> })}
     }
@@ -101,8 +106,14 @@ fn DeliverableRow(
     d: DeliverableView,
     phase: i64,
     can_edit: bool,
+    draft: Option<FormDraft>,
     now: OffsetDateTime,
 ) -> impl IntoView {
+    let form = format!("deliverable-{}", d.id);
+    let refused = draft.as_ref().is_some_and(|f| f.form == form);
+    let sent = |name: &str| FormDraft::value(&draft, &form, name).unwrap_or_default();
+    let status = sent("status");
+    let (note, link, report) = (sent("note"), sent("link"), sent("report"));
     let origin = match d.origin.as_str() {
         "remediation" => Some(format!(
             "remediation{}{}",
@@ -143,20 +154,20 @@ fn DeliverableRow(
                     </details>
                 }.into_any())}
                 {can_edit.then(|| view! {
-                    <details class="evidence-form">
+                    <details class="evidence-form" open=refused>
                         <summary>"Update status and evidence"</summary>
                         <form method="post" action=format!("/phases/{phase}/deliverables/{did}") class="stacked-form">
                             <CsrfField/>
                             <label>"Status"
                                 <select name="status">
                                     <option value="done">"done"</option>
-                                    <option value="open">"open"</option>
-                                    <option value="waived">"waived (needs a reason)"</option>
+                                    <option value="open" selected=status == "open">"open"</option>
+                                    <option value="waived" selected=status == "waived">"waived (needs a reason)"</option>
                                 </select>
                             </label>
-                            <label>"Evidence or reason"<input type="text" name="note" maxlength="2000"/></label>
-                            <label>"Link"<input type="url" name="link" placeholder="https://…"/></label>
-                            <label>"Attached report (Markdown, optional)"<textarea name="report" rows="4"></textarea></label>
+                            <label>"Evidence or reason"<input type="text" name="note" maxlength="2000" value=note/></label>
+                            <label>"Link"<input type="url" name="link" placeholder="https://…" value=link/></label>
+                            <label>"Attached report (Markdown, optional)"<textarea name="report" rows="4">{report}</textarea></label>
                             <button type="submit">"Save"</button>
                         </form>
                     </details>
@@ -172,8 +183,11 @@ fn Reports(
     phase: i64,
     deliverables: Vec<DeliverableView>,
     can_edit: bool,
+    draft: Option<FormDraft>,
     now: OffsetDateTime,
 ) -> impl IntoView {
+    let sent = |form: &str, name: &str| FormDraft::value(&draft, form, name).unwrap_or_default();
+    let open = |form: &str| draft.as_ref().is_some_and(|d| d.form == form);
     let shown = reports
         .into_iter()
         .map(|r| {
@@ -200,8 +214,8 @@ fn Reports(
                 <label>{d.text.clone()}
                     <select name=format!("verdict_{}", d.id)>
                         <option value="">"not checked"</option>
-                        <option value="confirmed">"confirmed"</option>
-                        <option value="disputed">"disputed"</option>
+                        <option value="confirmed" selected=sent("report-verification", &format!("verdict_{}", d.id)) == "confirmed">"confirmed"</option>
+                        <option value="disputed" selected=sent("report-verification", &format!("verdict_{}", d.id)) == "disputed">"disputed"</option>
                     </select>
                 </label>
             }
@@ -212,22 +226,22 @@ fn Reports(
             <h2 id="reports-h">"Reports"</h2>
             {shown}
             {can_edit.then(|| view! {
-                <details class="evidence-form">
+                <details class="evidence-form" open=open("report-completion")>
                     <summary>"Write the completion report"</summary>
                     <form method="post" action=format!("/phases/{phase}/reports") class="stacked-form">
                         <CsrfField/>
                         <input type="hidden" name="kind" value="completion"/>
-                        <label>"Completion report (Markdown)"<textarea name="body" rows="8" required=true></textarea></label>
+                        <label>"Completion report (Markdown)"<textarea name="body" rows="8" required=true>{sent("report-completion", "body")}</textarea></label>
                         <button type="submit">"Save completion report"</button>
                     </form>
                 </details>
-                <details class="evidence-form">
+                <details class="evidence-form" open=open("report-verification")>
                     <summary>"Write the verification report"</summary>
                     <form method="post" action=format!("/phases/{phase}/reports") class="stacked-form">
                         <CsrfField/>
                         <input type="hidden" name="kind" value="verification"/>
                         <p class="muted">"An independent check: the author of the completion report cannot verify it."</p>
-                        <label>"Verification report (Markdown)"<textarea name="body" rows="8" required=true></textarea></label>
+                        <label>"Verification report (Markdown)"<textarea name="body" rows="8" required=true>{sent("report-verification", "body")}</textarea></label>
                         <fieldset class="verdicts"><legend>"Which claims did you confirm or dispute?"</legend>{verdicts}</fieldset>
                         <button type="submit">"Save verification report"</button>
                     </form>

@@ -7,10 +7,11 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use leptos::prelude::*;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tower_sessions::Session;
 
+use app::model::drafts::FormDraft;
 use app::model::phases::{Claim, DeliverableChange, PhaseDetail, ReportView, SignoffDraft};
 use app::model::{Role, Section};
 use app::pages::phase_detail::{PhaseDetailData, PhaseDetailPage};
@@ -24,7 +25,7 @@ use crate::db::phases::NewDeliverable;
 use crate::docs::markdown::analyse;
 use crate::error::{AppError, AppResult};
 use crate::phases::record::view_of;
-use crate::routes::form::ValidForm;
+use crate::routes::form::{ValidForm, draft_of};
 use crate::state::AppState;
 
 /// Session key of a sign-off form kept across a re-authentication.
@@ -114,6 +115,7 @@ pub(super) async fn render(
     id: i64,
     error: Option<String>,
     draft: Option<SignoffDraft>,
+    form_draft: Option<FormDraft>,
 ) -> AppResult<String> {
     let detail = load(state, id).await?;
     let kept: Option<SignoffDraft> = session
@@ -131,6 +133,7 @@ pub(super) async fn render(
         can_edit: page.can(Role::Editor),
         can_sign: page.can(Role::Admin),
         draft: draft.or(kept),
+        form_draft,
         notice,
         error,
         reauth_minutes: state.settings.auth.reauth_max_age.as_secs().div_ceil(60),
@@ -150,7 +153,9 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> AppResult<Html<String>> {
     let id = parse_id(&id)?;
-    Ok(Html(render(&state, &page, &session, id, None, None).await?))
+    Ok(Html(
+        render(&state, &page, &session, id, None, None, None).await?,
+    ))
 }
 
 async fn refuse(
@@ -159,8 +164,18 @@ async fn refuse(
     session: &Session,
     id: i64,
     message: String,
+    draft: &FormDraft,
 ) -> AppResult<Response> {
-    let html = render(state, page, session, id, Some(message), None).await?;
+    let html = render(
+        state,
+        page,
+        session,
+        id,
+        Some(message),
+        None,
+        Some(draft.clone()),
+    )
+    .await?;
     Ok((StatusCode::BAD_REQUEST, Html(html)).into_response())
 }
 
@@ -172,7 +187,7 @@ fn valid_link(link: Option<&str>) -> Result<Option<&str>, String> {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 pub struct DeliverableForm {
     status: String,
     note: Option<String>,
@@ -198,6 +213,7 @@ pub async fn update_deliverable(
         &deliverable.to_string(),
     )
     .await?;
+    let draft = draft_of(&format!("deliverable-{deliverable}"), &form);
     if db::phases::deliverable_phase(&state.db, deliverable).await? != Some(id) {
         return Err(AppError::NotFound(format!(
             "Deliverable {deliverable} of phase {id}"
@@ -211,7 +227,7 @@ pub async fn update_deliverable(
         .filter(|r| !r.is_empty());
     let link = match valid_link(form.link.as_deref()) {
         Ok(l) => l,
-        Err(e) => return refuse(&state, &page, &session, id, e).await,
+        Err(e) => return refuse(&state, &page, &session, id, e, &draft).await,
     };
     let problem = match form.status.as_str() {
         "open" | "done" | "waived" if note.chars().count() > 2000 => {
@@ -230,7 +246,7 @@ pub async fn update_deliverable(
         other => Some(format!("'{other}' is not a status (open, done, waived).")),
     };
     if let Some(problem) = problem {
-        return refuse(&state, &page, &session, id, problem).await;
+        return refuse(&state, &page, &session, id, problem, &draft).await;
     }
     let mut tx = state.db.begin().await?;
     db::phases::add_event(
@@ -262,7 +278,7 @@ pub async fn update_deliverable(
     Ok(Redirect::to(&format!("/phases/{id}#deliverable-{deliverable}")).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 pub struct NewDeliverableForm {
     text: String,
 }
@@ -285,6 +301,7 @@ pub async fn add_deliverable(
     )
     .await?;
     load(&state, id).await?;
+    let draft = draft_of("new-deliverable", &form);
     let text = form.text.trim();
     if text.is_empty() || text.chars().count() > 1000 {
         return refuse(
@@ -293,6 +310,7 @@ pub async fn add_deliverable(
             &session,
             id,
             "Describe the deliverable (up to 1000 characters).".into(),
+            &draft,
         )
         .await;
     }
@@ -349,6 +367,10 @@ pub async fn add_report(
     };
     let kind = field("kind");
     let body = field("body");
+    let draft = FormDraft {
+        form: format!("report-{kind}"),
+        fields: fields.clone(),
+    };
     if !matches!(kind, "completion" | "verification") {
         return refuse(
             &state,
@@ -356,6 +378,7 @@ pub async fn add_report(
             &session,
             id,
             "A report is a completion or a verification report.".into(),
+            &draft,
         )
         .await;
     }
@@ -366,6 +389,7 @@ pub async fn add_report(
             &session,
             id,
             "Write the report (Markdown, up to 200 KB).".into(),
+            &draft,
         )
         .await;
     }
@@ -394,6 +418,7 @@ pub async fn add_report(
                     &session,
                     id,
                     format!("'{verdict}' for deliverable {did} is not a verdict of this phase."),
+                    &draft,
                 )
                 .await;
             }
@@ -406,6 +431,7 @@ pub async fn add_report(
             &session,
             id,
             "Only a verification report confirms or disputes claims.".into(),
+            &draft,
         )
         .await;
     }
@@ -422,11 +448,12 @@ pub async fn add_report(
                     &session,
                     id,
                     "There is no completion report to verify yet.".into(),
+                    &draft,
                 )
                 .await;
             }
             Some(c) if c.actor_subject == user.subject => {
-                return refuse(&state, &page, &session, id, "The verification must be independent: the author of the completion report cannot verify it.".into()).await;
+                return refuse(&state, &page, &session, id, "The verification must be independent: the author of the completion report cannot verify it.".into(), &draft).await;
             }
             Some(_) => {}
         }

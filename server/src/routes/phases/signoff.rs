@@ -115,7 +115,7 @@ async fn refuse(
     draft: SignoffDraft,
 ) -> AppResult<Response> {
     let id = draft.phase_id;
-    let html = render(state, page, session, id, Some(message), Some(draft)).await?;
+    let html = render(state, page, session, id, Some(message), Some(draft), None).await?;
     Ok((StatusCode::BAD_REQUEST, Html(html)).into_response())
 }
 
