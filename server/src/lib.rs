@@ -1,4 +1,8 @@
 //! Audit Portal's server: configuration, database, routes, the Docker worker, and startup.
+// Leptos views are nested generic types; rendering the larger pages inside async handlers needs
+// more than the default 128 levels of type layout on a clean build (components also erase their
+// types with `into_any()` where rows repeat).
+#![recursion_limit = "256"]
 
 pub mod audit;
 pub mod auth;

@@ -51,7 +51,7 @@ pub fn PhaseDetailPage(data: PhaseDetailData) -> impl IntoView {
         .deliverables
         .iter()
         .cloned()
-        .map(|d| view! { <DeliverableRow d=d phase=id can_edit=can_edit draft=form_draft.clone() now=now/> })
+        .map(|d| view! { <DeliverableRow d=d phase=id can_edit=can_edit draft=form_draft.clone() now=now/> }.into_any())
         .collect_view();
     let list = |xs: &[String]| {
         xs.iter()
@@ -175,6 +175,7 @@ fn DeliverableRow(
             </td>
         </tr>
     }
+    .into_any()
 }
 
 #[component]
