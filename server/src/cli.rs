@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use crate::config::{LogFormat, Settings};
-use crate::phases::import::{PlanDraft, parse_plan, phase_number};
+use crate::phases::import::{PlanDraft, normalise_number, parse_plan};
 use crate::startup::{self, Database};
 use crate::telemetry;
 
@@ -132,13 +132,9 @@ async fn import_phase(
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let draft = parse_plan(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     let number = match number {
-        Some(n) => Some(
-            phase_number(&n)
-                .or_else(|| phase_number(&format!("phase {n}")))
-                .ok_or_else(|| {
-                    anyhow::anyhow!("--number {n} is not a phase number (e.g. PHASE-03)")
-                })?,
-        ),
+        Some(n) => Some(normalise_number(&n).ok_or_else(|| {
+            anyhow::anyhow!("--number {n} is not a phase number (e.g. PHASE-03)")
+        })?),
         None => draft.number.clone(),
     };
     println!("{}", describe_plan(&draft, number.as_deref()));

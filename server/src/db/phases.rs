@@ -10,6 +10,7 @@ use app::model::phases::{
 };
 
 use crate::auth::SessionUser;
+use crate::grade::rubric::Score;
 use crate::phases::chain::{GENESIS, SignoffRecord};
 use crate::phases::import::PlanItem;
 
@@ -213,8 +214,9 @@ pub fn from_micros(micros: i64) -> OffsetDateTime {
         .unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
-pub fn hundredths(h: i32) -> String {
-    format!("{}.{:02}", h / 100, h % 100)
+/// Stored hundredths of a point as the pages show them ("93.00"), through [`Score`].
+pub fn points(h: i32) -> String {
+    Score::from_hundredths(h.max(0) as u32).to_string()
 }
 
 impl From<SummaryRow> for PhaseSummary {
@@ -224,7 +226,7 @@ impl From<SummaryRow> for PhaseSummary {
             number: r.number,
             title: r.title,
             due_on: r.due_on,
-            target_grade: r.target_grade.map(hundredths),
+            target_grade: r.target_grade.map(points),
             total: r.total,
             done: r.done,
             waived: r.waived,

@@ -290,6 +290,14 @@ pub async fn summary(db: &PgPool, id: i64) -> sqlx::Result<Option<RolloutSummary
     Ok(row.map(Into::into))
 }
 
+/// What a rollout's checks look for: its host and its configured allow-list middleware.
+pub async fn check_target(db: &PgPool, id: i64) -> sqlx::Result<Option<(String, Option<String>)>> {
+    sqlx::query_as("SELECT host, allowlist_middleware FROM rollouts WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
 pub async fn allowlist_middleware(db: &PgPool, id: i64) -> sqlx::Result<Option<String>> {
     sqlx::query_scalar("SELECT allowlist_middleware FROM rollouts WHERE id = $1")
         .bind(id)

@@ -390,6 +390,13 @@ fn normalise_key(key: &str) -> String {
         .to_lowercase()
 }
 
+/// A phase number as a person types it in a form or on the command line: `PHASE-3`, `3`,
+/// `phase 03` → `PHASE-03`.
+pub fn normalise_number(text: &str) -> Option<String> {
+    let text = text.trim();
+    phase_number(text).or_else(|| phase_number(&format!("phase {text}")))
+}
+
 /// `PHASE-03`, `Phase 3`, `phase_12` → `PHASE-03`, `PHASE-12`.
 pub fn phase_number(text: &str) -> Option<String> {
     let lower = text.to_lowercase();

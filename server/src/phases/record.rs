@@ -6,7 +6,7 @@ use std::fmt::Write;
 use app::model::phases::{EvidenceSnapshot, RemediationItem, SignoffView};
 
 use super::chain::SignoffRecord;
-use crate::db::phases::{from_micros, hundredths};
+use crate::db::phases::{from_micros, points};
 
 /// `later` holds the ids of the records that are superseded by a later one.
 pub fn view_of(
@@ -28,7 +28,7 @@ pub fn view_of(
         comment: r.comment,
         reasons: r.reasons,
         remediation,
-        grade_total: hundredths(r.grade_total),
+        grade_total: points(r.grade_total),
         grade_letter: r.grade_letter,
         signer: r.signer_name,
         signed_at: from_micros(r.signed_at_micros),

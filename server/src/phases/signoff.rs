@@ -11,7 +11,7 @@ use crate::auth::SessionUser;
 use crate::config::DocsSettings;
 use crate::db;
 use crate::db::audit::{Outcome, Record};
-use crate::db::phases::{NewDeliverable, hundredths};
+use crate::db::phases::NewDeliverable;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DecisionKind {
@@ -111,7 +111,7 @@ pub async fn evidence(
     )?;
     let total = result.total.hundredths_truncated() as i32;
     let snapshot = EvidenceSnapshot {
-        grade_total: hundredths(total),
+        grade_total: result.total.shown(),
         grade_letter: result.letter.clone(),
         capped_by: result.cap.clone(),
         rubric_version: version,

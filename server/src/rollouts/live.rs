@@ -72,12 +72,11 @@ async fn check_rollout(
     services: &[LiveService],
     docs: &[DocStatus],
 ) -> sqlx::Result<usize> {
-    let (decision, summary, allowlist) = tokio::try_join!(
+    let (decision, target) = tokio::try_join!(
         db::rollouts::decision(pool, rollout),
-        db::rollouts::summary(pool, rollout),
-        db::rollouts::allowlist_middleware(pool, rollout),
+        db::rollouts::check_target(pool, rollout),
     )?;
-    let Some(summary) = summary else {
+    let Some((host, allowlist)) = target else {
         return Ok(0);
     };
     let chosen = decision.map(|d| Chosen {
@@ -92,7 +91,7 @@ async fn check_rollout(
     });
     let cx = Context {
         chosen: chosen.as_ref(),
-        host: &summary.host,
+        host: &host,
         allowlist_middleware: allowlist.as_deref(),
         services,
         docs,

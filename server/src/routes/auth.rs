@@ -28,7 +28,7 @@ pub struct LoginQuery {
     fresh: Option<String>,
 }
 
-fn session_error(e: tower_sessions::session::Error) -> AppError {
+pub(crate) fn session_error(e: tower_sessions::session::Error) -> AppError {
     AppError::Internal(anyhow::Error::new(e).context("session store"))
 }
 

@@ -137,9 +137,7 @@ fn parse_due(text: Option<&str>, today: Date) -> Result<Option<Date>, String> {
     let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
         return Ok(None);
     };
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    let due =
-        Date::parse(text, &format).map_err(|_| format!("'{text}' is not a date (YYYY-MM-DD)."))?;
+    let due = crate::routes::form::parse_date(text)?;
     if due < today {
         return Err(format!("The due date {due} is in the past."));
     }

@@ -46,3 +46,19 @@ pub fn draft_of(form: &str, fields: &impl serde::Serialize) -> FormDraft {
         fields,
     }
 }
+
+/// A date typed as YYYY-MM-DD (the value of an `<input type="date">`).
+pub fn parse_date(text: &str) -> Result<time::Date, String> {
+    let text = text.trim();
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(text, &format).map_err(|_| format!("'{text}' is not a date (YYYY-MM-DD)."))
+}
+
+/// An optional evidence link: blank means none; anything else must be an http(s) URL.
+pub fn evidence_link(link: Option<&str>) -> Result<Option<&str>, String> {
+    match link.map(str::trim).filter(|l| !l.is_empty()) {
+        None => Ok(None),
+        Some(l) if l.starts_with("https://") || l.starts_with("http://") => Ok(Some(l)),
+        Some(_) => Err("The evidence link must be an http(s) URL.".into()),
+    }
+}

@@ -7,7 +7,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use leptos::prelude::*;
 use plotters::style::RGBColor;
 use serde::{Deserialize, Serialize};
-use time::{Date, Duration, OffsetDateTime};
+use time::{Duration, OffsetDateTime};
 
 use app::model::drafts::FormDraft;
 use app::model::{Role, Section};
@@ -23,7 +23,7 @@ use crate::error::AppResult;
 use crate::grade::evidence::{ASSESSED, evidence_lifetime_days};
 use crate::grade::live;
 use crate::grade::rubric::Score;
-use crate::routes::form::{ValidForm, draft_of};
+use crate::routes::form::{ValidForm, draft_of, evidence_link, parse_date};
 use crate::state::AppState;
 
 /// The grade the gap list aims at.
@@ -174,12 +174,6 @@ pub struct AssessForm {
     evidence_date: String,
 }
 
-fn parse_date(text: &str) -> Result<Date, String> {
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    Date::parse(text.trim(), &format)
-        .map_err(|_| format!("'{}' is not a date (YYYY-MM-DD).", text.trim()))
-}
-
 pub async fn assess(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -235,20 +229,10 @@ pub async fn assess(
         )
         .await;
     }
-    let link = form
-        .link
-        .as_deref()
-        .map(str::trim)
-        .filter(|l| !l.is_empty());
-    if link.is_some_and(|l| !(l.starts_with("https://") || l.starts_with("http://"))) {
-        return refuse(
-            &state,
-            &page,
-            "The evidence link must be an http(s) URL.".into(),
-            &draft,
-        )
-        .await;
-    }
+    let link = match evidence_link(form.link.as_deref()) {
+        Ok(link) => link,
+        Err(e) => return refuse(&state, &page, e, &draft).await,
+    };
     let expires_on = evidence_date + Duration::days(evidence_lifetime_days(&form.category));
     let assessment = NewAssessment {
         category: &form.category,

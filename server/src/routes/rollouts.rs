@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
-use time::{Date, OffsetDateTime};
+use time::OffsetDateTime;
 
 use app::model::drafts::FormDraft;
 use app::model::rollouts::{
@@ -24,7 +24,7 @@ use crate::db::rollouts::{FromTemplate, ItemEvent};
 use crate::error::{AppError, AppResult};
 use crate::rollouts::checks::Check;
 use crate::rollouts::matrix;
-use crate::routes::form::{ValidForm, draft_of};
+use crate::routes::form::{ValidForm, draft_of, evidence_link, parse_date};
 use crate::state::AppState;
 
 fn parse_id(text: &str) -> AppResult<i64> {
@@ -548,21 +548,9 @@ pub async fn update_item(
     );
     let due_on = match trimmed(&form.due_on) {
         None => None,
-        Some(d) => match Date::parse(
-            &d,
-            &time::macros::format_description!("[year]-[month]-[day]"),
-        ) {
+        Some(d) => match parse_date(&d) {
             Ok(d) => Some(d),
-            Err(_) => {
-                return refuse(
-                    &state,
-                    &page,
-                    id,
-                    format!("'{d}' is not a date (YYYY-MM-DD)."),
-                    &draft,
-                )
-                .await;
-            }
+            Err(e) => return refuse(&state, &page, id, e, &draft).await,
         },
     };
     let problem = if !matches!(
@@ -577,11 +565,8 @@ pub async fn update_item(
         ))
     } else if form.status == "verified" && note.is_empty() && link.is_none() {
         Some("Verifying an item needs evidence: a note or a link.".into())
-    } else if link
-        .as_deref()
-        .is_some_and(|l| !(l.starts_with("https://") || l.starts_with("http://")))
-    {
-        Some("The evidence link must be an http(s) URL.".into())
+    } else if let Err(e) = evidence_link(link.as_deref()) {
+        Some(e)
     } else if note.chars().count() > 2000
         || owner.as_deref().is_some_and(|o| o.chars().count() > 200)
     {

@@ -25,7 +25,7 @@ use crate::db::phases::NewDeliverable;
 use crate::docs::markdown::analyse;
 use crate::error::{AppError, AppResult};
 use crate::phases::record::view_of;
-use crate::routes::form::{ValidForm, draft_of};
+use crate::routes::form::{ValidForm, draft_of, evidence_link};
 use crate::state::AppState;
 
 /// Session key of a sign-off form kept across a re-authentication.
@@ -179,14 +179,6 @@ async fn refuse(
     Ok((StatusCode::BAD_REQUEST, Html(html)).into_response())
 }
 
-fn valid_link(link: Option<&str>) -> Result<Option<&str>, String> {
-    match link.map(str::trim).filter(|l| !l.is_empty()) {
-        None => Ok(None),
-        Some(l) if l.starts_with("https://") || l.starts_with("http://") => Ok(Some(l)),
-        Some(_) => Err("The evidence link must be an http(s) URL.".into()),
-    }
-}
-
 #[derive(Deserialize, Serialize)]
 pub struct DeliverableForm {
     status: String,
@@ -225,7 +217,7 @@ pub async fn update_deliverable(
         .as_deref()
         .map(str::trim)
         .filter(|r| !r.is_empty());
-    let link = match valid_link(form.link.as_deref()) {
+    let link = match evidence_link(form.link.as_deref()) {
         Ok(l) => l,
         Err(e) => return refuse(&state, &page, &session, id, e, &draft).await,
     };
@@ -300,7 +292,9 @@ pub async fn add_deliverable(
         &id.to_string(),
     )
     .await?;
-    load(&state, id).await?;
+    if db::phases::summary(&state.db, id).await?.is_none() {
+        return Err(AppError::NotFound(format!("Phase {id}")));
+    }
     let draft = draft_of("new-deliverable", &form);
     let text = form.text.trim();
     if text.is_empty() || text.chars().count() > 1000 {
@@ -357,7 +351,16 @@ pub async fn add_report(
         &id.to_string(),
     )
     .await?;
-    let detail = load(&state, id).await?;
+    // Only what this write needs: the phase exists, its deliverables (for the claims), its reports
+    // (for the independence rule); the page itself is rendered only on a refusal.
+    let (summary, deliverables, reports) = tokio::try_join!(
+        db::phases::summary(&state.db, id),
+        db::phases::deliverables(&state.db, id),
+        db::phases::reports(&state.db, id),
+    )?;
+    if summary.is_none() {
+        return Err(AppError::NotFound(format!("Phase {id}")));
+    }
     let field = |name: &str| {
         fields
             .iter()
@@ -404,7 +407,7 @@ pub async fn add_report(
         let deliverable = did
             .parse::<i64>()
             .ok()
-            .and_then(|did| detail.deliverables.iter().find(|d| d.id == did));
+            .and_then(|did| deliverables.iter().find(|d| d.id == did));
         match (deliverable, verdict.as_str()) {
             (Some(d), "confirmed" | "disputed") => claims.push(Claim {
                 deliverable_id: d.id,
@@ -436,10 +439,7 @@ pub async fn add_report(
         .await;
     }
     if kind == "verification" {
-        let latest_completion = db::phases::reports(&state.db, id)
-            .await?
-            .into_iter()
-            .find(|r| r.kind == "completion");
+        let latest_completion = reports.iter().find(|r| r.kind == "completion");
         match latest_completion {
             None => {
                 return refuse(

@@ -24,12 +24,12 @@ use app::render_page;
 use crate::auth::{CurrentUser, Page, SessionUser, authorize};
 use crate::db;
 use crate::db::audit::{Outcome, Record};
-use crate::db::phases::{NewPhase, hundredths};
+use crate::db::phases::{NewPhase, points};
 use crate::error::{AppError, AppResult};
 use crate::grade::rubric::Score;
 use crate::phases::chain::{self, ChainCheck};
-use crate::phases::import::{PlanDraft, parse_plan, phase_number};
-use crate::routes::form::ValidForm;
+use crate::phases::import::{PlanDraft, normalise_number, parse_plan};
+use crate::routes::form::{ValidForm, parse_date};
 use crate::state::AppState;
 
 /// A phase id from the path; anything else is a missing page, not a server error.
@@ -77,7 +77,7 @@ fn preview_of(draft: &PlanDraft, number: Option<String>) -> PlanPreview {
         number,
         starts_on: draft.starts_on,
         due_on: draft.due_on,
-        target_grade: draft.target_grade.map(|g| hundredths(g as i32)),
+        target_grade: draft.target_grade.map(|g| points(g as i32)),
         objectives: draft.objectives.clone(),
         items: draft
             .items
@@ -92,12 +92,6 @@ fn preview_of(draft: &PlanDraft, number: Option<String>) -> PlanPreview {
         criteria: draft.criteria.clone(),
         notes: draft.notes.clone(),
     }
-}
-
-/// `PHASE-3`, `3`, `phase 03` → `PHASE-03`.
-fn normalise_number(text: &str) -> Option<String> {
-    let text = text.trim();
-    phase_number(text).or_else(|| phase_number(&format!("phase {text}")))
 }
 
 #[derive(Deserialize)]
@@ -325,13 +319,7 @@ pub async fn create(
             .filter(|d| !d.is_empty())
         {
             None => None,
-            Some(d) => Some(
-                time::Date::parse(
-                    d,
-                    &time::macros::format_description!("[year]-[month]-[day]"),
-                )
-                .map_err(|_| format!("'{d}' is not a date (YYYY-MM-DD)."))?,
-            ),
+            Some(d) => Some(parse_date(d)?),
         };
         let target_grade = match form
             .target_grade

@@ -21,6 +21,7 @@ use crate::db;
 use crate::error::{AppError, AppResult};
 use crate::phases::record::{markdown, view_of};
 use crate::phases::signoff::{Decision, Refusal};
+use crate::routes::auth::session_error;
 use crate::routes::form::ValidForm;
 use crate::state::AppState;
 
@@ -30,10 +31,6 @@ pub struct SignoffForm {
     comment: Option<String>,
     reasons: Option<String>,
     remediation: Option<String>,
-}
-
-fn session_error(e: tower_sessions::session::Error) -> AppError {
-    AppError::Internal(anyhow::Error::new(e).context("session store"))
 }
 
 pub async fn sign(
