@@ -15,6 +15,8 @@ pub enum AppError {
     BadRequest(String),
     #[error("{0}")]
     Forbidden(String),
+    #[error("{0}")]
+    TooLarge(String),
     #[error("service unavailable: {0}")]
     Unavailable(String),
     #[error(transparent)]
@@ -33,6 +35,7 @@ impl AppError {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -44,6 +47,7 @@ impl AppError {
             AppError::NotFound(what) => ("Not found".into(), format!("{what} does not exist.")),
             AppError::BadRequest(m) => ("That request could not be used".into(), m.clone()),
             AppError::Forbidden(m) => ("Not allowed".into(), m.clone()),
+            AppError::TooLarge(m) => ("Too large".into(), m.clone()),
             AppError::Unavailable(m) => ("Temporarily unavailable".into(), m.clone()),
             AppError::Internal(_) => (
                 "Something went wrong".into(),

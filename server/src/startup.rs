@@ -73,6 +73,11 @@ pub async fn serve(
     db::rollouts::ensure_accounting(&state.db, &state.settings.rollouts)
         .await
         .context("seeding the accounting rollout")?;
+    tokio::spawn(purge_expired_sessions(
+        state.db.clone(),
+        SESSION_PURGE_INTERVAL,
+        shutdown.child_token(),
+    ));
     let app = routes::router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
@@ -80,11 +85,29 @@ pub async fn serve(
         .context("HTTP server failed")
 }
 
+/// How often expired sessions (ended, idle or abandoned sign-ins) are deleted from the store.
+const SESSION_PURGE_INTERVAL: Duration = Duration::from_secs(300);
+
+/// Deletes expired sessions every `every` until `stop`: the store only ignores them on load,
+/// so without this every abandoned sign-in would stay in the table for good.
+pub async fn purge_expired_sessions(db: PgPool, every: Duration, stop: CancellationToken) {
+    use tower_sessions::ExpiredDeletion;
+    let store = tower_sessions_sqlx_store::PostgresStore::new(db);
+    let mut timer = tokio::time::interval(every);
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = timer.tick() => {}
+        }
+        if let Err(e) = store.delete_expired().await {
+            tracing::warn!(error = %e, "deleting expired sessions failed; trying again later");
+        }
+    }
+}
+
 /// `audit-portal serve`: everything, until SIGTERM or Ctrl-C.
 pub async fn run_serve(settings: Settings) -> anyhow::Result<()> {
-    settings
-        .auth
-        .check_usable(settings.listens_on_loopback_only())?;
+    settings.check_can_serve()?;
     let settings = Arc::new(settings);
     let listener = TcpListener::bind(settings.listen)
         .await

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use sqlx::PgPool;
 
+use crate::auth::host::HostPolicy;
 use crate::auth::oidc::OidcClient;
 use crate::config::Settings;
 
@@ -14,6 +15,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// The identity provider's client, when an issuer is configured.
     pub oidc: Option<Arc<OidcClient>>,
+    /// The `Host` names requests may carry.
+    pub host_policy: Arc<HostPolicy>,
 }
 
 impl AppState {
@@ -22,6 +25,15 @@ impl AppState {
             Some(o) => Some(Arc::new(OidcClient::new(o.clone())?)),
             None => None,
         };
-        Ok(Self { db, settings, oidc })
+        let host_policy = Arc::new(HostPolicy::new(
+            &settings.public_url,
+            settings.auth.demo_sign_in && settings.auth.oidc.is_none(),
+        ));
+        Ok(Self {
+            db,
+            settings,
+            oidc,
+            host_policy,
+        })
     }
 }

@@ -5,6 +5,7 @@
 
 mod common;
 
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::extract::State;
@@ -41,6 +42,10 @@ enum Scenario {
     AlgNone,
     /// A valid token whose `auth_time` is ten minutes old: the provider did not ask again.
     StaleAuth,
+    /// A valid token that does not say when the person authenticated.
+    NoAuthTime,
+    /// Signed with a key the provider has just added to its JWKS (key rotation).
+    RotatedKey,
 }
 
 #[derive(Clone)]
@@ -49,10 +54,18 @@ struct Provider {
     scenario: Arc<Mutex<Scenario>>,
     /// The nonce of the latest authorization request, as the portal sent it.
     nonce: Arc<Mutex<String>>,
+    /// Code exchanges the token endpoint answered (a code must be exchanged once only).
+    exchanges: Arc<AtomicUsize>,
+    /// Whether the JWKS also publishes the second key, under its own id.
+    rotated: Arc<AtomicBool>,
 }
 
 fn key(pem: &str) -> CoreRsaPrivateSigningKey {
-    CoreRsaPrivateSigningKey::from_pem(pem, Some(JsonWebKeyId::new("key-1".into()))).unwrap()
+    key_with_id(pem, "key-1")
+}
+
+fn key_with_id(pem: &str, id: &str) -> CoreRsaPrivateSigningKey {
+    CoreRsaPrivateSigningKey::from_pem(pem, Some(JsonWebKeyId::new(id.into()))).unwrap()
 }
 
 async fn discovery(State(p): State<Provider>) -> Json<Value> {
@@ -68,13 +81,16 @@ async fn discovery(State(p): State<Provider>) -> Json<Value> {
     }))
 }
 
-async fn jwks() -> Json<CoreJsonWebKeySet> {
-    Json(CoreJsonWebKeySet::new(vec![
-        key(KEY_1).as_verification_key(),
-    ]))
+async fn jwks(State(p): State<Provider>) -> Json<CoreJsonWebKeySet> {
+    let mut keys = vec![key(KEY_1).as_verification_key()];
+    if p.rotated.load(Ordering::SeqCst) {
+        keys.push(key_with_id(KEY_2, "key-2").as_verification_key());
+    }
+    Json(CoreJsonWebKeySet::new(keys))
 }
 
 async fn token(State(p): State<Provider>) -> Json<Value> {
+    p.exchanges.fetch_add(1, Ordering::SeqCst);
     let scenario = *p.scenario.lock().unwrap();
     let nonce = match scenario {
         Scenario::WrongNonce => "not-the-nonce-you-sent".to_string(),
@@ -104,11 +120,11 @@ async fn token(State(p): State<Provider>) -> Json<Value> {
         EmptyAdditionalClaims {},
     )
     .set_nonce(Some(Nonce::new(nonce)))
-    .set_auth_time(Some(if scenario == Scenario::StaleAuth {
-        now - Duration::minutes(10)
-    } else {
-        now
-    }));
+    .set_auth_time(match scenario {
+        Scenario::StaleAuth => Some(now - Duration::minutes(10)),
+        Scenario::NoAuthTime => None,
+        _ => Some(now),
+    });
     let id_token = match scenario {
         Scenario::AlgNone => {
             let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
@@ -116,10 +132,10 @@ async fn token(State(p): State<Provider>) -> Json<Value> {
             format!("{header}.{payload}.")
         }
         _ => {
-            let signer = if scenario == Scenario::OtherKey {
-                key(KEY_2)
-            } else {
-                key(KEY_1)
+            let signer = match scenario {
+                Scenario::OtherKey => key(KEY_2),
+                Scenario::RotatedKey => key_with_id(KEY_2, "key-2"),
+                _ => key(KEY_1),
             };
             let token = CoreIdToken::new(
                 claims,
@@ -154,6 +170,8 @@ async fn start_provider() -> Provider {
         issuer,
         scenario: Arc::new(Mutex::new(Scenario::Valid)),
         nonce: Arc::new(Mutex::new(String::new())),
+        exchanges: Arc::new(AtomicUsize::new(0)),
+        rotated: Arc::new(AtomicBool::new(false)),
     };
     let app = Router::new()
         .route("/.well-known/openid-configuration", get(discovery))
@@ -301,17 +319,74 @@ async fn a_missing_or_foreign_state_is_refused(db: PgPool) {
     assert_eq!(status, 401);
     assert!(!signed_in(&app).await);
 
-    // The provider's own refusal is passed on, escaped.
-    begin(&app, &provider).await;
+    // A forged refusal (someone else's link) neither shows its text nor cancels this browser's
+    // sign-in in progress.
+    let (state, _) = begin(&app, &provider).await;
     let (status, page) = app
         .get_text(
-            "/auth/callback?error=access_denied&error_description=%3Cscript%3Ex%3C%2Fscript%3E",
+            "/auth/callback?error=access_denied&error_description=Call%20555-0100%20to%20unlock%20your%20account",
         )
         .await;
     assert_eq!(status, 401);
+    assert!(page.contains("state mismatch"), "{page}");
+    assert!(!page.contains("555-0100"), "{page}");
+    let response = app
+        .get(&format!("/auth/callback?code=abc&state={state}"))
+        .await;
+    assert_eq!(response.status(), 303, "the real answer still signs in");
+    assert!(signed_in(&app).await);
+
+    // The provider's own refusal, with this browser's state: only its standard code is shown.
+    let refused = portal(db.clone(), &provider).await;
+    let (state, _) = begin(&refused, &provider).await;
+    let (status, page) = refused
+        .get_text(&format!(
+            "/auth/callback?state={state}&error=access_denied&error_description=%3Cscript%3Ex%3C%2Fscript%3E%20call%20555-0100"
+        ))
+        .await;
+    assert_eq!(status, 401);
+    assert!(page.contains("access_denied"), "{page}");
     assert!(
-        page.contains("access_denied") && page.contains("&lt;script&gt;"),
+        !page.contains("555-0100") && !page.contains("script"),
         "{page}"
+    );
+    let (state, _) = begin(&refused, &provider).await;
+    let (_, page) = refused
+        .get_text(&format!(
+            "/auth/callback?state={state}&error=%3Cb%3Eyour_account_is_locked%3C%2Fb%3E"
+        ))
+        .await;
+    assert!(
+        page.contains("unknown error") && !page.contains("your_account_is_locked"),
+        "{page}"
+    );
+}
+
+#[sqlx::test(migrator = "audit_portal::db::MIGRATOR")]
+async fn a_rotated_signing_key_is_fetched_and_the_code_is_exchanged_once(db: PgPool) {
+    let provider = start_provider().await;
+    let mut app = portal(db.clone(), &provider).await;
+    let (state, _) = begin(&app, &provider).await;
+    let response = app
+        .get(&format!("/auth/callback?code=abc&state={state}"))
+        .await;
+    assert_eq!(response.status(), 303, "first sign-in caches the JWKS");
+    assert_eq!(provider.exchanges.load(Ordering::SeqCst), 1);
+
+    // The provider rotates to a new key the portal's cached JWKS does not hold yet.
+    provider.rotated.store(true, Ordering::SeqCst);
+    *provider.scenario.lock().unwrap() = Scenario::RotatedKey;
+    // Another browser on the same portal, whose provider client holds the old keys.
+    app.client = common::new_client();
+    let (state, _) = begin(&app, &provider).await;
+    let response = app
+        .get(&format!("/auth/callback?code=abc&state={state}"))
+        .await;
+    assert_eq!(response.status(), 303, "{}", response.text().await.unwrap());
+    assert_eq!(
+        provider.exchanges.load(Ordering::SeqCst),
+        2,
+        "the spent code was not exchanged a second time"
     );
 }
 
@@ -391,6 +466,11 @@ async fn a_sign_off_on_a_stale_sign_in_asks_the_provider_to_authenticate_again(d
             .await
             .unwrap()
     };
+    assert_eq!(signoffs().await, 0);
+    // A provider that does not say when the person authenticated proves nothing either.
+    let (status, page) = fresh(Scenario::NoAuthTime).await;
+    assert_eq!(status, 401);
+    assert!(page.contains("no auth_time"), "{page}");
     assert_eq!(signoffs().await, 0);
 
     let (status, _) = fresh(Scenario::Valid).await;

@@ -10,12 +10,18 @@ use axum::response::{IntoResponse, Response};
 use rand::RngCore;
 use tower_sessions::Session;
 
-use super::session::CSRF_KEY;
+use super::session::{CSRF_KEY, SessionUser, USER_KEY};
 use crate::error::AppError;
 use crate::state::AppState;
 
-/// Forms larger than this are refused (phase plans are pasted as text; 8 MiB leaves room).
-const MAX_FORM_BYTES: usize = 8 * 1024 * 1024;
+/// Forms larger than this are refused: the longest field of an ordinary form is a report or an
+/// evidence note, far below it.
+pub const MAX_FORM_BYTES: usize = 256 * 1024;
+/// Phase plans (pasted or uploaded; the importer takes plans up to 1 MiB, which URL-encoding can
+/// triple) may be this large, for editors and admins only.
+pub const MAX_PLAN_BYTES: usize = 5 * 1024 * 1024;
+/// The paths that take a phase plan.
+const PLAN_PATHS: &[&str] = &["/phases/import", "/phases/upload"];
 
 /// This session's token, created on first use.
 pub async fn token(session: &Session) -> Result<String, tower_sessions::session::Error> {
@@ -27,6 +33,11 @@ pub async fn token(session: &Session) -> Result<String, tower_sessions::session:
     let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     session.insert(CSRF_KEY, &token).await?;
     Ok(token)
+}
+
+/// This session's token if it has one; creates nothing.
+pub async fn existing(session: &Session) -> Result<String, tower_sessions::session::Error> {
+    Ok(session.get::<String>(CSRF_KEY).await?.unwrap_or_default())
 }
 
 /// Compares in time independent of where the strings differ.
@@ -74,9 +85,26 @@ pub async fn verify(
     if !is_form && multipart_boundary.is_none() {
         return forged().into_response();
     }
+    // Everything that can be refused without reading the body is refused first, so that an
+    // anonymous client cannot make the portal buffer megabytes: a session without a token, or a
+    // declared length above what this person may send.
+    let limit = body_limit(req.uri().path(), &session).await;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return too_large(limit);
+    }
+    let Some(expected) = session.get::<String>(CSRF_KEY).await.ok().flatten() else {
+        tracing::warn!(path = %req.uri().path(), "form without a session refused");
+        return forged().into_response();
+    };
     let (parts, body) = req.into_parts();
-    let Ok(bytes) = to_bytes(body, MAX_FORM_BYTES).await else {
-        return AppError::BadRequest("The form is too large.".into()).into_response();
+    // A body sent without a length (chunked) is cut off at the same limit.
+    let Ok(bytes) = to_bytes(body, limit).await else {
+        return too_large(limit);
     };
     let sent = match multipart_boundary {
         Some(boundary) => multipart_token(bytes.clone(), boundary).await,
@@ -84,9 +112,8 @@ pub async fn verify(
             .find(|(k, _)| k == "csrf_token")
             .map(|(_, v)| v.into_owned()),
     };
-    let expected = session.get::<String>(CSRF_KEY).await.ok().flatten();
-    match (sent, expected) {
-        (Some(sent), Some(expected)) if same_token(&sent, &expected) => {
+    match sent {
+        Some(sent) if same_token(&sent, &expected) => {
             next.run(Request::from_parts(parts, Body::from(bytes)))
                 .await
         }
@@ -95,6 +122,30 @@ pub async fn verify(
             forged().into_response()
         }
     }
+}
+
+/// How many bytes this request's body may have: plans are large, and only editors send them.
+async fn body_limit(path: &str, session: &Session) -> usize {
+    if !PLAN_PATHS.contains(&path) {
+        return MAX_FORM_BYTES;
+    }
+    let user: Option<SessionUser> = session.get(USER_KEY).await.ok().flatten();
+    let editor = user
+        .and_then(|u| u.role)
+        .is_some_and(|r| r.allows(app::model::Role::Editor));
+    if editor {
+        MAX_PLAN_BYTES
+    } else {
+        MAX_FORM_BYTES
+    }
+}
+
+fn too_large(limit: usize) -> Response {
+    AppError::TooLarge(format!(
+        "The form is larger than the {} KiB this page accepts; nothing was saved.",
+        limit / 1024
+    ))
+    .into_response()
 }
 
 /// The `csrf_token` field of a multipart body, if it has one.

@@ -43,18 +43,34 @@ fn is_public(path: &str) -> bool {
         || path.starts_with("/assets/")
 }
 
-/// Only local paths may be a "return to" target, never another site (`//evil`, `https://…`).
+/// Only a path of this portal may be a "return to" target, never another site. Browsers drop
+/// tabs and newlines inside URLs and read `\\` as `/`, so `/\t/evil.example` would become
+/// `//evil.example`: any control character, space or backslash refuses the value outright, and
+/// what is left must resolve, against this origin, to this origin.
 pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(p)
-            if p.starts_with('/')
-                && !p.starts_with("//")
-                && !p.contains('\\')
-                && !p.starts_with("/auth/") =>
-        {
-            p.to_string()
-        }
-        _ => "/".to_string(),
+    let Some(candidate) = next else {
+        return "/".into();
+    };
+    let plain = candidate.starts_with('/')
+        && !candidate.starts_with("//")
+        && !candidate
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '\\');
+    if !plain {
+        return "/".into();
+    }
+    const BASE: &str = "http://portal.invalid";
+    let Ok(base) = reqwest::Url::parse(BASE) else {
+        return "/".into();
+    };
+    match base.join(candidate) {
+        Ok(url) if url.origin() == base.origin() && !url.path().starts_with("/auth/") => url
+            .as_str()
+            .strip_prefix(BASE)
+            .filter(|p| p.starts_with('/'))
+            .unwrap_or("/")
+            .to_string(),
+        _ => "/".into(),
     }
 }
 
@@ -160,12 +176,23 @@ mod tests {
     #[test]
     fn only_local_paths_are_return_targets() {
         assert_eq!(safe_next(Some("/services?q=a")), "/services?q=a");
+        assert_eq!(
+            safe_next(Some("/phases/1#deliverables")),
+            "/phases/1#deliverables"
+        );
         for bad in [
             "//evil.example/x",
             "https://evil.example",
             "/\\evil",
             "evil",
             "/auth/logout",
+            "/./auth/logout",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r//evil.example",
+            "/ /evil.example",
+            "/\u{7f}/evil.example",
+            "/\u{0}x",
         ] {
             assert_eq!(safe_next(Some(bad)), "/", "{bad}");
         }

@@ -3,6 +3,7 @@
 
 pub mod csrf;
 pub mod guard;
+pub mod host;
 pub mod oidc;
 pub mod page;
 pub mod session;

@@ -172,25 +172,10 @@ impl OidcClient {
         Ok((url.to_string(), pending))
     }
 
-    /// Exchanges the code and validates everything. Errors are written for the person reading
-    /// the sign-in page: they name what failed, never a secret.
+    /// Exchanges the code (once: a code is single-use) and validates everything. Errors are
+    /// written for the person reading the sign-in page: they name what failed, never a secret.
     pub async fn finish(&self, pending: &PendingSignIn, code: &str) -> anyhow::Result<Identity> {
-        match self.finish_with(pending, code, false).await {
-            // A key the cached JWKS lacks may be a rotation: fetch discovery once more.
-            Err(e) if format!("{e:#}").contains("signing key") => {
-                self.finish_with(pending, code, true).await
-            }
-            other => other,
-        }
-    }
-
-    async fn finish_with(
-        &self,
-        pending: &PendingSignIn,
-        code: &str,
-        refresh: bool,
-    ) -> anyhow::Result<Identity> {
-        let d = self.discovered(refresh).await?;
+        let d = self.discovered(false).await?;
         let token = d
             .client
             .exchange_code(AuthorizationCode::new(code.to_string()))
@@ -202,24 +187,29 @@ impl OidcClient {
         let id_token = token
             .id_token()
             .ok_or_else(|| anyhow!("the provider returned no ID token"))?;
+        let (d, claims) = match self.verify(&d, id_token, pending) {
+            Ok(claims) => (d, claims),
+            // A key the cached JWKS lacks may be a rotation: fetch the keys again and check the
+            // same ID token once more (the code is spent; it is not exchanged twice).
+            Err(openidconnect::ClaimsVerificationError::SignatureVerification(_)) => {
+                let fresh = self.discovered(true).await?;
+                let claims = self
+                    .verify(&fresh, id_token, pending)
+                    .map_err(|e| anyhow!("the ID token is not valid: {e}"))?;
+                (fresh, claims)
+            }
+            Err(e) => bail!("the ID token is not valid: {e}"),
+        };
         let now = OffsetDateTime::now_utc().unix_timestamp();
-        let verifier = d
-            .client
-            .id_token_verifier()
-            .set_issue_time_verifier_fn(move |iat| {
-                let iat = iat.timestamp();
-                if iat > now + IAT_SKEW_SECS {
-                    Err("the ID token was issued in the future".into())
-                } else if iat < now - IAT_MAX_AGE_SECS {
-                    Err("the ID token was issued too long ago".into())
-                } else {
-                    Ok(())
-                }
-            });
-        let claims = id_token
-            .claims(&verifier, &Nonce::new(pending.nonce.clone()))
-            .map_err(|e| anyhow!("the ID token is not valid: {e}"))?;
-        let auth_time = claims.auth_time().map(|t| t.timestamp()).unwrap_or(now);
+        let auth_time = match (claims.auth_time(), pending.max_age_secs) {
+            (Some(t), _) => t.timestamp(),
+            // When a fresh authentication was asked for, a token that does not say when the
+            // person authenticated proves nothing: refuse rather than assume "now".
+            (None, Some(_)) => bail!(
+                "the provider did not say when you last authenticated (no auth_time), so the fresh sign-in this needs cannot be confirmed"
+            ),
+            (None, None) => now,
+        };
         if let Some(max_age) = pending.max_age_secs
             && now - auth_time > max_age as i64 + IAT_SKEW_SECS
         {
@@ -260,6 +250,31 @@ impl OidcClient {
             .or(identity.email);
         identity.groups = info.additional_claims().groups.clone();
         Ok(identity)
+    }
+
+    /// The ID token's signature, issuer, audience, expiry, issue time and nonce.
+    fn verify<'t>(
+        &self,
+        d: &Discovered,
+        id_token: &'t openidconnect::core::CoreIdToken,
+        pending: &PendingSignIn,
+    ) -> Result<&'t openidconnect::core::CoreIdTokenClaims, openidconnect::ClaimsVerificationError>
+    {
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let verifier = d
+            .client
+            .id_token_verifier()
+            .set_issue_time_verifier_fn(move |iat| {
+                let iat = iat.timestamp();
+                if iat > now + IAT_SKEW_SECS {
+                    Err("the ID token was issued in the future".into())
+                } else if iat < now - IAT_MAX_AGE_SECS {
+                    Err("the ID token was issued too long ago".into())
+                } else {
+                    Ok(())
+                }
+            });
+        id_token.claims(&verifier, &Nonce::new(pending.nonce.clone()))
     }
 
     async fn user_info(

@@ -23,10 +23,15 @@ impl<S: Send + Sync> FromRequestParts<S> for Page {
         let session = Session::from_request_parts(parts, state)
             .await
             .map_err(|(_, m)| AppError::Internal(anyhow::anyhow!("no session layer: {m}")))?;
-        let csrf = super::csrf::token(&session).await.map_err(|e| {
-            AppError::Internal(anyhow::Error::new(e).context("creating the CSRF token"))
-        })?;
         let user = parts.extensions.get::<CurrentUser>().map(|u| u.0.clone());
+        // Anonymous visitors get no session (and no row in the store) just by looking at a page:
+        // only a sign-in they start creates one.
+        let csrf = if user.is_some() {
+            super::csrf::token(&session).await
+        } else {
+            super::csrf::existing(&session).await
+        }
+        .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("the CSRF token")))?;
         Ok(Page { user, csrf })
     }
 }

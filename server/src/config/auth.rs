@@ -145,7 +145,13 @@ impl RawAuth {
 
 impl AuthSettings {
     /// Whether `serve` can let anyone in; checked at start, not by `check-config` or `migrate`.
-    pub fn check_usable(&self, listens_on_loopback_only: bool) -> Result<(), ConfigError> {
+    /// `public_url_is_loopback`: whether the public URL names this machine (`127.0.0.1`,
+    /// `localhost`, `[::1]`), which the demo needs as much as a loopback listener.
+    pub fn check_usable(
+        &self,
+        listens_on_loopback_only: bool,
+        public_url_is_loopback: bool,
+    ) -> Result<(), ConfigError> {
         if self.oidc.is_none() && !self.demo_sign_in {
             return Err(ConfigError::new(
                 "AUDIT_OIDC_ISSUER",
@@ -156,6 +162,12 @@ impl AuthSettings {
             return Err(ConfigError::new(
                 "AUDIT_DEMO_SIGN_IN",
                 "the local demo sign-in lets anyone pick a role, so it only runs when AUDIT_LISTEN is a loopback address",
+            ));
+        }
+        if self.demo_sign_in && !public_url_is_loopback {
+            return Err(ConfigError::new(
+                "AUDIT_DEMO_SIGN_IN",
+                "the local demo sign-in only runs when AUDIT_PUBLIC_URL is a loopback origin such as http://127.0.0.1:3000 (a public name would put the demo behind a proxy)",
             ));
         }
         Ok(())

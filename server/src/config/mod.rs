@@ -98,6 +98,8 @@ pub struct AuditSettings {
     pub log_error_threshold: i64,
     /// Restarts between two refreshes that count as a loop.
     pub restart_loop_threshold: i64,
+    /// Words that make a label secret (its value is stored as `•••`); see `docker::redact`.
+    pub secret_words: Vec<String>,
 }
 
 impl Default for RefreshSettings {
@@ -123,6 +125,10 @@ impl Default for AuditSettings {
             image_max_age_days: 180,
             log_error_threshold: 10,
             restart_loop_threshold: 3,
+            secret_words: crate::docker::redact::DEFAULT_SECRET_WORDS
+                .iter()
+                .map(|w| w.to_string())
+                .collect(),
         }
     }
 }
@@ -194,6 +200,7 @@ impl Settings {
                 "audit.restart_loop_threshold = {}",
                 self.audit.restart_loop_threshold
             ),
+            format!("audit.secret_words = {:?}", self.audit.secret_words),
             format!("engines = [{}]", engines.join(", ")),
             match &self.auth.oidc {
                 Some(o) => format!(
@@ -232,6 +239,19 @@ impl Settings {
     /// Whether the portal is reachable from this machine only.
     pub fn listens_on_loopback_only(&self) -> bool {
         self.listen.ip().is_loopback()
+    }
+
+    /// Whether people are told to reach the portal by a loopback name.
+    pub fn public_url_is_loopback(&self) -> bool {
+        crate::auth::host::Authority::of_origin(&self.public_url).is_some_and(|a| a.is_loopback())
+    }
+
+    /// Whether `serve` can let anyone in safely; checked at start, not by `check-config`.
+    pub fn check_can_serve(&self) -> Result<(), ConfigError> {
+        self.auth.check_usable(
+            self.listens_on_loopback_only(),
+            self.public_url_is_loopback(),
+        )
     }
 }
 

@@ -87,6 +87,7 @@ struct RawAudit {
     image_max_age_days: Option<i64>,
     log_error_threshold: Option<i64>,
     restart_loop_threshold: Option<i64>,
+    secret_words: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -633,9 +634,29 @@ fn resolve_audit(env: &Env, raw: RawAudit) -> Result<AuditSettings, ConfigError>
             "name at least one authentication middleware, e.g. authelia@docker",
         ));
     }
+    let secret_words: Vec<String> = match env.get("AUDIT_SECRET_WORDS") {
+        Some(list) => list
+            .split(',')
+            .map(|w| w.trim().to_ascii_lowercase())
+            .filter(|w| !w.is_empty())
+            .collect(),
+        None => raw.secret_words.unwrap_or(d.secret_words),
+    };
+    if secret_words.is_empty() {
+        let key = if env.get("AUDIT_SECRET_WORDS").is_some() {
+            "AUDIT_SECRET_WORDS"
+        } else {
+            "audit.secret_words"
+        };
+        return Err(ConfigError::new(
+            key,
+            "name at least one word that marks a label as secret, e.g. password,token,key",
+        ));
+    }
     Ok(AuditSettings {
         allowed_public_ports,
         auth_middlewares,
+        secret_words,
         image_max_age_days: number(
             env,
             "AUDIT_IMAGE_MAX_AGE_DAYS",

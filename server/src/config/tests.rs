@@ -166,9 +166,23 @@ fn oidc_settings_need_client_credentials_and_hide_the_secret() {
 #[test]
 fn the_demo_sign_in_is_loopback_only_and_never_with_an_issuer() {
     let s = load(&[("AUDIT_DEMO_SIGN_IN", "true")]).expect("valid");
-    assert!(s.auth.check_usable(true).is_ok());
-    let err = s.auth.check_usable(false).unwrap_err();
+    assert!(s.check_can_serve().is_ok());
+    assert!(s.auth.check_usable(true, true).is_ok());
+    let err = s.auth.check_usable(false, true).unwrap_err();
     assert_eq!(err.key, "AUDIT_DEMO_SIGN_IN");
+    let public = load(&[
+        ("AUDIT_DEMO_SIGN_IN", "true"),
+        ("AUDIT_PUBLIC_URL", "https://audit.quietly.online"),
+    ])
+    .expect("valid for check-config");
+    let err = public.check_can_serve().unwrap_err();
+    assert!(err.problem.contains("AUDIT_PUBLIC_URL"), "{}", err.problem);
+    let localhost = load(&[
+        ("AUDIT_DEMO_SIGN_IN", "true"),
+        ("AUDIT_PUBLIC_URL", "http://localhost:3000"),
+    ])
+    .expect("valid");
+    assert!(localhost.check_can_serve().is_ok());
     let err = load(&[
         ("AUDIT_DEMO_SIGN_IN", "true"),
         ("AUDIT_OIDC_ISSUER", "https://auth.quietly.online"),
@@ -180,7 +194,7 @@ fn the_demo_sign_in_is_loopback_only_and_never_with_an_issuer() {
     let none = load(&[]).expect("valid without sign-in for check-config and migrate");
     assert!(
         none.auth
-            .check_usable(true)
+            .check_usable(true, true)
             .unwrap_err()
             .problem
             .contains("sign-in is not configured")

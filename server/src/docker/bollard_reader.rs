@@ -1,7 +1,7 @@
 //! The real [`EngineReader`]: bollard over a unix socket or TCP (optionally TLS), every call with
 //! a deadline, containers read concurrently and bounded.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::time::Duration;
 
@@ -21,6 +21,7 @@ use super::logs::LogAccumulator;
 use super::observation::{
     ContainerObservation, EngineObservation, LogSummary, ObserveRequest, StatsSample,
 };
+use super::redact::Redactor;
 use crate::config::{EngineConfig, EngineEndpoint, RefreshSettings};
 
 /// Stats and log calls in flight at once per engine: light for the engine, and batching them
@@ -36,11 +37,17 @@ pub struct BollardReader {
     call_timeout: Duration,
     concurrency: usize,
     log_tail_bytes: usize,
+    redactor: Redactor,
 }
 
 impl BollardReader {
-    /// Builds the client; nothing is contacted until the first refresh.
-    pub fn connect(engine: &EngineConfig, refresh: &RefreshSettings) -> anyhow::Result<Self> {
+    /// Builds the client; nothing is contacted until the first refresh. `redactor` decides what
+    /// of each container's labels, health check and logs may be kept.
+    pub fn connect(
+        engine: &EngineConfig,
+        refresh: &RefreshSettings,
+        redactor: Redactor,
+    ) -> anyhow::Result<Self> {
         let timeout = refresh.call_timeout.as_secs().max(1);
         let version = bollard::API_DEFAULT_VERSION;
         let docker = match &engine.endpoint {
@@ -75,6 +82,7 @@ impl BollardReader {
             call_timeout: refresh.call_timeout,
             concurrency: refresh.concurrency,
             log_tail_bytes: refresh.log_tail_bytes,
+            redactor,
         })
     }
 
@@ -161,7 +169,7 @@ impl BollardReader {
     ) -> Result<ContainerObservation, String> {
         let id = summary.id.unwrap_or_default();
         match deadline(self.call_timeout, docker.inspect_container(&id, None)).await {
-            Ok(inspect) => Ok(from_inspect(inspect)),
+            Ok(inspect) => Ok(from_inspect(inspect, &self.redactor)),
             Err(e) => {
                 tracing::debug!(engine = %self.name, container = %id, error = format!("{e:#}"), "container skipped");
                 Err(id)
@@ -224,7 +232,11 @@ impl BollardReader {
         if tokio::time::timeout(self.call_timeout, read).await.is_err() {
             tracing::debug!(engine = %self.name, container = %id, "log read hit its deadline");
         }
-        acc.finish()
+        let mut summary = acc.finish();
+        for line in &mut summary.samples {
+            *line = self.redactor.text(line);
+        }
+        summary
     }
 
     /// Image creation dates, one inspect per distinct image.
@@ -310,9 +322,10 @@ where
     }
 }
 
-/// Converts Docker's inspect answer to plain data. Environment values are dropped here, at the
-/// edge: only the variable names go further.
-pub fn from_inspect(i: ContainerInspectResponse) -> ContainerObservation {
+/// Converts Docker's inspect answer to plain data. Secrets stop here, at the edge: environment
+/// values are dropped (only the variable names go further), and labels and the health check pass
+/// through the redactor.
+pub fn from_inspect(i: ContainerInspectResponse, redactor: &Redactor) -> ContainerObservation {
     let state = i.state.unwrap_or_default();
     let config = i.config.unwrap_or_default();
     let host = i.host_config.unwrap_or_default();
@@ -331,7 +344,8 @@ pub fn from_inspect(i: ContainerInspectResponse) -> ContainerObservation {
         .healthcheck
         .as_ref()
         .and_then(|h| h.test.as_ref())
-        .and_then(|test| healthcheck_text(test));
+        .and_then(|test| healthcheck_text(test))
+        .map(|text| redactor.text(&text));
     let env_names = config
         .env
         .unwrap_or_default()
@@ -376,11 +390,7 @@ pub fn from_inspect(i: ContainerInspectResponse) -> ContainerObservation {
             .unwrap_or_default()
             .trim_start_matches('/')
             .to_string(),
-        labels: config
-            .labels
-            .unwrap_or_default()
-            .into_iter()
-            .collect::<BTreeMap<_, _>>(),
+        labels: redactor.labels(config.labels.unwrap_or_default()),
         state: state
             .status
             .map(|s| s.to_string())
@@ -460,12 +470,48 @@ mod tests {
             }),
             ..Default::default()
         };
-        let obs = from_inspect(inspect);
+        let obs = from_inspect(inspect, &Redactor::default());
         assert_eq!(obs.env_names, ["POSTGRES_PASSWORD", "PATH", "EMPTY"]);
         assert!(!format!("{obs:?}").contains("hunter2"));
         assert_eq!(obs.healthcheck.as_deref(), Some("true"));
         assert_eq!(obs.cpu_limit, Some(0.5));
         assert_eq!(obs.restart_policy, "no");
         assert!(obs.ports[0].is_public());
+    }
+
+    #[test]
+    fn secret_labels_and_health_check_credentials_never_leave_the_inspect() {
+        let inspect = ContainerInspectResponse {
+            config: Some(ContainerConfig {
+                labels: Some(HashMap::from([
+                    ("homepage.widget.key".to_string(), "wk-5551".to_string()),
+                    (
+                        "traefik.http.middlewares.b.basicauth.users".to_string(),
+                        "admin:$apr1$abc$hashhash".to_string(),
+                    ),
+                    ("homepage.name".to_string(), "Vault".to_string()),
+                ])),
+                healthcheck: Some(HealthConfig {
+                    test: Some(vec![
+                        "CMD-SHELL".into(),
+                        "curl -fsu probe:hc-pass-42 http://localhost".into(),
+                    ]),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let obs = from_inspect(inspect, &Redactor::default());
+        let all = format!("{obs:?}");
+        for secret in ["wk-5551", "$apr1$", "hc-pass-42"] {
+            assert!(!all.contains(secret), "{secret} leaked: {all}");
+        }
+        assert_eq!(obs.labels["homepage.widget.key"], "•••");
+        assert_eq!(obs.labels["homepage.name"], "Vault");
+        assert_eq!(
+            obs.healthcheck.as_deref(),
+            Some("curl -fsu probe:••• http://localhost")
+        );
     }
 }

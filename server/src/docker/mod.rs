@@ -4,6 +4,7 @@
 pub mod bollard_reader;
 pub mod logs;
 pub mod observation;
+pub mod redact;
 
 use futures::future::BoxFuture;
 

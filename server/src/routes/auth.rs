@@ -6,7 +6,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use leptos::prelude::*;
 use serde::Deserialize;
 use time::OffsetDateTime;
-use tower_sessions::Session;
+use tower_sessions::{Expiry, Session};
 
 use app::model::{Role, Section};
 use app::pages::auth::{DemoSignInPage, SignInFailedPage, SignedOutPage};
@@ -27,6 +27,10 @@ pub struct LoginQuery {
     /// Set by a sign-off that needs a recent authentication: sign in again even when signed in.
     fresh: Option<String>,
 }
+
+/// How long a sign-in may take from the redirect to the provider (or the demo's form) to the
+/// callback. A visitor who never comes back leaves a row that expires this soon and is purged.
+const PENDING_SIGN_IN_LIFETIME: Expiry = Expiry::OnInactivity(time::Duration::minutes(10));
 
 pub(crate) fn session_error(e: tower_sessions::session::Error) -> AppError {
     AppError::Internal(anyhow::Error::new(e).context("session store"))
@@ -58,9 +62,21 @@ pub async fn login(
             .insert(PENDING_KEY, &pending)
             .await
             .map_err(session_error)?;
+        session.set_expiry(Some(PENDING_SIGN_IN_LIFETIME));
         return Ok(Redirect::to(&url).into_response());
     }
     if state.settings.auth.demo_sign_in {
+        // Showing the demo's form starts a sign-in: its CSRF token needs a (short-lived) session.
+        crate::auth::csrf::token(&session)
+            .await
+            .map_err(session_error)?;
+        session.set_expiry(Some(PENDING_SIGN_IN_LIFETIME));
+        let page = Page {
+            csrf: crate::auth::csrf::existing(&session)
+                .await
+                .map_err(session_error)?,
+            ..page
+        };
         let meta = page.meta("Sign in", Section::None);
         return Ok(Html(render_page(
             meta,
@@ -101,19 +117,9 @@ pub async fn callback(
     let Some(oidc) = &state.oidc else {
         return Err(AppError::NotFound("The sign-in callback".into()));
     };
-    // Taken out of the session whatever happens next: a callback can be used once only.
-    let pending: Option<PendingSignIn> =
-        session.remove(PENDING_KEY).await.map_err(session_error)?;
-    if let Some(error) = q.error {
-        let detail = q
-            .error_description
-            .map(|d| format!(": {d}"))
-            .unwrap_or_default();
-        return Ok(failed(
-            &page,
-            format!("The sign-in provider refused the sign-in ({error}{detail})."),
-        ));
-    }
+    // The pending sign-in is taken out only by an answer that carries its `state`: a forged
+    // callback link must not be able to cancel a sign-in this browser has in progress.
+    let pending: Option<PendingSignIn> = session.get(PENDING_KEY).await.map_err(session_error)?;
     let Some(pending) = pending else {
         return Ok(failed(
             &page,
@@ -125,6 +131,23 @@ pub async fn callback(
         return Ok(failed(
             &page,
             "The sign-in answer does not belong to this browser's sign-in (state mismatch).".into(),
+        ));
+    }
+    // From here on the answer is this browser's own: a callback can be used once only.
+    session
+        .remove::<PendingSignIn>(PENDING_KEY)
+        .await
+        .map_err(session_error)?;
+    if let Some(error) = q.error {
+        // Only the standard error code is shown: the description is free text anyone can put in
+        // a link, and the portal's page must not lend it credibility.
+        tracing::info!(error = %error.escape_debug(), description = %q.error_description.unwrap_or_default().escape_debug(), "the provider refused the sign-in");
+        return Ok(failed(
+            &page,
+            format!(
+                "The sign-in provider refused the sign-in ({}).",
+                oauth_error_code(&error)
+            ),
         ));
     }
     let Some(code) = q.code else {
@@ -147,6 +170,33 @@ pub async fn callback(
     Ok(Redirect::to(&pending.next).into_response())
 }
 
+/// The error codes of OAuth 2.0 and OpenID Connect; anything else is shown as "unknown error".
+fn oauth_error_code(code: &str) -> &str {
+    const KNOWN: &[&str] = &[
+        "access_denied",
+        "invalid_request",
+        "unauthorized_client",
+        "unsupported_response_type",
+        "invalid_scope",
+        "server_error",
+        "temporarily_unavailable",
+        "interaction_required",
+        "login_required",
+        "account_selection_required",
+        "consent_required",
+        "invalid_request_uri",
+        "invalid_request_object",
+        "request_not_supported",
+        "request_uri_not_supported",
+        "registration_not_supported",
+    ];
+    KNOWN
+        .iter()
+        .find(|k| **k == code)
+        .copied()
+        .unwrap_or("unknown error")
+}
+
 fn user_from(identity: Identity, state: &AppState) -> SessionUser {
     let role = role_from_groups(&identity.groups, &state.settings.auth.groups);
     SessionUser {
@@ -165,6 +215,8 @@ fn user_from(identity: Identity, state: &AppState) -> SessionUser {
 /// A new session id (no fixation), a new CSRF token, the person, and an audit entry.
 async fn start_session(state: &AppState, session: &Session, user: SessionUser) -> AppResult<()> {
     session.cycle_id().await.map_err(session_error)?;
+    let idle = time::Duration::seconds(state.settings.auth.session_idle.as_secs() as i64);
+    session.set_expiry(Some(Expiry::OnInactivity(idle)));
     session
         .remove::<String>(CSRF_KEY)
         .await

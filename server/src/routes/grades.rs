@@ -509,9 +509,10 @@ pub async fn history_csv(State(state): State<AppState>) -> AppResult<impl IntoRe
         let at =
             s.at.format(&time::format_description::well_known::Rfc3339)
                 .unwrap_or_default();
-        let cap = s.capped_by.unwrap_or_default().replace('"', "\"\"");
+        // The cap's text comes from a rubric an admin wrote: defused like any other cell.
+        let cap = super::csv::field(&s.capped_by.unwrap_or_default());
         csv.push_str(&format!(
-            "{at},{},{}.{:02},{},\"{cap}\"",
+            "{at},{},{}.{:02},{},{cap}",
             s.rubric_version,
             s.total / 100,
             s.total % 100,

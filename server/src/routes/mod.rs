@@ -3,6 +3,7 @@
 mod assets;
 mod audit;
 mod auth;
+mod csv;
 mod docs;
 pub(crate) mod form;
 pub(crate) mod grades;
@@ -39,12 +40,20 @@ pub fn router(state: AppState) -> Router {
         .map(|o| origin_of(&o.issuer))
         .unwrap_or_default();
     let idle = time::Duration::seconds(auth.session_idle.as_secs() as i64);
+    let https = state.settings.public_url.starts_with("https://");
     let sessions = SessionManagerLayer::new(PostgresStore::new(state.db.clone()))
-        .with_name("audit_session")
+        // On https the `__Host-` prefix makes browsers refuse the cookie unless it is Secure, for
+        // this exact host and path `/`: no sibling subdomain can plant or shadow it.
+        .with_name(if https {
+            "__Host-audit_session"
+        } else {
+            "audit_session"
+        })
         .with_http_only(true)
         // Lax, not Strict: the provider's redirect back to /auth/callback is a cross-site navigation.
         .with_same_site(SameSite::Lax)
-        .with_secure(state.settings.public_url.starts_with("https://"))
+        .with_secure(https)
+        .with_path("/")
         .with_expiry(Expiry::OnInactivity(idle));
     Router::new()
         .route("/healthz", get(health::healthz))
@@ -100,8 +109,21 @@ pub fn router(state: AppState) -> Router {
         // Inner to outer: the sign-in gate, then CSRF on every POST, then the session they read.
         .layer(from_fn_with_state(state.clone(), crate::auth::guard::require_sign_in))
         .layer(from_fn_with_state(state.clone(), crate::auth::csrf::verify))
+        // The CSRF check above already bounds every body by who sends it; the extractors behind
+        // it must not cut a plan short at axum's default of 2 MB.
+        .layer(axum::extract::DefaultBodyLimit::max(
+            crate::auth::csrf::MAX_PLAN_BYTES,
+        ))
         .layer(sessions)
+        // Outermost of the stateful layers: a request for a foreign name touches no session.
+        .layer(from_fn_with_state(state.clone(), crate::auth::host::verify))
         .with_state(state)
+        // Pages show who is signed in and what they may do: never kept by a browser or a proxy.
+        // The stylesheet and icon set their own caching.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            axum::http::header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             HeaderName::from_static("x-content-type-options"),
             HeaderValue::from_static("nosniff"),

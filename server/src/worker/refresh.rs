@@ -16,7 +16,12 @@ use crate::db::engines::{EngineRefresh, EngineVersion};
 use crate::db::inventory::{ObservedService, PreviousService};
 use crate::docker::bollard_reader::BollardReader;
 use crate::docker::observation::StatsSample;
+use crate::docker::redact::Redactor;
 use crate::docker::{EngineReader, ObserveRequest};
+
+fn redactor(settings: &Settings) -> Redactor {
+    Redactor::new(settings.audit.secret_words.clone())
+}
 
 /// What one refresh did, for logs and benchmarks.
 #[derive(Debug, Default, Clone)]
@@ -68,13 +73,15 @@ impl Worker {
         let engines = settings
             .engines
             .iter()
-            .map(|e| match BollardReader::connect(e, &settings.refresh) {
-                Ok(reader) => EngineSlot::Ready(Arc::new(reader)),
-                Err(err) => EngineSlot::Broken {
-                    config: e.clone(),
-                    error: format!("{err:#}"),
+            .map(
+                |e| match BollardReader::connect(e, &settings.refresh, redactor(&settings)) {
+                    Ok(reader) => EngineSlot::Ready(Arc::new(reader)),
+                    Err(err) => EngineSlot::Broken {
+                        config: e.clone(),
+                        error: format!("{err:#}"),
+                    },
                 },
-            })
+            )
             .collect();
         Self {
             pool,
@@ -193,7 +200,11 @@ impl Worker {
     fn retry_broken_engines(&mut self) {
         for slot in &mut self.engines {
             if let EngineSlot::Broken { config, error } = slot {
-                match BollardReader::connect(config, &self.settings.refresh) {
+                match BollardReader::connect(
+                    config,
+                    &self.settings.refresh,
+                    redactor(&self.settings),
+                ) {
                     Ok(reader) => *slot = EngineSlot::Ready(Arc::new(reader)),
                     Err(e) => *error = format!("{e:#}"),
                 }
