@@ -2,7 +2,7 @@
 //! system's PostgreSQL binaries in `<data_dir>/postgres`, reuses it on the next start and stops it
 //! at shutdown. It listens on a unix socket inside that folder only, never on TCP.
 
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
@@ -29,7 +29,12 @@ impl BundledPostgres {
             std::path::absolute(data_dir.join("postgres")).context("resolving the data folder")?;
         std::fs::create_dir_all(root.join("run"))
             .with_context(|| format!("creating {}", root.display()))?;
-        let bin = find_binaries()?;
+        // Trust authentication is safe only while nobody else can reach the socket: its folder
+        // (and the socket itself, below) admit the owner alone. Otherwise any local account could
+        // connect as the superuser and switch off the audit trail's triggers.
+        std::fs::set_permissions(root.join("run"), std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("restricting {}", root.join("run").display()))?;
+        let bin = find_binaries(cluster_version(&root.join("pgdata"))?)?;
         let run_as = running_as_root().then_some(UNPRIVILEGED_USER);
         let pg = BundledPostgres { root, bin, run_as };
         if run_as.is_some() {
@@ -58,7 +63,7 @@ impl BundledPostgres {
         } else {
             tracing::info!(folder = %pgdata.display(), "starting the bundled Postgres");
             let options = format!(
-                "-k {} -c listen_addresses='' -p {PORT}",
+                "-k {} -c listen_addresses='' -c unix_socket_permissions=0700 -p {PORT}",
                 path_str(&pg.socket_dir())?
             );
             let log = pg.root.join("postgres.log");
@@ -224,8 +229,23 @@ fn running_as_root() -> bool {
         .unwrap_or(false)
 }
 
-/// The newest installed PostgreSQL's binaries, or `AUDIT_PG_BIN`.
-fn find_binaries() -> anyhow::Result<PathBuf> {
+/// The major version an existing cluster was created with (its `PG_VERSION` file), if any.
+fn cluster_version(pgdata: &Path) -> anyhow::Result<Option<u32>> {
+    let file = pgdata.join("PG_VERSION");
+    match std::fs::read_to_string(&file) {
+        Ok(text) => text
+            .trim()
+            .parse()
+            .map(Some)
+            .with_context(|| format!("{} does not hold a version number", file.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("reading {}", file.display())),
+    }
+}
+
+/// `AUDIT_PG_BIN`, else the binaries of the cluster's own major version (a newer server cannot
+/// start an older cluster's files), else the newest installed for a new cluster.
+fn find_binaries(cluster: Option<u32>) -> anyhow::Result<PathBuf> {
     if let Ok(dir) = std::env::var("AUDIT_PG_BIN") {
         return Ok(PathBuf::from(dir));
     }
@@ -240,11 +260,39 @@ fn find_binaries() -> anyhow::Result<PathBuf> {
         })
         .collect();
     found.sort();
+    if let Some(version) = cluster {
+        return match found.into_iter().find(|(v, _)| *v == version) {
+            Some((_, bin)) => Ok(bin),
+            None => bail!(
+                "the bundled database was created by PostgreSQL {version}, whose server binaries are not installed \
+                 (install postgresql-{version}, or upgrade the cluster with pg_upgrade)"
+            ),
+        };
+    }
     match found.pop() {
         Some((_, bin)) => Ok(bin),
         None => bail!(
             "no DATABASE_URL is set and no PostgreSQL server binaries were found in /usr/lib/postgresql \
              (install postgresql, or set DATABASE_URL)"
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_existing_cluster_keeps_its_major_version() {
+        let dir = std::env::temp_dir().join(format!("pg-version-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        assert_eq!(cluster_version(&dir).expect("no file is fine"), None);
+        std::fs::write(dir.join("PG_VERSION"), "9999\n").expect("write");
+        assert_eq!(cluster_version(&dir).expect("a number"), Some(9999));
+        let err = find_binaries(Some(9999)).expect_err("no such server installed");
+        assert!(format!("{err:#}").contains("PostgreSQL 9999"), "{err:#}");
+        std::fs::write(dir.join("PG_VERSION"), "fifteen").expect("write");
+        assert!(cluster_version(&dir).is_err());
+        std::fs::remove_dir_all(&dir).ok();
     }
 }

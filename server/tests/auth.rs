@@ -9,10 +9,7 @@ use common::{csrf_token, new_client, settings, spawn_app};
 use sqlx::PgPool;
 
 async fn audit_rows(db: &PgPool) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM audit_log")
-        .fetch_one(db)
-        .await
-        .unwrap()
+    common::count(db, "audit_log").await
 }
 
 #[sqlx::test(migrator = "audit_portal::db::MIGRATOR")]

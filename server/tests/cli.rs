@@ -219,6 +219,34 @@ fn the_bundled_postgres_keeps_data_and_stops_with_the_portal() {
             pidfile.exists(),
             "the bundled Postgres runs while the portal does"
         );
+        // Trust authentication on a socket no other local account can reach.
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let run = data.join("postgres/run");
+        let mode = std::fs::metadata(&run).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700, "socket folder mode {mode:o}");
+        let socket = std::fs::read_dir(&run)
+            .unwrap()
+            .flatten()
+            .find(|e| {
+                let name = e.file_name().to_string_lossy().to_string();
+                name.starts_with(".s.PGSQL") && !name.ends_with(".lock")
+            })
+            .expect("the socket");
+        let mode = socket.metadata().unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700, "socket mode {mode:o}");
+        // Another local account cannot even reach it.
+        if std::fs::metadata("/proc/self").unwrap().uid() == 0 {
+            let url = format!("postgres://audit@localhost/audit?host={data_dir}/postgres/run");
+            let out = Command::new("runuser")
+                .args(["-u", "nobody", "--", "psql", &url, "-tAc", "SELECT 1"])
+                .output()
+                .unwrap();
+            assert!(
+                !out.status.success(),
+                "another account connected: {}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+        }
         let url = format!("postgres://audit@localhost/audit?host={data_dir}/postgres/run");
         psql(
             &url,

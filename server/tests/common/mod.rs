@@ -66,6 +66,32 @@ pub async fn spawn_app(db: PgPool, mut settings: Settings) -> TestApp {
     }
 }
 
+/// Rows in one table.
+pub async fn count(db: &PgPool, table: &str) -> i64 {
+    sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
+        .fetch_one(db)
+        .await
+        .expect("counting rows")
+}
+
+/// Rows in every table of the portal's schema, to prove that a refused request wrote nothing.
+pub async fn row_counts(db: &PgPool) -> std::collections::BTreeMap<String, i64> {
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT table_schema || '.' || table_name FROM information_schema.tables
+         WHERE table_schema = 'public' AND table_type = 'BASE TABLE' AND table_name <> '_sqlx_migrations'
+         ORDER BY 1",
+    )
+    .fetch_all(db)
+    .await
+    .expect("listing tables");
+    let mut counts = std::collections::BTreeMap::new();
+    for table in tables {
+        let n = count(db, &table).await;
+        counts.insert(table, n);
+    }
+    counts
+}
+
 /// A browser-like client: keeps cookies, does not follow redirects (tests look at them).
 pub fn new_client() -> reqwest::Client {
     reqwest::Client::builder()
