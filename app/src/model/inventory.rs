@@ -22,6 +22,10 @@ pub struct ServiceFacts {
     pub restart_policy: String,
     pub restart_count: i64,
     pub oom_killed: bool,
+    /// The latest OOM kill the engine's event stream reported, kept across refreshes: Docker
+    /// clears `oom_killed` when a restart policy starts the container again.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub last_oom_kill: Option<OffsetDateTime>,
     pub exit_code: Option<i64>,
     #[serde(with = "time::serde::rfc3339::option")]
     pub started_at: Option<OffsetDateTime>,

@@ -12,7 +12,7 @@ use app::model::ServiceFacts;
 
 use crate::config::AuditSettings;
 use crate::docker::ContainerObservation;
-use crate::docker::observation::StatsSample;
+use crate::docker::observation::{ContainerEventKind, StatsSample};
 
 /// CPU use between two one-shot samples of the same container, in percent of one CPU
 /// (so 200% is two CPUs busy), the way `docker stats` reports it.
@@ -39,6 +39,12 @@ pub fn facts_from(
         restart_policy: c.restart_policy.clone(),
         restart_count: c.restart_count,
         oom_killed: c.oom_killed,
+        last_oom_kill: c
+            .events
+            .iter()
+            .filter(|e| e.kind == ContainerEventKind::OomKill)
+            .map(|e| e.at)
+            .max(),
         exit_code: c.exit_code,
         started_at: c.started_at,
         image_ref: c.image_ref.clone(),

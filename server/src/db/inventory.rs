@@ -9,6 +9,7 @@ use app::model::{Finding, FindingKind, ServiceFacts};
 
 use super::engines::{EngineRefresh, record_refresh};
 use crate::audit::ServiceIdentity;
+use crate::docker::observation::{ContainerEvent, ContainerEventKind};
 
 /// What the database knew about a service before this refresh.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -21,12 +22,13 @@ pub struct PreviousService {
     pub restart_count: Option<i64>,
     pub last_seen: OffsetDateTime,
     pub removed_at: Option<OffsetDateTime>,
+    pub last_oom_kill: Option<OffsetDateTime>,
 }
 
 pub async fn previous(db: &PgPool, engine_id: i64) -> sqlx::Result<Vec<PreviousService>> {
     sqlx::query_as(
         "SELECT key, container_id, state, health, findings, (facts->>'restart_count')::int8 AS restart_count,
-                last_seen, removed_at
+                last_seen, removed_at, (facts->>'last_oom_kill')::timestamptz AS last_oom_kill
          FROM services WHERE engine_id = $1",
     )
     .bind(engine_id)
@@ -41,6 +43,8 @@ pub struct ObservedService {
     pub facts: ServiceFacts,
     pub findings: Vec<Finding>,
     pub up: bool,
+    /// OOM kills, SIGKILL deaths and starts since the previous refresh, for the timeline.
+    pub events: Vec<ContainerEvent>,
 }
 
 /// A change worth keeping in a service's timeline.
@@ -49,6 +53,8 @@ pub struct ServiceChange {
     pub key: String,
     pub kind: &'static str,
     pub detail: String,
+    /// When it happened, if the engine said (events); else the time of the refresh.
+    pub at: Option<OffsetDateTime>,
 }
 
 /// Compares what was known with what was seen; pure, so the timeline rules are unit-tested.
@@ -58,16 +64,45 @@ pub fn changes(previous: Option<&PreviousService>, seen: &ObservedService) -> Ve
         key: key.clone(),
         kind,
         detail,
+        at: None,
     };
     let status = |state: &str, health: Option<&str>| match health {
         Some(h) => format!("{state} ({h})"),
         None => state.to_string(),
     };
     let now_status = status(&seen.facts.state, seen.facts.health.as_deref());
+    // What happened between the refreshes, each at its own time. A start counts as a restart
+    // only for the container the previous refresh saw (a new container is "recreated" below).
+    let same_container = previous.is_some_and(|p| p.container_id == seen.facts.container_id);
+    let happened: Vec<ServiceChange> = seen
+        .events
+        .iter()
+        .filter_map(|e| {
+            let (kind, detail) = match e.kind {
+                ContainerEventKind::OomKill => (
+                    "oom kill",
+                    "the kernel killed it for running out of memory".to_string(),
+                ),
+                ContainerEventKind::Killed => {
+                    ("killed", "died from SIGKILL (exit code 137)".into())
+                }
+                ContainerEventKind::Started if same_container => {
+                    ("restarted", "the engine started the container again".into())
+                }
+                ContainerEventKind::Started => return None,
+            };
+            Some(ServiceChange {
+                at: Some(e.at),
+                ..change(kind, detail)
+            })
+        })
+        .collect();
     let Some(prev) = previous else {
-        return vec![change("appeared", format!("first seen, {now_status}"))];
+        let mut out = vec![change("appeared", format!("first seen, {now_status}"))];
+        out.extend(happened);
+        return out;
     };
-    let mut out = vec![];
+    let mut out = happened;
     if prev.removed_at.is_some() {
         out.push(change("reappeared", format!("seen again, {now_status}")));
     }
@@ -100,13 +135,16 @@ pub fn changes(previous: Option<&PreviousService>, seen: &ObservedService) -> Ve
     out
 }
 
-/// Applies one engine's successful observation. Services not seen are marked removed, never deleted.
+/// Applies one engine's successful observation. Services not seen are marked removed, never
+/// deleted; services whose container exists but could not be read (`unreadable` container ids)
+/// keep their last known state, which their older `last_seen` marks as stale.
 pub async fn apply(
     db: &PgPool,
     engine_id: i64,
     observed_at: OffsetDateTime,
     seen: &[ObservedService],
     previous: &[PreviousService],
+    unreadable: &[String],
     run: &EngineRefresh<'_>,
 ) -> sqlx::Result<()> {
     let mut tx = db.begin().await?;
@@ -120,11 +158,13 @@ pub async fn apply(
     let removed: Vec<(i64, String)> = sqlx::query_as(
         "UPDATE services SET removed_at = $2
          WHERE engine_id = $1 AND removed_at IS NULL AND key <> ALL($3::text[])
+           AND container_id <> ALL($4::text[])
          RETURNING id, key",
     )
     .bind(engine_id)
     .bind(observed_at)
     .bind(&seen_keys)
+    .bind(unreadable)
     .fetch_all(&mut *tx)
     .await?;
     let mut ids = ids;
@@ -133,6 +173,7 @@ pub async fn apply(
             key: key.clone(),
             kind: "removed",
             detail: "its container is gone from the engine".into(),
+            at: None,
         });
         ids.push((id, key));
     }
@@ -209,9 +250,9 @@ async fn insert_events(
     events: &[ServiceChange],
 ) -> sqlx::Result<()> {
     let id_of = |key: &str| ids.iter().find(|(_, k)| k == key).map(|(id, _)| *id);
-    let rows: Vec<(i64, &str, &str)> = events
+    let rows: Vec<(i64, &str, &str, Option<OffsetDateTime>)> = events
         .iter()
-        .filter_map(|e| Some((id_of(&e.key)?, e.kind, e.detail.as_str())))
+        .filter_map(|e| Some((id_of(&e.key)?, e.kind, e.detail.as_str(), e.at)))
         .collect();
     if rows.is_empty() {
         return Ok(());
@@ -219,14 +260,17 @@ async fn insert_events(
     let service_ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
     let kinds: Vec<&str> = rows.iter().map(|r| r.1).collect();
     let details: Vec<&str> = rows.iter().map(|r| r.2).collect();
+    let times: Vec<Option<OffsetDateTime>> = rows.iter().map(|r| r.3).collect();
     sqlx::query(
         "INSERT INTO service_events (service_id, at, kind, detail)
-         SELECT u.id, $4, u.kind, u.detail FROM unnest($1::int8[], $2::text[], $3::text[]) AS u(id, kind, detail)",
+         SELECT u.id, coalesce(u.at, $4), u.kind, u.detail
+         FROM unnest($1::int8[], $2::text[], $3::text[], $5::timestamptz[]) AS u(id, kind, detail, at)",
     )
     .bind(service_ids)
     .bind(kinds)
     .bind(details)
     .bind(at)
+    .bind(times)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -318,6 +362,7 @@ mod tests {
                 })
                 .collect(),
             up: true,
+            events: vec![],
         }
     }
 
@@ -331,6 +376,7 @@ mod tests {
             restart_count: Some(0),
             last_seen: OffsetDateTime::UNIX_EPOCH,
             removed_at: None,
+            last_oom_kill: None,
         }
     }
 

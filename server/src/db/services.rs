@@ -61,7 +61,8 @@ impl From<SummaryRow> for ServiceSummary {
 const SUMMARY_COLUMNS: &str = "
     e.name AS engine, s.key, s.display_name, s.group_name, s.image_ref, s.state, s.health,
            (s.removed_at IS NULL AND (NOT e.reachable OR NOT e.configured OR e.last_success_at IS NULL
-                OR e.last_success_at < now() - make_interval(secs => $1))) AS stale,
+                OR e.last_success_at < now() - make_interval(secs => $1)
+                OR s.last_seen < e.last_success_at)) AS stale,
            s.last_seen, s.removed_at,
            (SELECT sum(h.up_samples)::float8 / nullif(sum(h.samples), 0) FROM service_hourly h
              WHERE h.service_id = s.id AND h.hour > now() - interval '24 hours') AS availability_24h,
@@ -99,7 +100,8 @@ pub async fn counts(db: &PgPool, stale_after: Duration) -> sqlx::Result<Inventor
     let r: CountsRow = sqlx::query_as(
         "WITH cur AS (
             SELECT s.*, (NOT e.reachable OR NOT e.configured OR e.last_success_at IS NULL
-                         OR e.last_success_at < now() - make_interval(secs => $1)) AS is_stale
+                         OR e.last_success_at < now() - make_interval(secs => $1)
+                         OR s.last_seen < e.last_success_at) AS is_stale
             FROM services s JOIN engines e ON e.id = s.engine_id)
          SELECT count(*) FILTER (WHERE removed_at IS NULL) AS containers,
                 (SELECT count(*) FROM engines WHERE configured) AS engines,

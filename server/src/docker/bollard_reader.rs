@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, anyhow};
 use bollard::Docker;
 use bollard::models::{ContainerInspectResponse, ContainerSummary};
-use bollard::query_parameters::{ListContainersOptions, LogsOptions, StatsOptions};
+use bollard::query_parameters::{EventsOptions, ListContainersOptions, LogsOptions, StatsOptions};
 use futures::future::BoxFuture;
 use futures::{StreamExt, stream};
 use rand::Rng;
@@ -19,7 +19,8 @@ use app::model::{MountInfo, PublishedPort};
 use super::EngineReader;
 use super::logs::LogAccumulator;
 use super::observation::{
-    ContainerObservation, EngineObservation, LogSummary, ObserveRequest, StatsSample,
+    ContainerEvent, ContainerEventKind, ContainerObservation, EngineObservation, LogSummary,
+    ObserveRequest, StatsSample,
 };
 use super::redact::Redactor;
 use crate::config::{EngineConfig, EngineEndpoint, RefreshSettings};
@@ -109,17 +110,27 @@ impl BollardReader {
         let wanted: Vec<ContainerSummary> =
             listed.into_iter().filter(|c| !is_excluded(c)).collect();
         // Phase 1: inspect, bounded. A container that vanished since the list is skipped.
-        let inspected: Vec<Result<ContainerObservation, String>> = stream::iter(wanted)
+        let inspected: Vec<Result<ContainerObservation, Unread>> = stream::iter(wanted)
             .map(|summary| self.inspect(&docker, summary))
             .buffer_unordered(self.concurrency)
             .collect()
             .await;
         let mut containers = vec![];
         let mut skipped = vec![];
+        let mut unreadable = vec![];
         for r in inspected {
             match r {
                 Ok(c) => containers.push(c),
-                Err(id) => skipped.push(id),
+                Err(Unread::Gone(id)) => skipped.push(id),
+                Err(Unread::Failed(id)) => unreadable.push(id),
+            }
+        }
+        if let Some((since, until)) = request.events_window {
+            let events = self.events(&docker, since, until).await;
+            for c in &mut containers {
+                if let Some(list) = events.get(&c.id) {
+                    c.events = list.clone();
+                }
             }
         }
         // Phase 2: one-shot stats and log tails of the running ones, all in flight together: each
@@ -159,20 +170,80 @@ impl BollardReader {
             api_version: version.api_version,
             containers,
             skipped,
+            unreadable,
         })
+    }
+
+    /// Container OOM kills, deaths by SIGKILL and starts between `since` and `until`, per
+    /// container id. The engine keeps a bounded buffer of recent events; a refresh every interval
+    /// stays well within it. A failure here costs the events, never the refresh.
+    async fn events(
+        &self,
+        docker: &Docker,
+        since: OffsetDateTime,
+        until: OffsetDateTime,
+    ) -> HashMap<String, Vec<ContainerEvent>> {
+        // Docker reads `seconds.nanoseconds`; whole seconds would drop an event from the second
+        // the window ends in.
+        let stamp = |t: OffsetDateTime| format!("{}.{:09}", t.unix_timestamp(), t.nanosecond());
+        let options = EventsOptions {
+            since: Some(stamp(since)),
+            until: Some(stamp(until)),
+            filters: Some(HashMap::from([
+                ("type".to_string(), vec!["container".to_string()]),
+                (
+                    "event".to_string(),
+                    vec!["oom".to_string(), "die".to_string(), "start".to_string()],
+                ),
+            ])),
+        };
+        let mut by_container: HashMap<String, Vec<ContainerEvent>> = HashMap::new();
+        let mut stream = docker.events(Some(options));
+        let read = async {
+            while let Some(event) = stream.next().await {
+                let event = match event {
+                    Ok(event) => event,
+                    Err(e) => {
+                        tracing::warn!(engine = %self.name, error = %e, "reading the engine's events failed");
+                        break;
+                    }
+                };
+                let Some((id, e)) = container_event(&event) else {
+                    continue;
+                };
+                by_container.entry(id).or_default().push(e);
+            }
+        };
+        if tokio::time::timeout(self.call_timeout, read).await.is_err() {
+            tracing::debug!(engine = %self.name, "reading events hit its deadline");
+        }
+        by_container
     }
 
     async fn inspect(
         &self,
         docker: &Docker,
         summary: ContainerSummary,
-    ) -> Result<ContainerObservation, String> {
+    ) -> Result<ContainerObservation, Unread> {
         let id = summary.id.unwrap_or_default();
         match deadline(self.call_timeout, docker.inspect_container(&id, None)).await {
             Ok(inspect) => Ok(from_inspect(inspect, &self.redactor)),
             Err(e) => {
-                tracing::debug!(engine = %self.name, container = %id, error = format!("{e:#}"), "container skipped");
-                Err(id)
+                let gone = e.downcast_ref::<bollard::errors::Error>().is_some_and(|e| {
+                    matches!(
+                        e,
+                        bollard::errors::Error::DockerResponseServerError {
+                            status_code: 404,
+                            ..
+                        }
+                    )
+                });
+                tracing::warn!(engine = %self.name, container = %id, gone, error = format!("{e:#}"), "container not read this time");
+                Err(if gone {
+                    Unread::Gone(id)
+                } else {
+                    Unread::Failed(id)
+                })
             }
         }
     }
@@ -274,6 +345,41 @@ impl EngineReader for BollardReader {
     ) -> BoxFuture<'a, anyhow::Result<EngineObservation>> {
         Box::pin(self.observe_engine(request))
     }
+}
+
+/// Why a listed container was not read.
+enum Unread {
+    /// Removed between the list and the inspect.
+    Gone(String),
+    /// Still there as far as we know, but the inspect failed or timed out.
+    Failed(String),
+}
+
+/// A container event as plain data, or nothing for events the audit does not use.
+fn container_event(event: &bollard::models::EventMessage) -> Option<(String, ContainerEvent)> {
+    let actor = event.actor.as_ref()?;
+    let id = actor.id.clone()?;
+    let at = match event.time_nano {
+        Some(nanos) => OffsetDateTime::from_unix_timestamp_nanos(i128::from(nanos)).ok()?,
+        None => OffsetDateTime::from_unix_timestamp(event.time?).ok()?,
+    };
+    let kind = match event.action.as_deref()? {
+        "oom" => ContainerEventKind::OomKill,
+        "start" => ContainerEventKind::Started,
+        "die" => {
+            let exit = actor
+                .attributes
+                .as_ref()
+                .and_then(|a| a.get("exitCode"))
+                .map(String::as_str);
+            if exit != Some("137") {
+                return None;
+            }
+            ContainerEventKind::Killed
+        }
+        _ => return None,
+    };
+    Some((id, ContainerEvent { at, kind }))
 }
 
 fn is_excluded(c: &ContainerSummary) -> bool {
@@ -424,6 +530,7 @@ pub fn from_inspect(i: ContainerInspectResponse, redactor: &Redactor) -> Contain
         env_names,
         stats: None,
         logs: LogSummary::default(),
+        events: vec![],
     }
 }
 

@@ -13,6 +13,11 @@ pub struct ObserveRequest {
     pub logs_since: HashMap<String, OffsetDateTime>,
     /// When a container has no previous observation, read logs from this long ago.
     pub default_log_window: std::time::Duration,
+    /// Read the engine's container events (OOM kills, deaths, starts) in this window: what
+    /// happened between two refreshes, which the containers' state no longer shows (Docker clears
+    /// `OOMKilled` when a restart policy starts the container again). Each refresh reads from the
+    /// previous refresh's start to its own, so consecutive windows meet without overlapping.
+    pub events_window: Option<(OffsetDateTime, OffsetDateTime)>,
 }
 
 #[derive(Debug, Clone)]
@@ -20,8 +25,11 @@ pub struct EngineObservation {
     pub docker_version: Option<String>,
     pub api_version: Option<String>,
     pub containers: Vec<ContainerObservation>,
-    /// Containers listed but not readable this time (e.g. removed between list and inspect).
+    /// Containers listed but gone by the time they were inspected (removed in between).
     pub skipped: Vec<String>,
+    /// Containers listed but not readable this time (the inspect timed out or failed): they
+    /// exist, so they keep their last known state instead of being taken for removed.
+    pub unreadable: Vec<String>,
 }
 
 /// One container's configuration and state; environment variables by name only.
@@ -50,6 +58,25 @@ pub struct ContainerObservation {
     pub env_names: Vec<String>,
     pub stats: Option<StatsSample>,
     pub logs: LogSummary,
+    /// What the engine's event stream said about this container since the previous refresh.
+    pub events: Vec<ContainerEvent>,
+}
+
+/// One event of a container's life between two refreshes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerEvent {
+    pub at: OffsetDateTime,
+    pub kind: ContainerEventKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContainerEventKind {
+    /// The kernel's OOM killer struck (`oom`).
+    OomKill,
+    /// The container died from SIGKILL (`die` with exit code 137): an OOM kill or a forced stop.
+    Killed,
+    /// The container was started (again).
+    Started,
 }
 
 /// One one-shot stats reading. CPU % needs two readings, so the raw counters are kept.

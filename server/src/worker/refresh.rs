@@ -271,6 +271,15 @@ impl Worker {
                 .map(|p| (p.container_id.clone(), p.last_seen))
                 .collect(),
             default_log_window: self.settings.refresh.interval,
+            events_window: Some((
+                previous
+                    .iter()
+                    .filter(|p| p.removed_at.is_none())
+                    .map(|p| p.last_seen)
+                    .max()
+                    .unwrap_or(started_at - self.settings.refresh.interval),
+                started_at,
+            )),
         };
         let observation = reader
             .observe(&request)
@@ -293,9 +302,17 @@ impl Worker {
                 .count() as i32,
             findings: seen.iter().map(|s| s.findings.len()).sum::<usize>() as i32,
         };
-        db::inventory::apply(&self.pool, engine_id, started_at, &seen, &previous, &run)
-            .await
-            .map_err(|e| format!("storing the observation: {e}"))?;
+        db::inventory::apply(
+            &self.pool,
+            engine_id,
+            started_at,
+            &seen,
+            &previous,
+            &observation.unreadable,
+            &run,
+        )
+        .await
+        .map_err(|e| format!("storing the observation: {e}"))?;
         let samples = observation
             .containers
             .iter()
@@ -325,7 +342,7 @@ impl Worker {
                     .cpu_samples
                     .get(&(engine.to_string(), c.id.clone()))
                     .copied();
-                let facts = audit::facts_from(
+                let mut facts = audit::facts_from(
                     c,
                     audit::cpu_percent(earlier, c.stats),
                     &self.settings.audit,
@@ -333,6 +350,12 @@ impl Worker {
                 let prev = previous
                     .iter()
                     .find(|p| p.key == identity.key && p.container_id == c.id);
+                // An OOM kill seen at an earlier refresh is remembered until a newer one.
+                let earlier_kill = previous
+                    .iter()
+                    .find(|p| p.key == identity.key)
+                    .and_then(|p| p.last_oom_kill);
+                facts.last_oom_kill = facts.last_oom_kill.max(earlier_kill);
                 let input = FindingInput {
                     facts: &facts,
                     previous_restart_count: prev.and_then(|p| p.restart_count),
@@ -345,6 +368,7 @@ impl Worker {
                     facts,
                     findings,
                     up,
+                    events: c.events.clone(),
                 }
             })
             .collect();

@@ -225,3 +225,83 @@ pub fn wait_for_oom_kill(container: &str) {
     }
     panic!("{container}: no OOM kill after three attempts");
 }
+
+/// A unix socket in front of the private engine that holds back the requests whose request line
+/// contains a pattern (a Docker call that never answers), and forwards every other request.
+pub struct StallingProxy {
+    pub socket: std::path::PathBuf,
+    stall: std::sync::Arc<std::sync::Mutex<Option<String>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl StallingProxy {
+    pub async fn start(name: &str) -> StallingProxy {
+        let socket = std::env::temp_dir().join(format!("{name}-{}.sock", std::process::id()));
+        let _ = std::fs::remove_file(&socket);
+        let listener = tokio::net::UnixListener::bind(&socket).expect("proxy socket");
+        let stall = std::sync::Arc::new(std::sync::Mutex::new(None::<String>));
+        let upstream = std::path::PathBuf::from(self::socket());
+        let held = stall.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                tokio::spawn(forward(client, upstream.clone(), held.clone()));
+            }
+        });
+        StallingProxy {
+            socket,
+            stall,
+            task,
+        }
+    }
+
+    /// From now on, requests whose request line contains `pattern` get no answer.
+    pub fn stall(&self, pattern: Option<&str>) {
+        *self.stall.lock().expect("lock") = pattern.map(String::from);
+    }
+}
+
+impl Drop for StallingProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+        let _ = std::fs::remove_file(&self.socket);
+    }
+}
+
+/// One connection, one request: the request goes upstream with `Connection: close`, so each
+/// request is seen here by its request line (the worker's calls are GETs without a body).
+async fn forward(
+    mut client: tokio::net::UnixStream,
+    upstream: std::path::PathBuf,
+    stall: std::sync::Arc<std::sync::Mutex<Option<String>>>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match client.read(&mut byte).await {
+            Ok(1) => head.push(byte[0]),
+            _ => return,
+        }
+    }
+    let text = String::from_utf8_lossy(&head).to_string();
+    let request_line = text.lines().next().unwrap_or_default().to_string();
+    let pattern = stall.lock().expect("lock").clone();
+    if pattern.is_some_and(|p| request_line.contains(&p)) {
+        // Hold the connection open without an answer until the caller gives up.
+        tokio::time::sleep(Duration::from_secs(120)).await;
+        return;
+    }
+    let headers: Vec<&str> = text
+        .trim_end()
+        .lines()
+        .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
+        .collect();
+    let rewritten = format!("{}\r\nConnection: close\r\n\r\n", headers.join("\r\n"));
+    let Ok(mut server) = tokio::net::UnixStream::connect(&upstream).await else {
+        return;
+    };
+    if server.write_all(rewritten.as_bytes()).await.is_err() {
+        return;
+    }
+    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+}

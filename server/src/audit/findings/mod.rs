@@ -11,6 +11,9 @@ const NEAR_LIMIT_SHARE: f64 = 0.9;
 /// A limit at least this large, with use below [`OVERSIZED_SHARE`] of it, is worth right-sizing.
 const OVERSIZED_MIN_LIMIT: i64 = 512 * 1024 * 1024;
 const OVERSIZED_SHARE: f64 = 0.1;
+/// An OOM kill stays a finding this long after it happened, even once a restart policy has
+/// started the container again (and Docker has cleared its flag).
+const OOM_KILL_REMEMBERED: time::Duration = time::Duration::days(7);
 
 pub struct FindingInput<'a> {
     pub facts: &'a ServiceFacts,
@@ -107,12 +110,22 @@ fn restart_findings(input: &FindingInput, settings: &AuditSettings, out: &mut Ve
             "Read the log samples for the crash cause; a restart policy hides a crash loop, it does not fix it.",
         ));
     }
-    if f.oom_killed {
+    let recent_kill = f
+        .last_oom_kill
+        .filter(|at| input.now - *at < OOM_KILL_REMEMBERED);
+    if f.oom_killed || recent_kill.is_some() {
+        let when = recent_kill
+            .and_then(|at| {
+                at.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            })
+            .map(|t| format!(" at {t}"))
+            .unwrap_or_default();
         out.push(finding(
             FindingKind::OomKilled,
             Severity::High,
             format!(
-                "the kernel killed it for running out of memory (limit {})",
+                "the kernel killed it for running out of memory{when} (limit {})",
                 f.memory_limit_bytes
                     .map(mib)
                     .unwrap_or_else(|| "none".into())
