@@ -704,24 +704,21 @@ async fn an_oom_kill_shows_after_docker_restarted_the_container(db: PgPool) {
             .iter()
             .any(|f| f.kind == FindingKind::OomKilled)
     );
-    let kills: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM service_events ev JOIN services s ON s.id = ev.service_id
-         WHERE s.key = $1 AND ev.kind = 'oom kill'",
-    )
-    .bind(fleet.key("phoenix"))
-    .fetch_one(&db)
-    .await
-    .unwrap();
+    let kills = oom_kills(&db, &fleet.key("phoenix")).await;
     assert!(kills >= 1);
     let kills_before = kills;
     worker.refresh_once().await.unwrap();
-    let kills: i64 = sqlx::query_scalar(
+    let kills = oom_kills(&db, &fleet.key("phoenix")).await;
+    assert_eq!(kills, kills_before, "no duplicate kill events");
+}
+
+async fn oom_kills(db: &PgPool, key: &str) -> i64 {
+    sqlx::query_scalar(
         "SELECT count(*) FROM service_events ev JOIN services s ON s.id = ev.service_id
          WHERE s.key = $1 AND ev.kind = 'oom kill'",
     )
-    .bind(fleet.key("phoenix"))
-    .fetch_one(&db)
+    .bind(key)
+    .fetch_one(db)
     .await
-    .unwrap();
-    assert_eq!(kills, kills_before, "no duplicate kill events");
+    .unwrap()
 }

@@ -19,6 +19,18 @@ where
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let (parts, body) = req.into_parts();
+        let bytes = axum::body::to_bytes(body, crate::auth::csrf::MAX_PLAN_BYTES)
+            .await
+            .map_err(|_| AppError::TooLarge("The form is too large; nothing was saved.".into()))?;
+        // The standard decoder replaces bytes that are not UTF-8 with "�" and carries on; text
+        // that cannot be read is refused instead of being saved damaged.
+        if let Some(name) = first_field_not_utf8(&bytes) {
+            return Err(AppError::BadRequest(format!(
+                "The field '{name}' is not UTF-8 text; nothing was saved."
+            )));
+        }
+        let req = Request::from_parts(parts, axum::body::Body::from(bytes));
         match Form::<T>::from_request(req, state).await {
             Ok(Form(value)) => Ok(ValidForm(value)),
             Err(rejection) => Err(AppError::BadRequest(format!(
@@ -27,6 +39,30 @@ where
             ))),
         }
     }
+}
+
+/// The name of the first `application/x-www-form-urlencoded` field whose name or value does not
+/// decode to UTF-8, if any.
+fn first_field_not_utf8(body: &[u8]) -> Option<String> {
+    body.split(|b| *b == b'&').find_map(|pair| {
+        let mut halves = pair.splitn(2, |b| *b == b'=');
+        let name = halves.next().unwrap_or_default();
+        let value = halves.next().unwrap_or_default();
+        let decode = |raw: &[u8]| {
+            let spaced: Vec<u8> = raw
+                .iter()
+                .map(|b| if *b == b'+' { b' ' } else { *b })
+                .collect();
+            percent_encoding::percent_decode(&spaced)
+                .decode_utf8()
+                .map(|s| s.into_owned())
+        };
+        match (decode(name), decode(value)) {
+            (Ok(_), Ok(_)) => None,
+            (Ok(name), Err(_)) => Some(name),
+            (Err(_), _) => Some(String::from_utf8_lossy(name).into_owned()),
+        }
+    })
 }
 
 /// The form's fields as sent, for showing them again with a refusal.
