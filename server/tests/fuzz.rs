@@ -92,7 +92,10 @@ fn the_plan_importer_never_panics_and_keeps_its_invariants() {
                 assert!(number.starts_with("PHASE-"), "{number}");
             }
             if let Some(grade) = plan.target_grade {
-                assert!(grade <= 10_000, "a grade is out of 100 (hundredths): {grade}");
+                assert!(
+                    grade <= 10_000,
+                    "a grade is out of 100 (hundredths): {grade}"
+                );
             }
             for item in &plan.items {
                 assert!(!item.text.contains('\0'));
