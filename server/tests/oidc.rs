@@ -363,6 +363,28 @@ async fn a_missing_or_foreign_state_is_refused(db: PgPool) {
 }
 
 #[sqlx::test(migrator = "audit_portal::db::MIGRATOR")]
+async fn on_https_the_session_cookie_carries_the_host_prefix(db: PgPool) {
+    let provider = start_provider().await;
+    let s = settings(&[
+        ("AUDIT_OIDC_ISSUER", &provider.issuer),
+        ("AUDIT_OIDC_CLIENT_ID", CLIENT_ID),
+        ("AUDIT_OIDC_CLIENT_SECRET", "rp-test-secret"),
+    ]);
+    let app = common::spawn_app_with_scheme(db, s, "https").await;
+    let response = app.get("/auth/login?next=%2Fservices").await;
+    assert_eq!(response.status(), 303);
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(cookie.starts_with("__Host-audit_session="), "{cookie}");
+    assert!(
+        cookie.contains("Secure") && cookie.contains("Path=/") && !cookie.contains("Domain"),
+        "{cookie}"
+    );
+}
+
+#[sqlx::test(migrator = "audit_portal::db::MIGRATOR")]
 async fn a_rotated_signing_key_is_fetched_and_the_code_is_exchanged_once(db: PgPool) {
     let provider = start_provider().await;
     let mut app = portal(db.clone(), &provider).await;

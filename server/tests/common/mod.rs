@@ -43,11 +43,16 @@ pub fn settings(env: &[(&str, &str)]) -> Settings {
 }
 
 /// Serves the portal on a port of its own.
-pub async fn spawn_app(db: PgPool, mut settings: Settings) -> TestApp {
+pub async fn spawn_app(db: PgPool, settings: Settings) -> TestApp {
+    spawn_app_with_scheme(db, settings, "http").await
+}
+
+/// Serves the portal as if a TLS proxy in front of it made its public URL `scheme://…`.
+pub async fn spawn_app_with_scheme(db: PgPool, mut settings: Settings, scheme: &str) -> TestApp {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     settings.listen = addr;
-    settings.public_url = format!("http://{addr}");
+    settings.public_url = format!("{scheme}://{addr}");
     if let Some(oidc) = settings.auth.oidc.as_mut() {
         oidc.redirect_url = format!("http://{addr}/auth/callback");
     }
