@@ -29,6 +29,20 @@ fn rng(name: &str) -> StdRng {
     StdRng::seed_from_u64(seed)
 }
 
+/// Calls `one` with the run's randomness until the time budget is spent, and checks that the
+/// budget was enough for a meaningful number of inputs.
+fn fuzz(name: &str, mut one: impl FnMut(&mut StdRng)) {
+    let mut rng = rng(name);
+    let deadline = Instant::now() + budget();
+    let mut runs = 0;
+    while Instant::now() < deadline {
+        one(&mut rng);
+        runs += 1;
+    }
+    assert!(runs > 100, "{name}: only {runs} inputs in the time budget");
+    eprintln!("{name}: {runs} inputs");
+}
+
 /// Random text spliced from `fragments`, with random bytes and characters mixed in.
 fn splice(rng: &mut StdRng, fragments: &[&str], max_parts: usize) -> Vec<u8> {
     let parts = rng.random_range(0..max_parts);
@@ -78,11 +92,8 @@ const PLAN: &[&str] = &[
 
 #[test]
 fn the_plan_importer_never_panics_and_keeps_its_invariants() {
-    let mut rng = rng("plan importer");
-    let deadline = Instant::now() + budget();
-    let mut runs = 0;
-    while Instant::now() < deadline {
-        let input = splice(&mut rng, PLAN, 60);
+    fuzz("plan importer", |rng| {
+        let input = splice(rng, PLAN, 60);
         if let Ok(plan) = audit_portal::phases::import::parse_plan(&input) {
             assert!(
                 !plan.title.trim().is_empty(),
@@ -101,10 +112,7 @@ fn the_plan_importer_never_panics_and_keeps_its_invariants() {
                 assert!(!item.text.contains('\0'));
             }
         }
-        runs += 1;
-    }
-    assert!(runs > 100, "only {runs} inputs in the time budget");
-    eprintln!("plan importer: {runs} inputs");
+    });
 }
 
 const FRONT_MATTER: &[&str] = &[
@@ -131,20 +139,14 @@ const FRONT_MATTER: &[&str] = &[
 
 #[test]
 fn the_front_matter_parser_never_panics() {
-    let mut rng = rng("front matter");
-    let deadline = Instant::now() + budget();
-    let mut runs = 0;
-    while Instant::now() < deadline {
-        let bytes = splice(&mut rng, FRONT_MATTER, 30);
+    fuzz("front matter", |rng| {
+        let bytes = splice(rng, FRONT_MATTER, 30);
         let text = String::from_utf8_lossy(&bytes);
         // Accepted or refused with a reason; never a panic.
         if let Err(reason) = audit_portal::docs::frontmatter::parse(&text) {
             assert!(!reason.is_empty(), "a refusal says why");
         }
-        runs += 1;
-    }
-    assert!(runs > 100, "only {runs} inputs in the time budget");
-    eprintln!("front matter: {runs} inputs");
+    });
 }
 
 const LABEL_KEYS: &[&str] = &[
@@ -179,15 +181,12 @@ const LABEL_VALUES: &[&str] = &[
 
 #[test]
 fn the_traefik_label_parser_never_panics_and_hosts_come_from_the_rule() {
-    let mut rng = rng("traefik labels");
-    let deadline = Instant::now() + budget();
     let auth = vec!["authelia@docker".to_string(), "authelia".to_string()];
-    let mut runs = 0;
-    while Instant::now() < deadline {
+    fuzz("traefik labels", |rng| {
         let mut labels = BTreeMap::new();
         for _ in 0..rng.random_range(0..12) {
-            let key = String::from_utf8_lossy(&splice(&mut rng, LABEL_KEYS, 3)).to_string();
-            let value = String::from_utf8_lossy(&splice(&mut rng, LABEL_VALUES, 4)).to_string();
+            let key = String::from_utf8_lossy(&splice(rng, LABEL_KEYS, 3)).to_string();
+            let value = String::from_utf8_lossy(&splice(rng, LABEL_VALUES, 4)).to_string();
             labels.insert(key, value);
         }
         for route in audit_portal::audit::traefik::routes(&labels, &auth) {
@@ -201,8 +200,5 @@ fn the_traefik_label_parser_never_panics_and_hosts_come_from_the_rule() {
             }
         }
         let _ = audit_portal::audit::traefik::allowlist_middlewares(&labels);
-        runs += 1;
-    }
-    assert!(runs > 100, "only {runs} inputs in the time budget");
-    eprintln!("traefik labels: {runs} inputs");
+    });
 }

@@ -16,6 +16,15 @@ fn is_probe(path: &str) -> bool {
     matches!(path, "/healthz" | "/readyz")
 }
 
+/// The port a browser leaves out of `Host` for `scheme`.
+fn default_port(scheme: &str) -> Option<u16> {
+    match scheme {
+        "https" => Some(443),
+        "http" => Some(80),
+        _ => None,
+    }
+}
+
 /// A host and port as a browser puts them in `Host`, normalised for comparison.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Authority {
@@ -27,12 +36,7 @@ impl Authority {
     /// From an origin such as `https://audit.quietly.online` or `http://127.0.0.1:3000`.
     pub fn of_origin(origin: &str) -> Option<Authority> {
         let (scheme, rest) = origin.split_once("://")?;
-        let default_port = match scheme {
-            "https" => 443,
-            "http" => 80,
-            _ => return None,
-        };
-        Self::parse(rest.split('/').next()?, default_port)
+        Self::parse(rest.split('/').next()?, default_port(scheme)?)
     }
 
     /// From a `Host` header value (`name`, `name:port`, `[::1]:port`).
@@ -88,13 +92,13 @@ pub enum Refusal {
 
 impl HostPolicy {
     pub fn new(public_url: &str, demo_sign_in: bool) -> Self {
+        let scheme = public_url
+            .split_once("://")
+            .map(|(s, _)| s)
+            .unwrap_or("http");
         Self {
             public: Authority::of_origin(public_url),
-            default_port: if public_url.starts_with("https://") {
-                443
-            } else {
-                80
-            },
+            default_port: default_port(scheme).unwrap_or(80),
             demo: demo_sign_in,
         }
     }

@@ -603,6 +603,36 @@ fn resolve_refresh(env: &Env, raw: RawRefresh) -> Result<RefreshSettings, Config
     })
 }
 
+/// A non-empty list of names: the environment's comma-separated value, else the file's list, else
+/// the default. `keys` are the environment variable and the file key, for the error.
+fn names(
+    env: &Env,
+    keys: (&str, &str),
+    from_file: Option<Vec<String>>,
+    default: Vec<String>,
+    problem_when_empty: &str,
+) -> Result<Vec<String>, ConfigError> {
+    let (env_key, file_key) = keys;
+    let list: Vec<String> = match env.get(env_key) {
+        Some(list) => list
+            .split(',')
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(String::from)
+            .collect(),
+        None => from_file.unwrap_or(default),
+    };
+    if list.is_empty() {
+        let key = if env.get(env_key).is_some() {
+            env_key
+        } else {
+            file_key
+        };
+        return Err(ConfigError::new(key, problem_when_empty));
+    }
+    Ok(list)
+}
+
 fn resolve_audit(env: &Env, raw: RawAudit) -> Result<AuditSettings, ConfigError> {
     let d = AuditSettings::default();
     let allowed_public_ports = match env.get("AUDIT_ALLOWED_PORTS") {
@@ -614,45 +644,20 @@ fn resolve_audit(env: &Env, raw: RawAudit) -> Result<AuditSettings, ConfigError>
             .collect::<Result<Vec<_>, _>>()?,
         None => raw.allowed_public_ports.unwrap_or(d.allowed_public_ports),
     };
-    let auth_middlewares = match env.get("AUDIT_AUTH_MIDDLEWARES") {
-        Some(list) => list
-            .split(',')
-            .map(str::trim)
-            .filter(|m| !m.is_empty())
-            .map(String::from)
-            .collect(),
-        None => raw.auth_middlewares.unwrap_or(d.auth_middlewares),
-    };
-    if auth_middlewares.is_empty() {
-        let key = if env.get("AUDIT_AUTH_MIDDLEWARES").is_some() {
-            "AUDIT_AUTH_MIDDLEWARES"
-        } else {
-            "audit.auth_middlewares"
-        };
-        return Err(ConfigError::new(
-            key,
-            "name at least one authentication middleware, e.g. authelia@docker",
-        ));
-    }
-    let secret_words: Vec<String> = match env.get("AUDIT_SECRET_WORDS") {
-        Some(list) => list
-            .split(',')
-            .map(|w| w.trim().to_ascii_lowercase())
-            .filter(|w| !w.is_empty())
-            .collect(),
-        None => raw.secret_words.unwrap_or(d.secret_words),
-    };
-    if secret_words.is_empty() {
-        let key = if env.get("AUDIT_SECRET_WORDS").is_some() {
-            "AUDIT_SECRET_WORDS"
-        } else {
-            "audit.secret_words"
-        };
-        return Err(ConfigError::new(
-            key,
-            "name at least one word that marks a label as secret, e.g. password,token,key",
-        ));
-    }
+    let auth_middlewares = names(
+        env,
+        ("AUDIT_AUTH_MIDDLEWARES", "audit.auth_middlewares"),
+        raw.auth_middlewares,
+        d.auth_middlewares,
+        "name at least one authentication middleware, e.g. authelia@docker",
+    )?;
+    let secret_words = names(
+        env,
+        ("AUDIT_SECRET_WORDS", "audit.secret_words"),
+        raw.secret_words,
+        d.secret_words,
+        "name at least one word that marks a label as secret, e.g. password,token,key",
+    )?;
     Ok(AuditSettings {
         allowed_public_ports,
         auth_middlewares,

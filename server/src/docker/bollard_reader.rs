@@ -126,11 +126,9 @@ impl BollardReader {
             }
         }
         if let Some((since, until)) = request.events_window {
-            let events = self.events(&docker, since, until).await;
+            let mut events = self.events(&docker, since, until).await;
             for c in &mut containers {
-                if let Some(list) = events.get(&c.id) {
-                    c.events = list.clone();
-                }
+                c.events = events.remove(&c.id).unwrap_or_default();
             }
         }
         // Phase 2: one-shot stats and log tails of the running ones, all in flight together: each

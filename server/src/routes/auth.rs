@@ -67,16 +67,11 @@ pub async fn login(
     }
     if state.settings.auth.demo_sign_in {
         // Showing the demo's form starts a sign-in: its CSRF token needs a (short-lived) session.
-        crate::auth::csrf::token(&session)
+        let csrf = crate::auth::csrf::token(&session)
             .await
             .map_err(session_error)?;
         session.set_expiry(Some(PENDING_SIGN_IN_LIFETIME));
-        let page = Page {
-            csrf: crate::auth::csrf::existing(&session)
-                .await
-                .map_err(session_error)?,
-            ..page
-        };
+        let page = Page { csrf, ..page };
         let meta = page.meta("Sign in", Section::None);
         return Ok(Html(render_page(
             meta,

@@ -347,15 +347,10 @@ impl Worker {
                     audit::cpu_percent(earlier, c.stats),
                     &self.settings.audit,
                 );
-                let prev = previous
-                    .iter()
-                    .find(|p| p.key == identity.key && p.container_id == c.id);
+                let known = previous.iter().find(|p| p.key == identity.key);
+                let prev = known.filter(|p| p.container_id == c.id);
                 // An OOM kill seen at an earlier refresh is remembered until a newer one.
-                let earlier_kill = previous
-                    .iter()
-                    .find(|p| p.key == identity.key)
-                    .and_then(|p| p.last_oom_kill);
-                facts.last_oom_kill = facts.last_oom_kill.max(earlier_kill);
+                facts.last_oom_kill = facts.last_oom_kill.max(known.and_then(|p| p.last_oom_kill));
                 let input = FindingInput {
                     facts: &facts,
                     previous_restart_count: prev.and_then(|p| p.restart_count),
