@@ -73,30 +73,37 @@ pub fn changes(previous: Option<&PreviousService>, seen: &ObservedService) -> Ve
     let now_status = status(&seen.facts.state, seen.facts.health.as_deref());
     // What happened between the refreshes, each at its own time. A start counts as a restart
     // only for the container the previous refresh saw (a new container is "recreated" below).
+    // The engine reports `oom` each time the memory cgroup hits its limit, which can be hundreds
+    // of times around one kill: a run of them is one entry, with its count.
     let same_container = previous.is_some_and(|p| p.container_id == seen.facts.container_id);
-    let happened: Vec<ServiceChange> = seen
-        .events
-        .iter()
-        .filter_map(|e| {
-            let (kind, detail) = match e.kind {
-                ContainerEventKind::OomKill => (
-                    "oom kill",
-                    "the kernel killed it for running out of memory".to_string(),
-                ),
-                ContainerEventKind::Killed => {
-                    ("killed", "died from SIGKILL (exit code 137)".into())
+    let mut happened: Vec<ServiceChange> = vec![];
+    let mut oom_run = 0;
+    for e in &seen.events {
+        let (kind, detail) = match e.kind {
+            ContainerEventKind::OomKill => {
+                oom_run += 1;
+                if oom_run > 1
+                    && let Some(last) = happened.last_mut()
+                {
+                    last.detail = format!("ran out of memory ({oom_run} times)");
+                    continue;
                 }
-                ContainerEventKind::Started if same_container => {
-                    ("restarted", "the engine started the container again".into())
-                }
-                ContainerEventKind::Started => return None,
-            };
-            Some(ServiceChange {
-                at: Some(e.at),
-                ..change(kind, detail)
-            })
-        })
-        .collect();
+                ("oom kill", "ran out of memory".to_string())
+            }
+            ContainerEventKind::Killed => ("killed", "died from SIGKILL (exit code 137)".into()),
+            ContainerEventKind::Started if same_container => {
+                ("restarted", "the engine started the container again".into())
+            }
+            ContainerEventKind::Started => continue,
+        };
+        if e.kind != ContainerEventKind::OomKill {
+            oom_run = 0;
+        }
+        happened.push(ServiceChange {
+            at: Some(e.at),
+            ..change(kind, detail)
+        });
+    }
     let Some(prev) = previous else {
         let mut out = vec![change("appeared", format!("first seen, {now_status}"))];
         out.extend(happened);
@@ -378,6 +385,46 @@ mod tests {
             removed_at: None,
             last_oom_kill: None,
         }
+    }
+
+    #[test]
+    fn a_run_of_oom_events_is_one_timeline_entry() {
+        let mut s = seen("abc", "running", None, vec![]);
+        let at = |secs: i64| OffsetDateTime::UNIX_EPOCH + time::Duration::seconds(secs);
+        let event = |secs, kind| ContainerEvent { at: at(secs), kind };
+        s.events = vec![
+            event(10, ContainerEventKind::OomKill),
+            event(11, ContainerEventKind::OomKill),
+            event(12, ContainerEventKind::OomKill),
+            event(13, ContainerEventKind::Killed),
+            event(14, ContainerEventKind::Started),
+            event(20, ContainerEventKind::OomKill),
+        ];
+        let timeline: Vec<(&str, String, Option<OffsetDateTime>)> = changes(Some(&prev(&s)), &s)
+            .into_iter()
+            .map(|c| (c.kind, c.detail, c.at))
+            .collect();
+        assert_eq!(
+            timeline,
+            [
+                (
+                    "oom kill",
+                    "ran out of memory (3 times)".to_string(),
+                    Some(at(10))
+                ),
+                (
+                    "killed",
+                    "died from SIGKILL (exit code 137)".into(),
+                    Some(at(13))
+                ),
+                (
+                    "restarted",
+                    "the engine started the container again".into(),
+                    Some(at(14))
+                ),
+                ("oom kill", "ran out of memory".into(), Some(at(20))),
+            ]
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, anyhow};
 use bollard::Docker;
 use bollard::models::{ContainerInspectResponse, ContainerSummary};
-use bollard::query_parameters::{EventsOptions, ListContainersOptions, LogsOptions, StatsOptions};
+use bollard::query_parameters::{ListContainersOptions, LogsOptions, StatsOptions};
 use futures::future::BoxFuture;
 use futures::{StreamExt, stream};
 use rand::Rng;
@@ -17,10 +17,10 @@ use time::OffsetDateTime;
 use app::model::{MountInfo, PublishedPort};
 
 use super::EngineReader;
+use super::events::EventFeed;
 use super::logs::LogAccumulator;
 use super::observation::{
-    ContainerEvent, ContainerEventKind, ContainerObservation, EngineObservation, LogSummary,
-    ObserveRequest, StatsSample,
+    ContainerObservation, EngineObservation, LogSummary, ObserveRequest, StatsSample,
 };
 use super::redact::Redactor;
 use crate::config::{EngineConfig, EngineEndpoint, RefreshSettings};
@@ -39,6 +39,7 @@ pub struct BollardReader {
     concurrency: usize,
     log_tail_bytes: usize,
     redactor: Redactor,
+    events: EventFeed,
 }
 
 impl BollardReader {
@@ -84,6 +85,7 @@ impl BollardReader {
             concurrency: refresh.concurrency,
             log_tail_bytes: refresh.log_tail_bytes,
             redactor,
+            events: EventFeed::default(),
         })
     }
 
@@ -126,7 +128,8 @@ impl BollardReader {
             }
         }
         if let Some((since, until)) = request.events_window {
-            let mut events = self.events(&docker, since, until).await;
+            self.events.follow(&self.docker, &self.name, since);
+            let mut events = self.events.take_until(until);
             for c in &mut containers {
                 c.events = events.remove(&c.id).unwrap_or_default();
             }
@@ -170,52 +173,6 @@ impl BollardReader {
             skipped,
             unreadable,
         })
-    }
-
-    /// Container OOM kills, deaths by SIGKILL and starts between `since` and `until`, per
-    /// container id. The engine keeps a bounded buffer of recent events; a refresh every interval
-    /// stays well within it. A failure here costs the events, never the refresh.
-    async fn events(
-        &self,
-        docker: &Docker,
-        since: OffsetDateTime,
-        until: OffsetDateTime,
-    ) -> HashMap<String, Vec<ContainerEvent>> {
-        // Docker reads `seconds.nanoseconds`; whole seconds would drop an event from the second
-        // the window ends in.
-        let stamp = |t: OffsetDateTime| format!("{}.{:09}", t.unix_timestamp(), t.nanosecond());
-        let options = EventsOptions {
-            since: Some(stamp(since)),
-            until: Some(stamp(until)),
-            filters: Some(HashMap::from([
-                ("type".to_string(), vec!["container".to_string()]),
-                (
-                    "event".to_string(),
-                    vec!["oom".to_string(), "die".to_string(), "start".to_string()],
-                ),
-            ])),
-        };
-        let mut by_container: HashMap<String, Vec<ContainerEvent>> = HashMap::new();
-        let mut stream = docker.events(Some(options));
-        let read = async {
-            while let Some(event) = stream.next().await {
-                let event = match event {
-                    Ok(event) => event,
-                    Err(e) => {
-                        tracing::warn!(engine = %self.name, error = %e, "reading the engine's events failed");
-                        break;
-                    }
-                };
-                let Some((id, e)) = container_event(&event) else {
-                    continue;
-                };
-                by_container.entry(id).or_default().push(e);
-            }
-        };
-        if tokio::time::timeout(self.call_timeout, read).await.is_err() {
-            tracing::debug!(engine = %self.name, "reading events hit its deadline");
-        }
-        by_container
     }
 
     async fn inspect(
@@ -351,33 +308,6 @@ enum Unread {
     Gone(String),
     /// Still there as far as we know, but the inspect failed or timed out.
     Failed(String),
-}
-
-/// A container event as plain data, or nothing for events the audit does not use.
-fn container_event(event: &bollard::models::EventMessage) -> Option<(String, ContainerEvent)> {
-    let actor = event.actor.as_ref()?;
-    let id = actor.id.clone()?;
-    let at = match event.time_nano {
-        Some(nanos) => OffsetDateTime::from_unix_timestamp_nanos(i128::from(nanos)).ok()?,
-        None => OffsetDateTime::from_unix_timestamp(event.time?).ok()?,
-    };
-    let kind = match event.action.as_deref()? {
-        "oom" => ContainerEventKind::OomKill,
-        "start" => ContainerEventKind::Started,
-        "die" => {
-            let exit = actor
-                .attributes
-                .as_ref()
-                .and_then(|a| a.get("exitCode"))
-                .map(String::as_str);
-            if exit != Some("137") {
-                return None;
-            }
-            ContainerEventKind::Killed
-        }
-        _ => return None,
-    };
-    Some((id, ContainerEvent { at, kind }))
 }
 
 fn is_excluded(c: &ContainerSummary) -> bool {

@@ -13,10 +13,11 @@ pub struct ObserveRequest {
     pub logs_since: HashMap<String, OffsetDateTime>,
     /// When a container has no previous observation, read logs from this long ago.
     pub default_log_window: std::time::Duration,
-    /// Read the engine's container events (OOM kills, deaths, starts) in this window: what
-    /// happened between two refreshes, which the containers' state no longer shows (Docker clears
-    /// `OOMKilled` when a restart policy starts the container again). Each refresh reads from the
-    /// previous refresh's start to its own, so consecutive windows meet without overlapping.
+    /// The engine's container events (OOM kills, deaths, starts) to attach: what happened between
+    /// two refreshes, which the containers' state no longer shows (Docker clears `OOMKilled` when
+    /// a restart policy starts the container again). The events are followed from the first
+    /// value's time on (the previous refresh's start), and each refresh takes those up to the
+    /// second (its own start), so no event is attached twice.
     pub events_window: Option<(OffsetDateTime, OffsetDateTime)>,
 }
 
