@@ -622,9 +622,12 @@ async fn a_container_whose_inspect_times_out_keeps_its_state_and_is_not_removed(
     assert_eq!(slow.state, before.state);
     let steady = summary(&db, &fleet.key("steady")).await;
     assert!(!steady.stale, "the others are read as usual");
+    // Counted for this fleet only: a refresh sees every container on the engine.
     let removals: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM service_events WHERE kind IN ('removed', 'reappeared')",
+        "SELECT count(*) FROM service_events ev JOIN services s ON s.id = ev.service_id
+         WHERE s.compose_project = $1 AND ev.kind IN ('removed', 'reappeared')",
     )
+    .bind(&fleet.project)
     .fetch_one(&db)
     .await
     .unwrap();
