@@ -21,6 +21,9 @@ pub struct Series<'a> {
 pub struct YAxis<'a> {
     pub description: &'a str,
     pub unit: &'a str,
+    /// What the top of the axis stands for: 100 for percentages; for other quantities the
+    /// series carry value / full_scale (a latency chart with a 500 ms top has full_scale 500).
+    pub full_scale: f64,
 }
 
 /// A horizontal reference line, such as a target.
@@ -71,6 +74,53 @@ pub fn share_over_time(
             ),
             1,
         )
+}
+
+/// One hour of route latency: the hour, p50 and p95 in milliseconds.
+pub type LatencyHour = (OffsetDateTime, Option<i32>, Option<i32>);
+
+/// Hourly p50 and p95 latency of a service's routes, with the slow threshold; None without data.
+pub fn latency_chart(hours: &[LatencyHour]) -> Option<String> {
+    let max = hours
+        .iter()
+        .filter_map(|(_, p50, p95)| p95.or(*p50))
+        .max()?;
+    // A round top: 100 ms steps below a second, whole seconds above.
+    let top = if max < 1000 {
+        (f64::from(max) / 100.0).ceil().max(1.0) * 100.0
+    } else {
+        (f64::from(max) / 1000.0).ceil() * 1000.0
+    };
+    let line = |pick: fn(&LatencyHour) -> Option<i32>| {
+        hours
+            .iter()
+            .filter_map(|h| pick(h).map(|v| (h.0, f64::from(v) / top)))
+            .collect()
+    };
+    let series = [
+        Series {
+            label: "p95",
+            points: line(|h| h.2),
+            color: RGBColor(214, 96, 77),
+        },
+        Series {
+            label: "p50",
+            points: line(|h| h.1),
+            color: RGBColor(67, 147, 195),
+        },
+    ];
+    Some(share_over_time(
+        "Route latency per hour, 7 days",
+        &YAxis {
+            description: "milliseconds",
+            unit: " ms",
+            full_scale: top,
+        },
+        &series,
+        &Overlays::default(),
+        720,
+        260,
+    ))
 }
 
 fn escape_attr(s: &str) -> String {
@@ -127,7 +177,7 @@ fn draw(
         .x_desc("date (UTC)")
         .y_desc(axis.description)
         .x_label_formatter(&label_day)
-        .y_label_formatter(&|y| format!("{y:.0}{}", axis.unit))
+        .y_label_formatter(&|y: &f64| format!("{:.0}{}", *y * axis.full_scale / 100.0, axis.unit))
         .x_labels(6)
         .y_labels(6)
         .axis_style(INK)
@@ -191,7 +241,12 @@ fn draw(
         let y = t.value * 100.0;
         chart
             .draw_series(LineSeries::new([(0.0, y), (span, y)], INK.stroke_width(1)))?
-            .label(format!("{} ({:.0}{})", t.label, y, axis.unit))
+            .label(format!(
+                "{} ({:.0}{})",
+                t.label,
+                y * axis.full_scale / 100.0,
+                axis.unit
+            ))
             .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], INK));
     }
     for s in series {
@@ -240,6 +295,7 @@ mod tests {
             &YAxis {
                 description: "% of running services",
                 unit: "%",
+                full_scale: 100.0,
             },
             &[Series {
                 label: "documented",
@@ -296,6 +352,7 @@ mod tests {
             &YAxis {
                 description: "points out of 100",
                 unit: "",
+                full_scale: 100.0,
             },
             &[Series {
                 label: "total",
@@ -330,6 +387,7 @@ mod tests {
             &YAxis {
                 description: "points",
                 unit: "",
+                full_scale: 100.0,
             },
             &[],
             &Overlays {

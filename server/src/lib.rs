@@ -13,6 +13,7 @@ pub mod config;
 pub mod db;
 pub mod docker;
 pub mod docs;
+pub mod edge;
 pub mod error;
 pub mod grade;
 pub mod phases;

@@ -189,7 +189,11 @@ fn the_traefik_label_parser_never_panics_and_hosts_come_from_the_rule() {
             let value = String::from_utf8_lossy(&splice(rng, LABEL_VALUES, 4)).to_string();
             labels.insert(key, value);
         }
-        for route in audit_portal::audit::traefik::routes(&labels, &auth) {
+        for route in audit_portal::audit::traefik::routes(
+            &labels,
+            &auth,
+            &audit_portal::config::EntrypointDefaults::default(),
+        ) {
             for host in &route.hosts {
                 assert!(!host.is_empty());
                 assert!(

@@ -45,10 +45,18 @@ pub enum FindingKind {
     LogErrors,
     MemoryNearLimit,
     MemoryOversized,
+    RouterError,
+    RouteError,
+    RouteUnreachable,
+    RouteSlow,
+    CertInvalid,
+    CertExpiring,
+    CertNotRenewing,
+    AuthNotEnforced,
 }
 
 impl FindingKind {
-    pub const ALL: [FindingKind; 18] = [
+    pub const ALL: [FindingKind; 26] = [
         FindingKind::NoHealthcheck,
         FindingKind::Unhealthy,
         FindingKind::NoRestartPolicy,
@@ -67,6 +75,14 @@ impl FindingKind {
         FindingKind::LogErrors,
         FindingKind::MemoryNearLimit,
         FindingKind::MemoryOversized,
+        FindingKind::RouterError,
+        FindingKind::RouteError,
+        FindingKind::RouteUnreachable,
+        FindingKind::RouteSlow,
+        FindingKind::CertInvalid,
+        FindingKind::CertExpiring,
+        FindingKind::CertNotRenewing,
+        FindingKind::AuthNotEnforced,
     ];
 
     pub fn slug(self) -> &'static str {
@@ -89,6 +105,14 @@ impl FindingKind {
             FindingKind::LogErrors => "log_errors",
             FindingKind::MemoryNearLimit => "memory_near_limit",
             FindingKind::MemoryOversized => "memory_oversized",
+            FindingKind::RouterError => "router_error",
+            FindingKind::RouteError => "route_error",
+            FindingKind::RouteUnreachable => "route_unreachable",
+            FindingKind::RouteSlow => "route_slow",
+            FindingKind::CertInvalid => "cert_invalid",
+            FindingKind::CertExpiring => "cert_expiring",
+            FindingKind::CertNotRenewing => "cert_not_renewing",
+            FindingKind::AuthNotEnforced => "auth_not_enforced",
         }
     }
 
@@ -113,6 +137,14 @@ impl FindingKind {
             FindingKind::LogErrors => "Error lines in logs",
             FindingKind::MemoryNearLimit => "Memory near its limit",
             FindingKind::MemoryOversized => "Memory limit far above use",
+            FindingKind::RouterError => "Traefik router disabled or in error",
+            FindingKind::RouteError => "Route answers with an error",
+            FindingKind::RouteUnreachable => "Route unreachable",
+            FindingKind::RouteSlow => "Route slow",
+            FindingKind::CertInvalid => "Certificate invalid",
+            FindingKind::CertExpiring => "Certificate expiring",
+            FindingKind::CertNotRenewing => "Certificate not renewing",
+            FindingKind::AuthNotEnforced => "Authentication not enforced",
         }
     }
 

@@ -83,6 +83,38 @@ pub struct TraefikRoute {
     pub entrypoints: Vec<String>,
     pub tls: bool,
     pub authenticated: bool,
+    /// The path of the first `PathPrefix`/`Path` matcher, probed below each host ("" for the root).
+    #[serde(default)]
+    pub path: String,
+    /// Where the router was read: "labels" (this container's) or "traefik" (Traefik's API).
+    #[serde(default)]
+    pub source: String,
+    /// Traefik's status of the router ("enabled", "disabled", "warning"), when read from its API.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// The errors Traefik reports for the router.
+    #[serde(default)]
+    pub errors: Vec<String>,
+}
+
+impl TraefikRoute {
+    /// The URLs a user of this router opens: one per host, https when the router serves TLS.
+    pub fn urls(&self) -> Vec<String> {
+        let scheme = if self.tls { "https" } else { "http" };
+        self.hosts
+            .iter()
+            .map(|h| {
+                format!(
+                    "{scheme}://{h}{}",
+                    if self.path.is_empty() {
+                        "/"
+                    } else {
+                        &self.path
+                    }
+                )
+            })
+            .collect()
+    }
 }
 
 /// One row of the services table.
@@ -100,7 +132,17 @@ pub struct ServiceSummary {
     pub last_seen: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339::option")]
     pub removed_at: Option<OffsetDateTime>,
+    /// What users got over 24 h: the share of successful probes of its routes when it has
+    /// probed routes, else the share of refreshes that saw its container up.
     pub availability_24h: Option<f64>,
+    /// Whether `availability_24h` comes from route probes.
+    #[serde(default)]
+    pub availability_from_routes: bool,
+    /// Its routes, and how many of them failed their latest probe.
+    #[serde(default)]
+    pub routes: i64,
+    #[serde(default)]
+    pub routes_failing: i64,
     pub cpu_percent: Option<f64>,
     pub cpu_limit: Option<f64>,
     pub memory_usage_bytes: Option<i64>,
@@ -159,7 +201,19 @@ pub struct ServiceDetail {
     #[serde(with = "time::serde::rfc3339")]
     pub first_seen: OffsetDateTime,
     pub facts: ServiceFacts,
+    /// The container's running share.
     pub availability: Availability,
+    /// The share of successful probes of its routes (all None without routes).
+    pub route_availability: Availability,
+    /// Its routes with their latest probes.
+    pub routes: Vec<super::routes::RouteRow>,
+    /// One cell per day for 90 days: routes' probes when it has routes, else the container.
+    pub status_days: Vec<super::routes::DayShare>,
+    /// The routes' hourly p50/p95 latency over 7 days, drawn on the server.
+    pub latency_svg: Option<String>,
+    /// Since when its engine has not answered, while it does not: its availability is unknown then.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub engine_down_since: Option<OffsetDateTime>,
     pub events: Vec<ServiceEvent>,
 }
 

@@ -10,6 +10,7 @@ pub mod inventory;
 pub mod nav;
 pub mod phases;
 pub mod rollouts;
+pub mod routes;
 pub mod service_query;
 
 pub use auth::{Role, Viewer};

@@ -5,6 +5,7 @@
 pub enum Section {
     Dashboard,
     Services,
+    Routes,
     Documentation,
     Grades,
     Phases,
@@ -15,9 +16,10 @@ pub enum Section {
 
 impl Section {
     /// The navigation, in display order, with the path each entry links to.
-    pub const NAV: [(Section, &'static str, &'static str); 6] = [
+    pub const NAV: [(Section, &'static str, &'static str); 7] = [
         (Section::Dashboard, "Dashboard", "/"),
         (Section::Services, "Services", "/services"),
+        (Section::Routes, "Routes", "/routes"),
         (Section::Documentation, "Documentation", "/docs"),
         (Section::Grades, "Grades", "/grades"),
         (Section::Phases, "Phases", "/phases"),

@@ -53,6 +53,8 @@ pub struct ServiceQuery {
     /// running, healthy, unhealthy, stopped, stale, removed
     pub state: Option<String>,
     pub finding: Option<FindingKind>,
+    /// with, failing, without: services with routes, with a failing route, without routes.
+    pub routes: Option<String>,
     pub text: Option<String>,
     pub sort: SortKey,
     pub descending: bool,
@@ -67,12 +69,19 @@ pub const STATE_FILTERS: [&str; 6] = [
     "removed",
 ];
 
+pub const ROUTE_FILTERS: [(&str, &str); 3] = [
+    ("with", "with routes"),
+    ("failing", "with a failing route"),
+    ("without", "without routes"),
+];
+
 /// The query string as it arrives; every field optional and untrusted.
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct RawServiceQuery {
     pub engine: Option<String>,
     pub state: Option<String>,
     pub finding: Option<String>,
+    pub routes: Option<String>,
     pub q: Option<String>,
     pub sort: Option<String>,
     pub dir: Option<String>,
@@ -86,6 +95,8 @@ impl ServiceQuery {
             engine: non_empty(raw.engine),
             state: non_empty(raw.state).filter(|s| STATE_FILTERS.contains(&s.as_str())),
             finding: non_empty(raw.finding).and_then(|s| FindingKind::from_slug(&s)),
+            routes: non_empty(raw.routes)
+                .filter(|r| ROUTE_FILTERS.iter().any(|(slug, _)| slug == r)),
             text: non_empty(raw.q).map(|s| s.chars().take(200).collect()),
             sort: raw
                 .sort
@@ -113,6 +124,9 @@ impl ServiceQuery {
         if let Some(f) = self.finding {
             pairs.push(("finding", f.slug().to_string()));
         }
+        if let Some(r) = &self.routes {
+            pairs.push(("routes", r.clone()));
+        }
         if let Some(q) = &self.text {
             pairs.push(("q", q.clone()));
         }
@@ -127,6 +141,15 @@ impl ServiceQuery {
 
     pub fn matches(&self, s: &ServiceSummary) -> bool {
         if self.engine.as_ref().is_some_and(|e| *e != s.engine) {
+            return false;
+        }
+        let routes_ok = match self.routes.as_deref() {
+            Some("with") => s.routes > 0,
+            Some("failing") => s.routes_failing > 0,
+            Some("without") => s.routes == 0,
+            _ => true,
+        };
+        if !routes_ok {
             return false;
         }
         if let Some(state) = &self.state {
@@ -228,6 +251,38 @@ mod tests {
     use super::*;
     use crate::model::{Finding, Severity};
 
+    #[test]
+    fn the_routes_filter_keeps_services_by_their_routes() {
+        let mut with_failing = row("a", "m", "running", None);
+        with_failing.routes = 2;
+        with_failing.routes_failing = 1;
+        let mut with_ok = row("b", "m", "running", None);
+        with_ok.routes = 1;
+        let without = row("c", "m", "running", None);
+        let query = |r: &str| {
+            ServiceQuery::parse(RawServiceQuery {
+                routes: Some(r.into()),
+                ..Default::default()
+            })
+        };
+        let names = |q: ServiceQuery| -> Vec<String> {
+            [&with_failing, &with_ok, &without]
+                .into_iter()
+                .filter(|s| q.matches(s))
+                .map(|s| s.key.clone())
+                .collect()
+        };
+        assert_eq!(names(query("failing")), ["a"]);
+        assert_eq!(names(query("with")), ["a", "b"]);
+        assert_eq!(names(query("without")), ["c"]);
+        assert_eq!(names(query("nonsense")), ["a", "b", "c"]);
+        assert!(
+            query("failing")
+                .href_sorted_by(SortKey::Name)
+                .contains("routes=failing")
+        );
+    }
+
     fn row(name: &str, engine: &str, state: &str, health: Option<&str>) -> ServiceSummary {
         ServiceSummary {
             engine: engine.into(),
@@ -241,6 +296,9 @@ mod tests {
             last_seen: time::OffsetDateTime::UNIX_EPOCH,
             removed_at: None,
             availability_24h: None,
+            availability_from_routes: false,
+            routes: 0,
+            routes_failing: 0,
             cpu_percent: None,
             cpu_limit: None,
             memory_usage_bytes: None,

@@ -13,5 +13,6 @@ pub mod phase_detail;
 pub mod phases;
 pub mod rollout_detail;
 pub mod rollouts;
+pub mod routes;
 pub mod service_detail;
 pub mod services;

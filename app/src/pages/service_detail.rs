@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 use crate::components::format;
 use crate::components::widgets::{StatusBadge, TimeAgo};
 use crate::model::{Finding, ServiceDetail, ServiceEvent, ServiceFacts};
+use crate::pages::routes::{RouteDetails, StatusBar};
 
 #[component]
 pub fn ServiceDetailPage(detail: ServiceDetail, now: OffsetDateTime) -> impl IntoView {
@@ -19,8 +20,14 @@ pub fn ServiceDetailPage(detail: ServiceDetail, now: OffsetDateTime) -> impl Int
         first_seen,
         facts,
         availability,
+        route_availability,
+        routes,
+        status_days,
+        latency_svg,
+        engine_down_since,
         events,
     } = detail;
+    let has_probes = route_availability.month.is_some();
     let status = summary.status_label().to_string();
     let avail = |v: Option<f64>| v.map(format::percent).unwrap_or_else(|| "no data".into());
     view! {
@@ -33,7 +40,8 @@ pub fn ServiceDetailPage(detail: ServiceDetail, now: OffsetDateTime) -> impl Int
             <p class="notice warn">"This service's container was removed "<TimeAgo at=at now=now/>"; what follows is its last known state."</p>
         })}
         {summary.stale.then(|| view! {
-            <p class="notice warn">"Its engine has not answered recently: last seen "<TimeAgo at=summary.last_seen now=now/>"."</p>
+            <p class="notice warn">"Its engine has not answered recently: last seen "<TimeAgo at=summary.last_seen now=now/>"."
+                {engine_down_since.map(|at| view! { " The engine has been unreachable since "<TimeAgo at=at now=now/>": the container's availability for that time is unknown, not counted as up." })}</p>
         })}
         <dl class="facts">
             <dt>"Engine"</dt><dd>{summary.engine.clone()}</dd>
@@ -46,11 +54,23 @@ pub fn ServiceDetailPage(detail: ServiceDetail, now: OffsetDateTime) -> impl Int
                 {facts.image_created.map(|at| view! { ", built "<TimeAgo at=at now=now/> })}</dd>
             <dt>"Owner"</dt><dd>{owner.unwrap_or_else(|| "not set (label audit.owner)".into())}</dd>
             <dt>"Tier"</dt><dd>{tier.unwrap_or_else(|| "not set (label audit.tier)".into())}</dd>
-            <dt>"Availability"</dt><dd>{format!("24 h {}, 7 d {}, 30 d {}", avail(availability.day), avail(availability.week), avail(availability.month))}</dd>
+            <dt>"Availability, routes"</dt><dd>{if has_probes {
+                format!("24 h {}, 7 d {}, 30 d {} (share of successful probes: what users get)", avail(route_availability.day), avail(route_availability.week), avail(route_availability.month))
+            } else {
+                "no probed route".to_string()
+            }}</dd>
+            <dt>"Availability, container"</dt><dd>{format!("24 h {}, 7 d {}, 30 d {} (share of refreshes that saw it running and not unhealthy)", avail(availability.day), avail(availability.week), avail(availability.month))}</dd>
+            <dt>"Last 90 days"</dt><dd><StatusBar days=status_days/><br/>
+                <small class="muted">{if has_probes { "from route probes" } else { "from the container" }}", one cell per day (UTC); hover for the share"</small></dd>
             <dt>"First seen"</dt><dd><TimeAgo at=first_seen now=now/></dd>
             <dt>"Last seen"</dt><dd><TimeAgo at=summary.last_seen now=now/></dd>
         </dl>
         <FindingsSection findings=summary.findings.clone()/>
+        <section aria-labelledby="routes-h">
+            <h2 id="routes-h">"Routes"</h2>
+            {latency_svg.map(|svg| view! { <div inner_html=svg></div> })}
+            <RouteDetails routes=routes now=now/>
+        </section>
         <RuntimeSection facts=facts.clone()/>
         <NetworkSection facts=facts.clone()/>
         <LogsSection facts=facts.clone()/>

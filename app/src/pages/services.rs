@@ -6,7 +6,9 @@ use time::OffsetDateTime;
 use crate::components::format;
 use crate::components::forms::CsrfField;
 use crate::components::widgets::{FindingCounts, StatusBadge};
-use crate::model::service_query::{STATE_FILTERS, ServiceQuery, SortKey, url_encode};
+use crate::model::service_query::{
+    ROUTE_FILTERS, STATE_FILTERS, ServiceQuery, SortKey, url_encode,
+};
 use crate::model::{FindingKind, InventoryCounts, ServiceSummary};
 
 /// Everything the services page shows.
@@ -71,6 +73,10 @@ fn FilterForm(engines: Vec<String>, query: ServiceQuery) -> impl IntoView {
         .into_iter()
         .map(|k| view! { <option value=k.slug() selected=query.finding == Some(k)>{k.title()}</option> })
         .collect_view();
+    let route_options = ROUTE_FILTERS
+        .into_iter()
+        .map(|(slug, label)| view! { <option value=slug selected=query.routes.as_deref() == Some(slug)>{label}</option> })
+        .collect_view();
     view! {
         <form method="get" action="/services" class="filters" role="search" aria-label="Filter services">
             <label>"Engine"
@@ -81,6 +87,9 @@ fn FilterForm(engines: Vec<String>, query: ServiceQuery) -> impl IntoView {
             </label>
             <label>"Finding"
                 <select name="finding"><option value="">"any"</option>{finding_options}</select>
+            </label>
+            <label>"Routes"
+                <select name="routes"><option value="">"any"</option>{route_options}</select>
             </label>
             <label>"Search"
                 <input type="search" name="q" value=query.text.clone().unwrap_or_default() placeholder="name, image, group"/>
@@ -126,6 +135,7 @@ fn ServicesTable(
                         {header(SortKey::Engine, "Engine")}
                         <th scope="col">"Image"</th>
                         {header(SortKey::Status, "State")}
+                        <th scope="col">"Routes"</th>
                         {header(SortKey::Availability, "Avail. 24 h")}
                         {header(SortKey::Cpu, "CPU")}
                         {header(SortKey::Memory, "Memory")}
@@ -135,7 +145,7 @@ fn ServicesTable(
                 </thead>
                 <tbody>
                     {body}
-                    {empty.then(|| view! { <tr><td colspan="9" class="empty">"No service matches."</td></tr> })}
+                    {empty.then(|| view! { <tr><td colspan="10" class="empty">"No service matches."</td></tr> })}
                 </tbody>
             </table>
         </div>
@@ -168,7 +178,15 @@ fn ServiceRow(s: ServiceSummary, now: OffsetDateTime) -> impl IntoView {
                 <td>{s.engine.clone()}</td>
                 <td><code>{s.image_ref.clone()}</code></td>
                 <td><StatusBadge status=status stale=s.stale/>{stale_note}</td>
-                <td class="num">{s.availability_24h.map(format::percent).unwrap_or_else(|| "–".into())}</td>
+                <td>{match (s.routes, s.routes_failing) {
+                    (0, _) => view! { <span class="muted">"none"</span> }.into_any(),
+                    (n, 0) => view! { <span>{n}" ok"</span> }.into_any(),
+                    (n, f) => view! { <span class="error-text">{n}", "<strong>{f}" failing"</strong></span> }.into_any(),
+                }}</td>
+                <td class="num" title=if s.availability_from_routes { "from route probes" } else { "from the container" }>
+                    {s.availability_24h.map(format::percent).unwrap_or_else(|| "–".into())}
+                    {s.availability_from_routes.then(|| view! { <small class="muted">" routes"</small> })}
+                </td>
                 <td class="num">{cpu}</td>
                 <td class="num">{memory}</td>
                 <td><FindingCounts findings=s.findings.clone()/></td>

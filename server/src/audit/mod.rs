@@ -28,6 +28,7 @@ pub fn facts_from(
     c: &ContainerObservation,
     cpu_percent: Option<f64>,
     settings: &AuditSettings,
+    entrypoints: &crate::config::EntrypointDefaults,
 ) -> ServiceFacts {
     ServiceFacts {
         container_id: c.id.clone(),
@@ -59,7 +60,7 @@ pub fn facts_from(
         mounts: c.mounts.clone(),
         labels: c.labels.clone(),
         env_names: c.env_names.clone(),
-        routes: traefik::routes(&c.labels, &settings.auth_middlewares),
+        routes: traefik::routes(&c.labels, &settings.auth_middlewares, entrypoints),
         log_errors: c.logs.errors,
         log_warnings: c.logs.warnings,
         log_fatals: c.logs.fatals,

@@ -5,12 +5,19 @@ use std::collections::BTreeMap;
 
 use app::model::TraefikRoute;
 
+use crate::config::EntrypointDefaults;
+
 const ROUTERS: &str = "traefik.http.routers.";
 const MIDDLEWARES: &str = "traefik.http.middlewares.";
 
 /// Reads every `traefik.http.routers.<name>.*` group. `auth_middlewares` are the names that mean
 /// "behind Authelia"; a `chain` middleware defined in the same labels is followed one level.
-pub fn routes(labels: &BTreeMap<String, String>, auth_middlewares: &[String]) -> Vec<TraefikRoute> {
+/// TLS and middlewares set on the router's entrypoints (`entrypoints`) count as the router's own.
+pub fn routes(
+    labels: &BTreeMap<String, String>,
+    auth_middlewares: &[String],
+    entrypoints: &EntrypointDefaults,
+) -> Vec<TraefikRoute> {
     if labels
         .get("traefik.enable")
         .is_some_and(|v| v.eq_ignore_ascii_case("false"))
@@ -27,12 +34,14 @@ pub fn routes(labels: &BTreeMap<String, String>, auth_middlewares: &[String]) ->
         };
         let route = by_router.entry(router).or_insert_with(|| TraefikRoute {
             router: router.to_string(),
+            source: "labels".into(),
             ..Default::default()
         });
         match field {
             "rule" => {
                 route.rule = value.clone();
                 route.hosts = hosts_in_rule(value);
+                route.path = path_in_rule(value);
             }
             "middlewares" => route.middlewares = split_list(value),
             "entrypoints" => route.entrypoints = split_list(value),
@@ -49,6 +58,7 @@ pub fn routes(labels: &BTreeMap<String, String>, auth_middlewares: &[String]) ->
     by_router
         .into_values()
         .map(|mut route| {
+            with_entrypoint_defaults(&mut route, entrypoints);
             route.authenticated = app_sso
                 || route
                     .middlewares
@@ -57,6 +67,30 @@ pub fn routes(labels: &BTreeMap<String, String>, auth_middlewares: &[String]) ->
             route
         })
         .collect()
+}
+
+/// A router without entrypoints is taken to be on the TLS entrypoints (the usual setup, where
+/// `web` only redirects to `websecure`); its entrypoints' middlewares run before its own.
+fn with_entrypoint_defaults(route: &mut TraefikRoute, defaults: &EntrypointDefaults) {
+    let on: Vec<String> = if !route.entrypoints.is_empty() {
+        route.entrypoints.clone()
+    } else if !defaults.tls.is_empty() {
+        defaults.tls.clone()
+    } else {
+        defaults.middlewares.keys().cloned().collect()
+    };
+    if !on.is_empty() && on.iter().all(|e| defaults.tls.contains(e)) {
+        route.tls = true;
+    }
+    let mut effective: Vec<String> = on
+        .iter()
+        .filter_map(|e| defaults.middlewares.get(e))
+        .flatten()
+        .cloned()
+        .collect();
+    effective.dedup();
+    effective.append(&mut route.middlewares);
+    route.middlewares = effective;
 }
 
 fn split_list(value: &str) -> Vec<String> {
@@ -87,6 +121,26 @@ pub fn hosts_in_rule(rule: &str) -> Vec<String> {
         rest = &after[end..];
     }
     hosts
+}
+
+/// The path of the first `PathPrefix(...)` or `Path(...)` matcher, or "" when there is none.
+pub fn path_in_rule(rule: &str) -> String {
+    ["PathPrefix(", "Path("]
+        .iter()
+        .filter_map(|m| {
+            let at = rule.find(m)?;
+            let after = &rule[at + m.len()..];
+            let end = after.find(')')?;
+            let path = after[..end]
+                .split(',')
+                .next()?
+                .trim()
+                .trim_matches(|c| c == '`' || c == '"' || c == '\'');
+            path.starts_with('/').then(|| (at, path.to_string()))
+        })
+        .min_by_key(|(at, _)| *at)
+        .map(|(_, p)| p)
+        .unwrap_or_default()
 }
 
 /// Names match exactly, or by base name when one side omits the provider (`authelia` ~ `authelia@docker`).
@@ -143,6 +197,37 @@ mod tests {
 
     fn auth() -> Vec<String> {
         vec!["authelia@docker".into()]
+    }
+
+    fn routes(labels: &BTreeMap<String, String>, auth: &[String]) -> Vec<TraefikRoute> {
+        super::routes(labels, auth, &EntrypointDefaults::default())
+    }
+
+    #[test]
+    fn entrypoint_tls_and_middlewares_count_for_routers_on_them() {
+        let defaults = EntrypointDefaults {
+            tls: vec!["websecure".into()],
+            middlewares: [("websecure".to_string(), vec!["authelia@file".to_string()])]
+                .into_iter()
+                .collect(),
+        };
+        let labels = labels(&[
+            (
+                "traefik.http.routers.a.rule",
+                "Host(`a.x`) && PathPrefix(`/app`)",
+            ),
+            ("traefik.http.routers.a.middlewares", "headers@file"),
+            ("traefik.http.routers.b.rule", "Host(`b.x`)"),
+            ("traefik.http.routers.b.entrypoints", "web"),
+        ]);
+        let r = super::routes(&labels, &["authelia@file".into()], &defaults);
+        // No entrypoints: on websecure, which gives TLS and Authelia ahead of its own middleware.
+        assert!(r[0].tls && r[0].authenticated);
+        assert_eq!(r[0].middlewares, ["authelia@file", "headers@file"]);
+        assert_eq!(r[0].urls(), ["https://a.x/app"]);
+        // Explicitly on web only: neither.
+        assert!(!r[1].tls && !r[1].authenticated);
+        assert_eq!(r[1].urls(), ["http://b.x/"]);
     }
 
     #[test]

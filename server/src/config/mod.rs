@@ -4,6 +4,7 @@
 //! the key (the environment variable, or the file's key) and the problem, printed as one line.
 
 mod auth;
+mod edge;
 mod engines;
 mod raw;
 mod secret;
@@ -13,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use auth::{AuthSettings, OidcSettings, RoleGroups};
+pub use edge::{ApiAuth, EdgeSettings, EntrypointDefaults, ProbeSettings, TraefikApi};
 pub use engines::{EngineConfig, EngineEndpoint};
 pub use secret::{Secret, redact_url};
 
@@ -56,6 +58,8 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub docs: DocsSettings,
     pub rollouts: RolloutSettings,
+    /// Routes from the outside: Traefik's API, entrypoint defaults, probes.
+    pub edge: EdgeSettings,
 }
 
 /// What the seeded accounting rollout checks against.

@@ -34,6 +34,10 @@ pub struct RawFile {
     docs: RawDocs,
     #[serde(default)]
     rollouts: RawRollouts,
+    #[serde(default)]
+    traefik: super::edge::RawTraefik,
+    #[serde(default)]
+    probes: super::edge::RawProbes,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -117,10 +121,10 @@ impl RawFile {
 }
 
 /// Looks up environment variables; empty values count as unset.
-struct Env<'a>(&'a [(String, String)]);
+pub(super) struct Env<'a>(pub(super) &'a [(String, String)]);
 
 impl Env<'_> {
-    fn get(&self, key: &str) -> Option<&str> {
+    pub(super) fn get(&self, key: &str) -> Option<&str> {
         self.0
             .iter()
             .rev()
@@ -131,7 +135,7 @@ impl Env<'_> {
 }
 
 /// A value with the name of the key it came from, for error messages.
-fn pick<T>(
+pub(super) fn pick<T>(
     env: &Env,
     env_key: &str,
     file_key: &str,
@@ -143,7 +147,11 @@ fn pick<T>(
     }
 }
 
-fn parse_num<T: std::str::FromStr>(key: &str, value: &str, what: &str) -> Result<T, ConfigError> {
+pub(super) fn parse_num<T: std::str::FromStr>(
+    key: &str,
+    value: &str,
+    what: &str,
+) -> Result<T, ConfigError> {
     value
         .trim()
         .parse()
@@ -151,7 +159,7 @@ fn parse_num<T: std::str::FromStr>(key: &str, value: &str, what: &str) -> Result
 }
 
 /// Reads a number from the environment or the file and checks its range.
-fn number<T>(
+pub(super) fn number<T>(
     env: &Env,
     env_key: &str,
     file_key: &str,
@@ -184,7 +192,7 @@ where
     Ok(value)
 }
 
-fn parse_bool(key: &str, value: &str) -> Result<bool, ConfigError> {
+pub(super) fn parse_bool(key: &str, value: &str) -> Result<bool, ConfigError> {
     match value.trim().to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "on" => Ok(true),
         "0" | "false" | "no" | "off" => Ok(false),
@@ -323,8 +331,10 @@ pub fn resolve(file: RawFile, env: &[(String, String)]) -> Result<Settings, Conf
     let auth = resolve_auth(&env, file.auth)?.resolve(&public_url)?;
     let docs = resolve_docs(&env, file.docs)?;
     let rollouts = resolve_rollouts(&env, file.rollouts)?;
+    let edge = super::edge::resolve(&env, file.traefik, file.probes)?;
 
     Ok(Settings {
+        edge,
         docs,
         rollouts,
         auth,
@@ -340,7 +350,7 @@ pub fn resolve(file: RawFile, env: &[(String, String)]) -> Result<Settings, Conf
     })
 }
 
-fn text(
+pub(super) fn text(
     env: &Env,
     env_key: &str,
     file_key: &str,
@@ -605,7 +615,7 @@ fn resolve_refresh(env: &Env, raw: RawRefresh) -> Result<RefreshSettings, Config
 
 /// A non-empty list of names: the environment's comma-separated value, else the file's list, else
 /// the default. `keys` are the environment variable and the file key, for the error.
-fn names(
+pub(super) fn names(
     env: &Env,
     keys: (&str, &str),
     from_file: Option<Vec<String>>,

@@ -7,6 +7,7 @@ pub mod grades;
 pub mod inventory;
 pub mod phases;
 pub mod rollouts;
+pub mod routes;
 pub mod services;
 
 use std::time::Duration;

@@ -25,6 +25,9 @@ struct SummaryRow {
     last_seen: OffsetDateTime,
     removed_at: Option<OffsetDateTime>,
     availability_24h: Option<f64>,
+    route_availability_24h: Option<f64>,
+    routes: i64,
+    routes_failing: i64,
     cpu_percent: Option<f64>,
     cpu_limit: Option<f64>,
     memory_usage_bytes: Option<i64>,
@@ -46,7 +49,10 @@ impl From<SummaryRow> for ServiceSummary {
             stale: r.stale,
             last_seen: r.last_seen,
             removed_at: r.removed_at,
-            availability_24h: r.availability_24h,
+            availability_24h: r.route_availability_24h.or(r.availability_24h),
+            availability_from_routes: r.route_availability_24h.is_some(),
+            routes: r.routes,
+            routes_failing: r.routes_failing,
             cpu_percent: r.cpu_percent,
             cpu_limit: r.cpu_limit,
             memory_usage_bytes: r.memory_usage_bytes,
@@ -66,6 +72,12 @@ const SUMMARY_COLUMNS: &str = "
            s.last_seen, s.removed_at,
            (SELECT sum(h.up_samples)::float8 / nullif(sum(h.samples), 0) FROM service_hourly h
              WHERE h.service_id = s.id AND h.hour > now() - interval '24 hours') AS availability_24h,
+           (SELECT sum(ph.successes)::float8 / nullif(sum(ph.samples), 0) FROM probe_hourly ph
+             WHERE ph.url IN (SELECT r.url FROM routes r WHERE r.service_id = s.id)
+               AND ph.hour > now() - interval '24 hours') AS route_availability_24h,
+           (SELECT count(*) FROM routes r WHERE r.service_id = s.id) AS routes,
+           (SELECT count(*) FROM routes r JOIN probe_results p ON p.url = r.url
+             WHERE r.service_id = s.id AND NOT p.ok) AS routes_failing,
            (s.facts->>'cpu_percent')::float8 AS cpu_percent,
            (s.facts->>'cpu_limit')::float8 AS cpu_limit,
            (s.facts->>'memory_usage_bytes')::int8 AS memory_usage_bytes,
@@ -178,8 +190,15 @@ pub async fn detail(
     else {
         return Ok(None);
     };
-    let (availability, events) =
-        tokio::try_join!(availability(db, row.id), events(db, row.id, 200))?;
+    let (availability, events, route_availability, routes, status_days, latency, down_since) = tokio::try_join!(
+        availability(db, row.id),
+        events(db, row.id, 200),
+        super::routes::service_availability(db, row.id),
+        super::routes::list(db, Some(row.id)),
+        super::routes::status_days(db, row.id, 90),
+        super::routes::service_latency(db, row.id),
+        engine_down_since(db, engine),
+    )?;
     Ok(Some(ServiceDetail {
         summary: row.summary.into(),
         compose_project: row.compose_project,
@@ -190,8 +209,24 @@ pub async fn detail(
         first_seen: row.first_seen,
         facts: row.facts.0,
         availability,
+        route_availability,
+        routes,
+        status_days,
+        latency_svg: crate::charts::latency_chart(&latency),
+        engine_down_since: down_since,
         events,
     }))
+}
+
+/// When the engine last answered, if it does not answer now.
+async fn engine_down_since(db: &PgPool, engine: &str) -> sqlx::Result<Option<OffsetDateTime>> {
+    let row: Option<(Option<OffsetDateTime>, OffsetDateTime)> = sqlx::query_as(
+        "SELECT last_success_at, created_at FROM engines WHERE name = $1 AND NOT reachable",
+    )
+    .bind(engine)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|(success, created)| success.unwrap_or(created)))
 }
 
 async fn availability(db: &PgPool, service_id: i64) -> sqlx::Result<Availability> {

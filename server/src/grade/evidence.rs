@@ -14,6 +14,8 @@ use super::rubric::{Rubric, Score, Total, gaps};
 #[derive(Clone, Debug, PartialEq)]
 pub struct ServiceEvidence {
     pub availability_7d: Option<f64>,
+    /// Whether the figure is its routes' probes (what users reach) rather than its container's.
+    pub availability_from_routes: bool,
     pub findings: Vec<FindingKind>,
 }
 
@@ -66,12 +68,14 @@ const RELIABILITY: [FindingKind; 5] = [
     FindingKind::RestartLoop,
     FindingKind::OomKilled,
 ];
-const SECURITY: [FindingKind; 5] = [
+const SECURITY: [FindingKind; 7] = [
     FindingKind::PublicPort,
     FindingKind::RouteWithoutAuth,
     FindingKind::RouteWithoutTls,
     FindingKind::DockerSocket,
     FindingKind::Privileged,
+    FindingKind::AuthNotEnforced,
+    FindingKind::CertInvalid,
 ];
 
 #[derive(Clone, Debug, PartialEq)]
@@ -147,14 +151,25 @@ fn from_evidence(name: &str, e: &Evidence) -> Option<(Score, String, Vec<String>
                 known.iter().sum::<f64>() / known.len() as f64
             };
             let score = Score::from_hundredths((mean * 10_000.0).floor() as u32);
+            let by_routes = e
+                .services
+                .iter()
+                .filter(|s| s.availability_7d.is_some() && s.availability_from_routes)
+                .count();
             Some((
                 score,
-                "mean 7-day availability of the current services × 100".into(),
-                vec![format!(
-                    "{} services with availability data, mean {:.2}%",
-                    known.len(),
-                    mean * 100.0
-                )],
+                "mean 7-day availability of the current services × 100; a service with probed routes counts the share of successful probes of its routes (what users reach), one without counts its container's running share".into(),
+                vec![
+                    format!(
+                        "{} services with availability data, mean {:.2}%",
+                        known.len(),
+                        mean * 100.0
+                    ),
+                    format!(
+                        "{by_routes} by their routes' probes, {} by their containers",
+                        known.len() - by_routes
+                    ),
+                ],
             ))
         }
         "Reliability" => {
@@ -163,7 +178,7 @@ fn from_evidence(name: &str, e: &Evidence) -> Option<(Score, String, Vec<String>
         }
         "Security" => {
             let (score, lines) = clean_share(e.services, &SECURITY);
-            Some((score, "share of services with no public port outside the allow-list, no unauthenticated or plain-HTTP route, no Docker socket and not privileged × 100".into(), lines))
+            Some((score, "share of services with no public port outside the allow-list, no unauthenticated or plain-HTTP route, authentication enforced where promised, valid certificates, no Docker socket and not privileged × 100".into(), lines))
         }
         "Documentation" => {
             let d = e.docs;
@@ -377,10 +392,12 @@ mod tests {
         let services = vec![
             ServiceEvidence {
                 availability_7d: Some(1.0),
+                availability_from_routes: false,
                 findings: vec![],
             },
             ServiceEvidence {
                 availability_7d: Some(0.5),
+                availability_from_routes: false,
                 findings: vec![FindingKind::NoRestartPolicy, FindingKind::Privileged],
             },
         ];
@@ -417,6 +434,7 @@ mod tests {
     fn caps_and_overrides() {
         let services = vec![ServiceEvidence {
             availability_7d: Some(1.0),
+            availability_from_routes: false,
             findings: vec![],
         }];
         let docs = CoverageFigures {
@@ -467,6 +485,7 @@ mod tests {
 
         let public = vec![ServiceEvidence {
             availability_7d: Some(1.0),
+            availability_from_routes: false,
             findings: vec![FindingKind::PublicPort],
         }];
         let r = grade(&rubric, &evidence(&public, &docs, &all_good, &overrides));

@@ -19,7 +19,11 @@ fn odoo(labels: &[(&str, &str)], health: Option<&str>) -> LiveService {
             healthcheck: health.map(|_| "curl -f localhost:8069".into()),
             restart_policy: "unless-stopped".into(),
             image_ref: "odoo:17".into(),
-            routes: routes(&labels, &["authelia@docker".to_string()]),
+            routes: routes(
+                &labels,
+                &["authelia@docker".to_string()],
+                &crate::config::EntrypointDefaults::default(),
+            ),
             labels,
             ..Default::default()
         },

@@ -34,6 +34,7 @@ async fn render(state: &AppState, page: &Page, error: Option<String>) -> AppResu
         &YAxis {
             description: "% of running services",
             unit: "%",
+            full_scale: 100.0,
         },
         &[
             Series {

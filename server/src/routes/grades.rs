@@ -64,6 +64,7 @@ pub async fn trend_chart(
         &YAxis {
             description: "points out of 100",
             unit: "",
+            full_scale: 100.0,
         },
         &[Series {
             label: "total",
@@ -117,6 +118,7 @@ async fn category_chart(state: &AppState, days: i64) -> AppResult<String> {
         &YAxis {
             description: "score out of 100",
             unit: "",
+            full_scale: 100.0,
         },
         &series,
         &Overlays::default(),

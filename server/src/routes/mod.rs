@@ -5,6 +5,7 @@ mod audit;
 mod auth;
 mod csv;
 mod docs;
+mod edge;
 pub(crate) mod form;
 pub(crate) mod grades;
 mod health;
@@ -67,6 +68,7 @@ pub fn router(state: AppState) -> Router {
         .route("/services/refresh", post(services::refresh_now))
         .route("/services/{engine}/{*service}", get(services::detail))
         .route("/engines", get(services::engines))
+        .route("/routes", get(edge::list))
         .route("/docs", get(docs::coverage))
         .route("/docs/claim", post(docs::claim))
         .route("/docs/release", post(docs::release))

@@ -54,7 +54,7 @@ pub async fn run(pool: PgPool, settings: Arc<Settings>, shutdown: CancellationTo
 /// Waits to become the refresher, then refreshes until shutdown or until the lock connection fails.
 async fn lead(
     pool: &PgPool,
-    settings: &Settings,
+    settings: &Arc<Settings>,
     worker: &mut Worker,
     shutdown: &CancellationToken,
 ) -> anyhow::Result<()> {
@@ -88,6 +88,10 @@ async fn lead(
         interval_s = settings.refresh.interval.as_secs(),
         "worker is the refresher"
     );
+    // The probes run beside the refreshes, on their own interval, as long as this worker leads.
+    let probes = CancellationToken::new();
+    let _stop_probes = probes.clone().drop_guard();
+    tokio::spawn(crate::edge::run(pool.clone(), settings.clone(), probes));
     let mut listener = PgListener::connect_with(pool)
         .await
         .context("listening for refresh requests")?;

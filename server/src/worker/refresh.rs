@@ -18,6 +18,7 @@ use crate::docker::bollard_reader::BollardReader;
 use crate::docker::observation::StatsSample;
 use crate::docker::redact::Redactor;
 use crate::docker::{EngineReader, ObserveRequest};
+use crate::edge::EdgeInputs;
 
 fn redactor(settings: &Settings) -> Redactor {
     Redactor::new(settings.audit.secret_words.clone())
@@ -57,6 +58,8 @@ pub struct Worker {
     engines: Vec<EngineSlot>,
     /// The previous one-shot stats reading per (engine, container), for CPU %.
     cpu_samples: HashMap<(String, String), StatsSample>,
+    /// Traefik's view and the latest probes, gathered at the start of each refresh.
+    edge: EdgeInputs,
 }
 
 /// The outcome for one engine.
@@ -88,6 +91,7 @@ impl Worker {
             settings,
             engines,
             cpu_samples: HashMap::new(),
+            edge: EdgeInputs::default(),
         }
     }
 
@@ -103,6 +107,7 @@ impl Worker {
             settings,
             engines,
             cpu_samples: HashMap::new(),
+            edge: EdgeInputs::default(),
         }
     }
 
@@ -111,6 +116,7 @@ impl Worker {
     pub async fn refresh_once(&mut self) -> anyhow::Result<RefreshReport> {
         let started = Instant::now();
         self.retry_broken_engines();
+        self.edge = crate::edge::gather(&self.pool, &self.settings).await;
         let configured: Vec<(String, String)> = self
             .engines
             .iter()
@@ -154,6 +160,10 @@ impl Worker {
                 self.cpu_samples
                     .insert((outcome.name.clone(), container), sample);
             }
+        }
+        // The route list follows the services just stored (and Traefik's routers that reach none).
+        if let Err(e) = crate::edge::publish_routes(&self.pool, &self.settings, &self.edge).await {
+            tracing::warn!(error = format!("{e:#}"), "route list not published");
         }
         // The docs folder is read on every refresh too, so coverage follows both; the grade is
         // scored from the coverage the scan just computed.
@@ -346,7 +356,20 @@ impl Worker {
                     c,
                     audit::cpu_percent(earlier, c.stats),
                     &self.settings.audit,
+                    &self.settings.edge.entrypoints,
                 );
+                // With Traefik's API, its routers replace what the labels suggest: they include
+                // file-provider routers and entrypoint defaults exactly as Traefik applies them.
+                if let Some(view) = &self.edge.view {
+                    facts.routes = view.routes_for(
+                        &crate::edge::traefik_api::ContainerRef {
+                            labels: &c.labels,
+                            compose_service: identity.compose_service.as_deref(),
+                            container_name: &c.name,
+                        },
+                        &self.settings.audit.auth_middlewares,
+                    );
+                }
                 let known = previous.iter().find(|p| p.key == identity.key);
                 let prev = known.filter(|p| p.container_id == c.id);
                 // An OOM kill seen at an earlier refresh is remembered until a newer one.
@@ -356,7 +379,18 @@ impl Worker {
                     previous_restart_count: prev.and_then(|p| p.restart_count),
                     now,
                 };
-                let findings = audit::findings_for(&input, &self.settings.audit);
+                let mut findings = audit::findings_for(&input, &self.settings.audit);
+                findings.extend(crate::edge::findings::route_findings(
+                    &facts.routes,
+                    &self.edge.probes,
+                    &self.settings.edge,
+                    facts
+                        .labels
+                        .get("audit.auth")
+                        .is_some_and(|v| v.eq_ignore_ascii_case("oidc")),
+                    now,
+                ));
+                findings.sort_by_key(|x| (x.severity, x.kind));
                 let up = audit::is_up(&facts);
                 ObservedService {
                     identity,

@@ -1,0 +1,460 @@
+//! Routes and their probes: the derived route list, the latest probe per URL, raw samples for
+//! two days and hourly aggregates for the long run.
+
+use std::collections::HashMap;
+
+use sqlx::types::Json;
+use sqlx::{PgPool, Postgres, QueryBuilder};
+use time::OffsetDateTime;
+
+use app::model::routes::{CertView, DayShare, ProbeView, RouteRow, TraefikReadStatus};
+use app::model::{Availability, Finding, TraefikRoute};
+
+use crate::edge::findings::ProbeState;
+
+/// Raw samples older than this are dropped; the hourly rows keep the history.
+const SAMPLES_KEPT_HOURS: i32 = 48;
+
+#[derive(sqlx::FromRow)]
+struct ProbeRow {
+    url: String,
+    probed_at: OffsetDateTime,
+    ok: bool,
+    failure: Option<String>,
+    status: Option<i32>,
+    latency_ms: Option<i32>,
+    redirect_to: Option<String>,
+    error: Option<String>,
+    chain_error: Option<String>,
+    cert_not_after: Option<OffsetDateTime>,
+    cert_issuer: Option<String>,
+    cert_names: Vec<String>,
+    cert_not_after_since: Option<OffsetDateTime>,
+    last_answer_at: Option<OffsetDateTime>,
+    p95_24h_ms: Option<f64>,
+    samples_24h: i64,
+}
+
+impl From<ProbeRow> for ProbeState {
+    fn from(r: ProbeRow) -> Self {
+        ProbeState {
+            url: r.url,
+            probed_at: Some(r.probed_at),
+            ok: r.ok,
+            failure: r.failure,
+            status: r.status,
+            latency_ms: r.latency_ms,
+            redirect_to: r.redirect_to,
+            error: r.error,
+            chain_error: r.chain_error,
+            cert_not_after: r.cert_not_after,
+            cert_issuer: r.cert_issuer,
+            cert_names: r.cert_names,
+            cert_not_after_since: r.cert_not_after_since,
+            last_answer_at: r.last_answer_at,
+            p95_24h_ms: r.p95_24h_ms,
+            samples_24h: r.samples_24h,
+        }
+    }
+}
+
+/// The latest probe of every URL, with its 24-hour p95 latency.
+pub async fn probe_states(db: &PgPool) -> sqlx::Result<HashMap<String, ProbeState>> {
+    let rows: Vec<ProbeRow> = sqlx::query_as(
+        "SELECT p.url, p.probed_at, p.ok, p.failure, p.status, p.latency_ms, p.redirect_to, p.error,
+                p.chain_error, p.cert_not_after, p.cert_issuer, p.cert_names, p.cert_not_after_since,
+                p.last_answer_at, d.p95 AS p95_24h_ms, coalesce(d.n, 0) AS samples_24h
+         FROM probe_results p
+         LEFT JOIN LATERAL (
+             SELECT percentile_cont(0.95) WITHIN GROUP (ORDER BY s.latency_ms) AS p95, count(*) AS n
+             FROM probe_samples s
+             WHERE s.url = p.url AND s.at > now() - interval '24 hours' AND s.latency_ms IS NOT NULL
+         ) d ON true",
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.url.clone(), ProbeState::from(r)))
+        .collect())
+}
+
+/// The URLs to probe: every current route's.
+pub async fn route_urls(db: &PgPool) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar("SELECT DISTINCT url FROM routes ORDER BY url")
+        .fetch_all(db)
+        .await
+}
+
+/// Stores one round of probes: the latest state per URL, the raw samples, this hour's
+/// aggregate, in one transaction; then drops samples past their keep.
+pub async fn record_probes(db: &PgPool, states: &[ProbeState]) -> sqlx::Result<()> {
+    let Some(earliest) = states.iter().filter_map(|s| s.probed_at).min() else {
+        return Ok(());
+    };
+    let mut tx = db.begin().await?;
+    for s in states {
+        sqlx::query(
+            "INSERT INTO probe_results (url, probed_at, ok, failure, status, latency_ms, redirect_to,
+                 error, chain_error, cert_not_after, cert_issuer, cert_names, cert_not_after_since,
+                 last_answer_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+             ON CONFLICT (url) DO UPDATE SET probed_at = $2, ok = $3, failure = $4, status = $5,
+                 latency_ms = $6, redirect_to = $7, error = $8, chain_error = $9,
+                 cert_not_after = $10, cert_issuer = $11, cert_names = $12,
+                 cert_not_after_since = $13, last_answer_at = $14",
+        )
+        .bind(&s.url)
+        .bind(s.probed_at)
+        .bind(s.ok)
+        .bind(&s.failure)
+        .bind(s.status)
+        .bind(s.latency_ms)
+        .bind(&s.redirect_to)
+        .bind(&s.error)
+        .bind(&s.chain_error)
+        .bind(s.cert_not_after)
+        .bind(&s.cert_issuer)
+        .bind(&s.cert_names)
+        .bind(s.cert_not_after_since)
+        .bind(s.last_answer_at)
+        .execute(&mut *tx)
+        .await?;
+    }
+    let urls: Vec<&str> = states.iter().map(|s| s.url.as_str()).collect();
+    let ats: Vec<OffsetDateTime> = states.iter().filter_map(|s| s.probed_at).collect();
+    let oks: Vec<bool> = states.iter().map(|s| s.ok).collect();
+    let latencies: Vec<Option<i32>> = states.iter().map(|s| s.latency_ms).collect();
+    sqlx::query(
+        "INSERT INTO probe_samples (url, at, ok, latency_ms)
+         SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::bool[], $4::int4[])",
+    )
+    .bind(&urls)
+    .bind(&ats)
+    .bind(&oks)
+    .bind(&latencies)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO probe_hourly (url, hour, samples, successes, p50_ms, p95_ms)
+         SELECT url, date_trunc('hour', at), count(*), count(*) FILTER (WHERE ok),
+                percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms)::int4,
+                percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms)::int4
+         FROM probe_samples
+         WHERE url = ANY($1) AND at >= date_trunc('hour', $2::timestamptz)
+         GROUP BY 1, 2
+         ON CONFLICT (url, hour) DO UPDATE SET samples = EXCLUDED.samples,
+             successes = EXCLUDED.successes, p50_ms = EXCLUDED.p50_ms, p95_ms = EXCLUDED.p95_ms",
+    )
+    .bind(&urls)
+    .bind(earliest)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM probe_samples WHERE at < now() - make_interval(hours => $1)")
+        .bind(SAMPLES_KEPT_HOURS)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await
+}
+
+/// A current service's routes as the last refresh stored them.
+pub struct ServiceRoutes {
+    pub service_id: i64,
+    pub routes: Vec<TraefikRoute>,
+    pub signs_in_itself: bool,
+}
+
+pub async fn service_routes(db: &PgPool) -> sqlx::Result<Vec<ServiceRoutes>> {
+    let rows: Vec<(i64, Json<Vec<TraefikRoute>>, bool)> = sqlx::query_as(
+        "SELECT s.id, coalesce(s.facts->'routes', '[]'::jsonb),
+                coalesce(lower(s.facts->'labels'->>'audit.auth') = 'oidc', false)
+         FROM services s JOIN engines e ON e.id = s.engine_id
+         WHERE s.removed_at IS NULL AND e.configured",
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(service_id, routes, signs_in_itself)| ServiceRoutes {
+            service_id,
+            routes: routes.0,
+            signs_in_itself,
+        })
+        .collect())
+}
+
+/// One row of `routes`.
+#[derive(Clone, Debug)]
+pub struct RouteRecord {
+    pub router: String,
+    pub url: String,
+    pub host: String,
+    pub source: String,
+    pub service_id: Option<i64>,
+    pub rule: String,
+    pub entrypoints: Vec<String>,
+    pub middlewares: Vec<String>,
+    pub tls: bool,
+    pub auth_expected: bool,
+    pub traefik_status: Option<String>,
+    pub traefik_errors: Vec<String>,
+    pub findings: Vec<Finding>,
+}
+
+/// Replaces the route list in one transaction: readers see the old list or the new, never half.
+pub async fn replace_routes(
+    db: &PgPool,
+    records: &[RouteRecord],
+    at: OffsetDateTime,
+) -> sqlx::Result<()> {
+    let mut tx = db.begin().await?;
+    sqlx::query("DELETE FROM routes").execute(&mut *tx).await?;
+    for chunk in records.chunks(1000) {
+        let mut insert: QueryBuilder<Postgres> = QueryBuilder::new(
+            "INSERT INTO routes (router, url, host, source, service_id, rule, entrypoints,
+                 middlewares, tls, auth_expected, traefik_status, traefik_errors, findings, updated_at) ",
+        );
+        insert.push_values(chunk, |mut b, r| {
+            b.push_bind(&r.router)
+                .push_bind(&r.url)
+                .push_bind(&r.host)
+                .push_bind(&r.source)
+                .push_bind(r.service_id)
+                .push_bind(&r.rule)
+                .push_bind(&r.entrypoints)
+                .push_bind(&r.middlewares)
+                .push_bind(r.tls)
+                .push_bind(r.auth_expected)
+                .push_bind(&r.traefik_status)
+                .push_bind(&r.traefik_errors)
+                .push_bind(Json(&r.findings))
+                .push_bind(at);
+        });
+        insert.build().execute(&mut *tx).await?;
+    }
+    tx.commit().await
+}
+
+/// Records how the latest read of Traefik's API went.
+pub async fn record_traefik_read(
+    db: &PgPool,
+    at: OffsetDateTime,
+    result: Result<usize, &str>,
+) -> sqlx::Result<()> {
+    let (ok, error, routers) = match result {
+        Ok(n) => (true, None, n as i32),
+        Err(e) => (false, Some(e), 0),
+    };
+    sqlx::query(
+        "INSERT INTO traefik_reads (id, read_at, ok, error, routers, failing_since)
+         VALUES (1, $1, $2, $3, $4, CASE WHEN $2 THEN NULL ELSE $1 END)
+         ON CONFLICT (id) DO UPDATE SET read_at = $1, ok = $2, error = $3, routers = $4,
+             failing_since = CASE WHEN $2 THEN NULL
+                                  ELSE coalesce(traefik_reads.failing_since, $1) END",
+    )
+    .bind(at)
+    .bind(ok)
+    .bind(error)
+    .bind(routers)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct RouteListRow {
+    id: i64,
+    router: String,
+    url: String,
+    host: String,
+    source: String,
+    engine: Option<String>,
+    service_key: Option<String>,
+    service_name: Option<String>,
+    entrypoints: Vec<String>,
+    middlewares: Vec<String>,
+    tls: bool,
+    auth_expected: bool,
+    traefik_status: Option<String>,
+    traefik_errors: Vec<String>,
+    findings: Json<Vec<Finding>>,
+    probed_at: Option<OffsetDateTime>,
+    ok: Option<bool>,
+    failure: Option<String>,
+    status: Option<i32>,
+    latency_ms: Option<i32>,
+    redirect_to: Option<String>,
+    error: Option<String>,
+    chain_error: Option<String>,
+    cert_not_after: Option<OffsetDateTime>,
+    cert_issuer: Option<String>,
+    cert_names: Option<Vec<String>>,
+    availability_24h: Option<f64>,
+    p95_24h_ms: Option<f64>,
+}
+
+impl From<RouteListRow> for RouteRow {
+    fn from(r: RouteListRow) -> Self {
+        let probe = match (r.probed_at, r.ok) {
+            (Some(probed_at), Some(ok)) => Some(ProbeView {
+                probed_at,
+                ok,
+                failure: r.failure,
+                status: r.status,
+                latency_ms: r.latency_ms,
+                redirect_to: r.redirect_to,
+                error: r.error,
+                cert: r.cert_issuer.map(|issuer| CertView {
+                    not_after: r.cert_not_after,
+                    issuer,
+                    names: r.cert_names.unwrap_or_default(),
+                    chain_error: r.chain_error,
+                }),
+            }),
+            _ => None,
+        };
+        RouteRow {
+            id: r.id,
+            router: r.router,
+            url: r.url,
+            host: r.host,
+            source: r.source,
+            service: match (r.engine, r.service_key, r.service_name) {
+                (Some(e), Some(k), Some(n)) => Some((e, k, n)),
+                _ => None,
+            },
+            entrypoints: r.entrypoints,
+            middlewares: r.middlewares,
+            tls: r.tls,
+            auth_expected: r.auth_expected,
+            traefik_status: r.traefik_status,
+            traefik_errors: r.traefik_errors,
+            findings: r.findings.0,
+            probe,
+            availability_24h: r.availability_24h,
+            p95_24h_ms: r.p95_24h_ms,
+        }
+    }
+}
+
+/// Routes with their latest probe and 24-hour figures: all of them, or one service's.
+pub async fn list(db: &PgPool, service_id: Option<i64>) -> sqlx::Result<Vec<RouteRow>> {
+    let rows: Vec<RouteListRow> = sqlx::query_as(
+        "SELECT r.id, r.router, r.url, r.host, r.source, e.name AS engine, s.key AS service_key,
+                s.display_name AS service_name, r.entrypoints, r.middlewares, r.tls, r.auth_expected,
+                r.traefik_status, r.traefik_errors, r.findings,
+                p.probed_at, p.ok, p.failure, p.status, p.latency_ms, p.redirect_to, p.error,
+                p.chain_error, p.cert_not_after, p.cert_issuer, p.cert_names,
+                h.share AS availability_24h, d.p95 AS p95_24h_ms
+         FROM routes r
+         LEFT JOIN services s ON s.id = r.service_id
+         LEFT JOIN engines e ON e.id = s.engine_id
+         LEFT JOIN probe_results p ON p.url = r.url
+         LEFT JOIN LATERAL (
+             SELECT sum(successes)::float8 / nullif(sum(samples), 0) AS share
+             FROM probe_hourly WHERE url = r.url AND hour > now() - interval '24 hours'
+         ) h ON true
+         LEFT JOIN LATERAL (
+             SELECT percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) AS p95
+             FROM probe_samples WHERE url = r.url AND at > now() - interval '24 hours'
+         ) d ON true
+         WHERE $1::int8 IS NULL OR r.service_id = $1
+         ORDER BY r.host, r.url",
+    )
+    .bind(service_id)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(Into::into).collect())
+}
+
+#[derive(sqlx::FromRow)]
+struct TraefikReadRow {
+    read_at: OffsetDateTime,
+    ok: bool,
+    error: Option<String>,
+    routers: i32,
+    failing_since: Option<OffsetDateTime>,
+}
+
+pub async fn traefik_read(db: &PgPool) -> sqlx::Result<Option<TraefikReadStatus>> {
+    let row: Option<TraefikReadRow> = sqlx::query_as(
+        "SELECT read_at, ok, error, routers, failing_since FROM traefik_reads WHERE id = 1",
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|r| TraefikReadStatus {
+        read_at: r.read_at,
+        ok: r.ok,
+        error: r.error,
+        routers: r.routers,
+        failing_since: r.failing_since,
+    }))
+}
+
+/// Availability of a service's routes over 24 h, 7 d and 30 d.
+pub async fn service_availability(db: &PgPool, service_id: i64) -> sqlx::Result<Availability> {
+    let (day, week, month): (Option<f64>, Option<f64>, Option<f64>) = sqlx::query_as(
+        "SELECT sum(successes) FILTER (WHERE hour > now() - interval '24 hours')::float8
+                  / nullif(sum(samples) FILTER (WHERE hour > now() - interval '24 hours'), 0),
+                sum(successes) FILTER (WHERE hour > now() - interval '7 days')::float8
+                  / nullif(sum(samples) FILTER (WHERE hour > now() - interval '7 days'), 0),
+                sum(successes)::float8 / nullif(sum(samples), 0)
+         FROM probe_hourly
+         WHERE url IN (SELECT url FROM routes WHERE service_id = $1)
+           AND hour > now() - interval '30 days'",
+    )
+    .bind(service_id)
+    .fetch_one(db)
+    .await?;
+    Ok(Availability { day, week, month })
+}
+
+/// One share per day for the last `days` days (oldest first): from the routes' probes when the
+/// service has probed routes, else from its container's refreshes.
+pub async fn status_days(db: &PgPool, service_id: i64, days: i32) -> sqlx::Result<Vec<DayShare>> {
+    let rows: Vec<(time::Date, Option<f64>)> = sqlx::query_as(
+        "WITH probes AS (
+             SELECT date_trunc('day', hour AT TIME ZONE 'UTC')::date AS day,
+                    sum(successes)::float8 / nullif(sum(samples), 0) AS share
+             FROM probe_hourly
+             WHERE url IN (SELECT url FROM routes WHERE service_id = $1)
+               AND hour > now() - make_interval(days => $2)
+             GROUP BY 1),
+         container AS (
+             SELECT date_trunc('day', hour AT TIME ZONE 'UTC')::date AS day,
+                    sum(up_samples)::float8 / nullif(sum(samples), 0) AS share
+             FROM service_hourly
+             WHERE service_id = $1 AND hour > now() - make_interval(days => $2)
+             GROUP BY 1),
+         days AS (
+             SELECT generate_series((now() AT TIME ZONE 'UTC')::date - ($2 - 1),
+                                    (now() AT TIME ZONE 'UTC')::date, interval '1 day')::date AS day)
+         SELECT d.day, CASE WHEN EXISTS (SELECT 1 FROM probes) THEN p.share ELSE c.share END
+         FROM days d LEFT JOIN probes p ON p.day = d.day LEFT JOIN container c ON c.day = d.day
+         ORDER BY d.day",
+    )
+    .bind(service_id)
+    .bind(days)
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(day, share)| DayShare { day, share })
+        .collect())
+}
+
+/// Hourly p50 and p95 latency of a service's routes (the slowest route each hour), 7 days.
+pub async fn service_latency(
+    db: &PgPool,
+    service_id: i64,
+) -> sqlx::Result<Vec<crate::charts::LatencyHour>> {
+    sqlx::query_as(
+        "SELECT hour, max(p50_ms), max(p95_ms) FROM probe_hourly
+         WHERE url IN (SELECT url FROM routes WHERE service_id = $1)
+           AND hour > now() - interval '7 days'
+         GROUP BY hour ORDER BY hour",
+    )
+    .bind(service_id)
+    .fetch_all(db)
+    .await
+}
