@@ -76,8 +76,26 @@ pub struct ProbeOutcome {
 pub struct Prober {
     roots: Arc<RootCertStore>,
     settings: ProbeSettings,
-    /// Fixed addresses by host, used instead of resolving (tests; never DNS for them).
-    pinned: Vec<(String, SocketAddr)>,
+    /// A hosts table used instead of the system resolver, like /etc/hosts alone: a name not in
+    /// it does not resolve.
+    hosts: Option<Arc<HostTable>>,
+}
+
+/// Names to addresses, answered without any DNS query.
+#[derive(Debug, Default)]
+pub struct HostTable(pub std::collections::HashMap<String, SocketAddr>);
+
+impl reqwest::dns::Resolve for HostTable {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let found = self.0.get(&name.as_str().to_ascii_lowercase()).copied();
+        let name = name.as_str().to_string();
+        Box::pin(async move {
+            match found {
+                Some(addr) => Ok(Box::new(std::iter::once(addr)) as reqwest::dns::Addrs),
+                None => Err(format!("{name} does not resolve").into()),
+            }
+        })
+    }
 }
 
 impl Prober {
@@ -104,13 +122,13 @@ impl Prober {
         Ok(Self {
             roots: Arc::new(roots),
             settings: settings.clone(),
-            pinned: vec![],
+            hosts: None,
         })
     }
 
-    /// Connect to `addr` for `host` instead of resolving it.
-    pub fn pin(mut self, host: &str, addr: SocketAddr) -> Self {
-        self.pinned.push((host.to_ascii_lowercase(), addr));
+    /// Resolves route hosts from this table only (when no `via` address applies).
+    pub fn with_hosts(mut self, table: HostTable) -> Self {
+        self.hosts = Some(Arc::new(table));
         self
     }
 
@@ -180,7 +198,11 @@ impl Prober {
                 } else {
                     Failure::Protocol
                 });
-                outcome.error = Some(explain(&e));
+                outcome.error = Some(if e.is_timeout() {
+                    format!("no answer within {} s", self.settings.timeout.as_secs())
+                } else {
+                    explain(&e)
+                });
                 return;
             }
         };
@@ -234,9 +256,10 @@ impl Prober {
             .timeout(self.settings.timeout)
             .pool_max_idle_per_host(0);
         let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
-        if let Some((_, addr)) = self.pinned.iter().find(|(h, _)| *h == host) {
-            builder = builder.resolve(&host, *addr);
-        } else if url.port().is_none() {
+        if let Some(table) = &self.hosts {
+            builder = builder.dns_resolver(table.clone());
+        }
+        if url.port().is_none() {
             let via = match url.scheme() {
                 "https" => self.settings.via.as_deref(),
                 _ => self.settings.via_http.as_deref(),

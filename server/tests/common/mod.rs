@@ -14,6 +14,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 pub mod docker;
+pub mod edge;
 
 /// The portal serving on 127.0.0.1 with a port of its own; stopped when dropped.
 pub struct TestApp {
@@ -38,6 +39,11 @@ pub fn settings(env: &[(&str, &str)]) -> Settings {
         .collect();
     if !env.iter().any(|(k, _)| k == "AUDIT_OIDC_ISSUER") {
         env.insert(0, ("AUDIT_DEMO_SIGN_IN".into(), "true".into()));
+    }
+    // A worker started by a test probes the routes its engine's containers declare: they go to
+    // a closed loopback port unless the test says where, never to DNS.
+    if !env.iter().any(|(k, _)| k == "AUDIT_PROBE_VIA") {
+        env.insert(0, ("AUDIT_PROBE_VIA".into(), "127.0.0.1:9".into()));
     }
     Settings::load_from(None, &env).expect("test settings")
 }
