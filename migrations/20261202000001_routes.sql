@@ -14,6 +14,7 @@ CREATE TABLE routes (
     middlewares     text[] NOT NULL DEFAULT '{}', -- effective: entrypoint-level ones first
     tls             boolean NOT NULL,
     auth_expected   boolean NOT NULL,
+    auth_verdict    boolean,                      -- the latest probe: true wall seen, false content served, NULL unknown
     traefik_status  text,
     traefik_errors  text[] NOT NULL DEFAULT '{}',
     findings        jsonb NOT NULL DEFAULT '[]',  -- app::model::Finding[] of this route alone

@@ -20,6 +20,7 @@ const PAGES = [
   ['grades', '/grades', 'Grades'],
   ['phases', '/phases', 'Phases'],
   ['rollouts', '/rollouts', 'Rollouts'],
+  ['routes', '/routes', 'Routes'],
 ];
 
 for (const [name, path, heading] of PAGES) {
@@ -28,7 +29,7 @@ for (const [name, path, heading] of PAGES) {
     const response = await page.goto(`${PORTAL}${path}`);
     assert.equal(response.status(), 200);
     assert.equal(await page.locator('h1').first().innerText(), heading);
-    assert.equal(await page.locator('nav[aria-label="Sections"] a').count(), 6);
+    assert.equal(await page.locator('nav[aria-label="Sections"] a').count(), 7);
     await screenshot(page, name);
     await page.close();
   });

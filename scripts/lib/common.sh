@@ -129,3 +129,26 @@ DOCKERFILE
   docker -H "unix://$sock" load -q -i "$ctx/old.tar" >/dev/null
   rm -rf "$ctx"
 }
+
+# start_route_standin DIR HOST=CERT:BEHAVIOUR...: the stand-in for Traefik's entrypoints (see
+# route-standin.py) on two free loopback ports; sets PROBE_VIA, PROBE_VIA_HTTP and PROBE_CA_FILE.
+# Its pid is in DIR/standin.pid for kill_pidfile.
+start_route_standin() {
+  local dir=$1; shift
+  mkdir -p "$dir"
+  local https_port http_port
+  https_port=$(free_port); http_port=$(free_port)
+  say "starting the route stand-in on 127.0.0.1:$https_port (https) and :$http_port (http)"
+  python3 "$(dirname "${BASH_SOURCE[0]}")/route-standin.py" "$dir" "$https_port" "$http_port" "$@" \
+    >"$dir/standin.log" 2>&1 &
+  echo $! >"$dir/standin.pid"
+  for _ in $(seq 1 100); do [ -f "$dir/ready" ] && break; sleep 0.1; done
+  if [ ! -f "$dir/ready" ]; then
+    cat "$dir/standin.log" >&2
+    echo "the route stand-in did not start" >&2
+    return 1
+  fi
+  PROBE_VIA="127.0.0.1:$https_port"
+  PROBE_VIA_HTTP="127.0.0.1:$http_port"
+  PROBE_CA_FILE="$dir/ca.pem"
+}

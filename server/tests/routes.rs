@@ -181,7 +181,9 @@ async fn every_route_finding_from_real_https_servers(db: PgPool) {
         fact("wrongname", CertInvalid)
     );
     assert!(
-        fact("selfsigned", CertInvalid).to_lowercase().contains("issuer"),
+        fact("selfsigned", CertInvalid)
+            .to_lowercase()
+            .contains("issuer"),
         "{}",
         fact("selfsigned", CertInvalid)
     );
@@ -207,6 +209,20 @@ async fn every_route_finding_from_real_https_servers(db: PgPool) {
     assert_eq!(error.availability_24h, Some(0.0));
     assert_eq!(all["valid"].availability_24h, Some(1.0));
     assert_eq!((all["error"].routes, all["error"].routes_failing), (1, 1));
+
+    // Each route records what its probe showed of the sign-in wall.
+    let routes = audit_portal::db::routes::list(&db, None).await.unwrap();
+    let verdict = |host: &str| {
+        let r = routes.iter().find(|r| r.host == host).unwrap();
+        (r.auth_expected, r.auth_verdict)
+    };
+    assert_eq!(verdict("login.routes.test"), (true, Some(true)));
+    assert_eq!(verdict("open.routes.test"), (true, Some(false)));
+    assert_eq!(
+        verdict("error.routes.test").1,
+        None,
+        "a 500 proves nothing either way"
+    );
 
     // The pages: /routes lists every route; a service's page shows its route in full.
     let app = spawn_app(db.clone(), (*settings).clone()).await;

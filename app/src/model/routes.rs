@@ -51,6 +51,8 @@ pub struct RouteRow {
     pub middlewares: Vec<String>,
     pub tls: bool,
     pub auth_expected: bool,
+    /// What the latest probe showed: the sign-in wall (true), content (false), neither (None).
+    pub auth_verdict: Option<bool>,
     pub traefik_status: Option<String>,
     pub traefik_errors: Vec<String>,
     pub findings: Vec<Finding>,
@@ -185,6 +187,7 @@ mod tests {
             middlewares: vec![],
             tls: true,
             auth_expected: false,
+            auth_verdict: None,
             traefik_status: None,
             traefik_errors: vec![],
             findings: vec![],

@@ -54,7 +54,7 @@ pub fn RoutesListPage(data: RoutesPage, sort: RouteSort, now: OffsetDateTime) ->
         <h1>"Routes"</h1>
         <p class="lead summary-line">{format!("{total} routes, {failing} failing their latest probe.")}</p>
         {source}
-        <nav class="toolbar" aria-label="Sort routes">"Sort by: "{sorts}</nav>
+        <nav class="sort-links" aria-label="Sort routes">"Sort by: "{sorts}</nav>
         <div class="table-wrap">
             <table class="routes">
                 <caption class="visually-hidden">"Routes"</caption>
@@ -121,16 +121,12 @@ fn cert_summary(r: &RouteRow, now: OffsetDateTime) -> String {
 }
 
 fn auth_summary(r: &RouteRow) -> &'static str {
-    use crate::model::FindingKind;
-    if r.findings
-        .iter()
-        .any(|f| f.kind == FindingKind::AuthNotEnforced)
-    {
-        "promised, not enforced"
-    } else if r.auth_expected {
-        "enforced"
-    } else {
-        "none"
+    match (r.auth_expected, r.auth_verdict) {
+        (true, Some(true)) => "enforced",
+        (true, Some(false)) => "configured, not enforced",
+        (true, None) => "configured, not proven by the probe",
+        (false, Some(true)) => "none configured; the answer asks to sign in",
+        (false, _) => "none configured",
     }
 }
 

@@ -202,3 +202,87 @@ fn the_demo_sign_in_is_loopback_only_and_never_with_an_issuer() {
     let err = load(&[("AUDIT_GROUP_EDITOR", "audit-admins")]).unwrap_err();
     assert!(err.problem.contains("three different"));
 }
+
+#[test]
+fn edge_settings_parse_and_refuse_bad_values_by_name() {
+    let s = load(&[
+        ("AUDIT_PROBE_VIA", "traefik:443"),
+        (
+            "AUDIT_PROBE_URLS",
+            "https://status.example/, http://x.example:8080/health",
+        ),
+        (
+            "AUDIT_TRAEFIK_ENTRYPOINT_MIDDLEWARES",
+            "websecure=authelia@file, websecure=headers@file",
+        ),
+        ("AUDIT_TRAEFIK_TLS_ENTRYPOINTS", "websecure"),
+        ("AUDIT_AUTHELIA_URL", "https://Auth.Example/"),
+    ])
+    .expect("valid edge settings");
+    assert_eq!(s.edge.probe.via.as_deref(), Some("traefik:443"));
+    assert_eq!(s.edge.probe.via_http.as_deref(), Some("traefik:80"));
+    assert_eq!(s.edge.probe.extra_urls.len(), 2);
+    assert_eq!(
+        s.edge.entrypoints.middlewares["websecure"],
+        ["authelia@file", "headers@file"]
+    );
+    assert_eq!(s.edge.authelia_host.as_deref(), Some("auth.example"));
+    assert_eq!(s.edge.probe.interval, Duration::from_secs(60));
+
+    let key_of = |pairs: &[(&str, &str)]| load(pairs).unwrap_err().key;
+    assert_eq!(key_of(&[("AUDIT_PROBE_VIA", "traefik")]), "AUDIT_PROBE_VIA");
+    assert_eq!(
+        key_of(&[("AUDIT_PROBE_URLS", "ftp://x/")]),
+        "AUDIT_PROBE_URLS"
+    );
+    assert_eq!(
+        key_of(&[("AUDIT_TRAEFIK_ENTRYPOINT_MIDDLEWARES", "websecure")]),
+        "AUDIT_TRAEFIK_ENTRYPOINT_MIDDLEWARES"
+    );
+    assert_eq!(
+        key_of(&[
+            ("AUDIT_PROBE_INTERVAL", "10"),
+            ("AUDIT_PROBE_TIMEOUT", "10")
+        ]),
+        "AUDIT_PROBE_TIMEOUT"
+    );
+    assert_eq!(
+        key_of(&[("AUDIT_TRAEFIK_API", "traefik:8080")]),
+        "AUDIT_TRAEFIK_API"
+    );
+    assert_eq!(
+        key_of(&[("AUDIT_PROBE_CA_FILE", "/nonexistent/ca.pem")]),
+        "AUDIT_PROBE_CA_FILE"
+    );
+}
+
+#[test]
+fn the_traefik_api_secret_comes_from_a_file_and_is_never_printed() {
+    let dir = std::env::temp_dir().join(format!("audit-traefik-auth-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let basic = dir.join("basic");
+    std::fs::write(&basic, "monitor:s3cret-value\n").expect("write");
+    let s = load(&[
+        ("AUDIT_TRAEFIK_API", "http://traefik:8080/"),
+        ("AUDIT_TRAEFIK_API_AUTH_FILE", basic.to_str().expect("path")),
+    ])
+    .expect("settings");
+    let api = s.edge.traefik_api.expect("api");
+    assert_eq!(api.url, "http://traefik:8080");
+    assert!(matches!(&api.auth, Some(ApiAuth::Basic { user, .. }) if user == "monitor"));
+    assert!(!format!("{api:?}").contains("s3cret"));
+    let bearer = dir.join("bearer");
+    std::fs::write(&bearer, "Bearer abc.def\n").expect("write");
+    let s = load(&[
+        ("AUDIT_TRAEFIK_API", "http://traefik:8080"),
+        (
+            "AUDIT_TRAEFIK_API_AUTH_FILE",
+            bearer.to_str().expect("path"),
+        ),
+    ])
+    .expect("settings");
+    assert!(
+        matches!(s.edge.traefik_api.and_then(|a| a.auth), Some(ApiAuth::Bearer(t)) if t.expose() == "abc.def")
+    );
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -196,6 +196,8 @@ pub struct RouteRecord {
     pub middlewares: Vec<String>,
     pub tls: bool,
     pub auth_expected: bool,
+    /// What the latest probe showed of the sign-in wall (see `edge::findings::auth_enforced`).
+    pub auth_verdict: Option<bool>,
     pub traefik_status: Option<String>,
     pub traefik_errors: Vec<String>,
     pub findings: Vec<Finding>,
@@ -212,7 +214,8 @@ pub async fn replace_routes(
     for chunk in records.chunks(1000) {
         let mut insert: QueryBuilder<Postgres> = QueryBuilder::new(
             "INSERT INTO routes (router, url, host, source, service_id, rule, entrypoints,
-                 middlewares, tls, auth_expected, traefik_status, traefik_errors, findings, updated_at) ",
+                 middlewares, tls, auth_expected, auth_verdict, traefik_status, traefik_errors,
+                 findings, updated_at) ",
         );
         insert.push_values(chunk, |mut b, r| {
             b.push_bind(&r.router)
@@ -225,6 +228,7 @@ pub async fn replace_routes(
                 .push_bind(&r.middlewares)
                 .push_bind(r.tls)
                 .push_bind(r.auth_expected)
+                .push_bind(r.auth_verdict)
                 .push_bind(&r.traefik_status)
                 .push_bind(&r.traefik_errors)
                 .push_bind(Json(&r.findings))
@@ -275,6 +279,7 @@ struct RouteListRow {
     middlewares: Vec<String>,
     tls: bool,
     auth_expected: bool,
+    auth_verdict: Option<bool>,
     traefik_status: Option<String>,
     traefik_errors: Vec<String>,
     findings: Json<Vec<Finding>>,
@@ -327,6 +332,7 @@ impl From<RouteListRow> for RouteRow {
             middlewares: r.middlewares,
             tls: r.tls,
             auth_expected: r.auth_expected,
+            auth_verdict: r.auth_verdict,
             traefik_status: r.traefik_status,
             traefik_errors: r.traefik_errors,
             findings: r.findings.0,
@@ -341,7 +347,7 @@ impl From<RouteListRow> for RouteRow {
 pub async fn list(db: &PgPool, service_id: Option<i64>) -> sqlx::Result<Vec<RouteRow>> {
     let rows: Vec<RouteListRow> = sqlx::query_as(
         "SELECT r.id, r.router, r.url, r.host, r.source, e.name AS engine, s.key AS service_key,
-                s.display_name AS service_name, r.entrypoints, r.middlewares, r.tls, r.auth_expected,
+                s.display_name AS service_name, r.entrypoints, r.middlewares, r.tls, r.auth_expected, r.auth_verdict,
                 r.traefik_status, r.traefik_errors, r.findings,
                 p.probed_at, p.ok, p.failure, p.status, p.latency_ms, p.redirect_to, p.error,
                 p.chain_error, p.cert_not_after, p.cert_issuer, p.cert_names,

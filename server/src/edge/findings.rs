@@ -83,30 +83,31 @@ pub fn judge(o: &ProbeOutcome, previous: Option<&ProbeState>) -> ProbeState {
     }
 }
 
-/// Whether the answer shows the sign-in wall: a redirect to Authelia (to any other host when
-/// Authelia's address is not configured), or 401/403.
+/// Whether the answer shows the sign-in wall: Some(true) for a redirect to Authelia (to any
+/// other host when Authelia's address is not configured) or a 401/403; Some(false) for content
+/// (2xx); None when the answer tells neither (an error, a redirect within the site).
 pub fn auth_enforced(p: &ProbeState, authelia_host: Option<&str>) -> Option<bool> {
     let status = p.status?;
     if matches!(status, 401 | 403) {
         return Some(true);
     }
-    if (300..400).contains(&status) {
-        let target = p
-            .redirect_to
-            .as_deref()
-            .and_then(|u| reqwest::Url::parse(u).ok())
-            .and_then(|u| u.host_str().map(str::to_ascii_lowercase));
-        let own = reqwest::Url::parse(&p.url)
-            .ok()
-            .and_then(|u| u.host_str().map(str::to_ascii_lowercase));
-        return Some(match (target, authelia_host) {
-            (Some(t), Some(a)) => t == a,
-            (Some(t), None) => Some(t) != own,
-            (None, _) => false,
-        });
+    if (200..300).contains(&status) {
+        return Some(false);
     }
-    // A 2xx with content is the wall missing; an error page says nothing either way.
-    (200..300).contains(&status).then_some(false)
+    if !(300..400).contains(&status) {
+        return None;
+    }
+    let host = |u: &str| {
+        reqwest::Url::parse(u)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+    };
+    let target = p.redirect_to.as_deref().and_then(host)?;
+    match authelia_host {
+        Some(a) if target == a => Some(true),
+        None if Some(&target) != host(&p.url).as_ref() => Some(true),
+        _ => None,
+    }
 }
 
 /// Every finding of a service's routes; one per kind, its fact naming each URL concerned.
@@ -401,10 +402,12 @@ mod tests {
             auth_enforced(&state(302, Some("https://auth.x/?rd=1")), authelia),
             Some(true)
         );
+        // A redirect within the site (to https, to its own login) tells neither way.
         assert_eq!(
             auth_enforced(&state(302, Some("https://app.x/login")), authelia),
-            Some(false)
+            None
         );
+        assert_eq!(auth_enforced(&state(502, None), authelia), None);
         assert_eq!(auth_enforced(&state(401, None), authelia), Some(true));
         assert_eq!(auth_enforced(&state(200, None), authelia), Some(false));
         assert_eq!(

@@ -79,6 +79,10 @@ fn records_of(
         .iter()
         .zip(route.urls())
         .map(|(host, url)| {
+            let auth_verdict = inputs
+                .probes
+                .get(&url)
+                .and_then(|p| findings::auth_enforced(p, settings.edge.authelia_host.as_deref()));
             let single = TraefikRoute {
                 hosts: vec![host.clone()],
                 ..route.clone()
@@ -94,6 +98,7 @@ fn records_of(
                 middlewares: route.middlewares.clone(),
                 tls: route.tls,
                 auth_expected: route.authenticated,
+                auth_verdict,
                 traefik_status: route.status.clone(),
                 traefik_errors: route.errors.clone(),
                 findings: findings::route_findings(
@@ -159,6 +164,7 @@ pub async fn publish_routes(
             middlewares: vec![],
             tls: url.starts_with("https://"),
             auth_expected: false,
+            auth_verdict: None,
             traefik_status: None,
             traefik_errors: vec![],
             findings: inputs

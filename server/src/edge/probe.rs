@@ -298,6 +298,37 @@ fn explain(e: &reqwest::Error) -> String {
     text.chars().take(300).collect()
 }
 
+/// A certificate error in a person's words; rustls's own text for the rare ones.
+fn readable(e: &rustls::Error) -> String {
+    use rustls::CertificateError as C;
+    match e {
+        rustls::Error::InvalidCertificate(c) => match c {
+            C::Expired | C::ExpiredContext { .. } => "expired".into(),
+            C::NotValidYet | C::NotValidYetContext { .. } => "not valid yet".into(),
+            C::NotValidForName => "not valid for name".into(),
+            C::NotValidForNameContext {
+                expected,
+                presented,
+            } => format!(
+                "not valid for name {}: issued for {}",
+                expected.to_str(),
+                presented
+                    .iter()
+                    .map(|p| p
+                        .trim_start_matches("DnsName(\"")
+                        .trim_end_matches("\")")
+                        .to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            C::UnknownIssuer => "unknown issuer: not signed by a trusted CA (self-signed, or a private CA not in AUDIT_PROBE_CA_FILE)".into(),
+            C::Revoked => "revoked".into(),
+            other => format!("{other:?}"),
+        },
+        other => other.to_string(),
+    }
+}
+
 /// Checks the chain as a browser would and records the verdict, then accepts the server so
 /// that the probe can go on (it sends nothing secret).
 #[derive(Debug)]
@@ -319,7 +350,7 @@ impl ServerCertVerifier for RecordingVerifier {
             .inner
             .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
             .err()
-            .map(|e| e.to_string());
+            .map(|e| readable(&e));
         if let Ok(mut seen) = self.seen.lock() {
             *seen = Some(PresentedCert {
                 der: end_entity.to_vec(),
