@@ -47,6 +47,27 @@ pub enum Command {
         #[arg(long)]
         number: Option<String>,
     },
+    /// API tokens for machines (backup scripts, Prometheus).
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenAction {
+    /// Create a token and print its secret, once.
+    Create {
+        /// What the token is for; shown in the audit trail, e.g. nightly-backup.
+        #[arg(long)]
+        name: String,
+        /// heartbeat or read; repeat or separate with commas for several.
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<String>,
+        /// Days until it stops working; none: it works until revoked.
+        #[arg(long)]
+        expires_days: Option<i64>,
+    },
 }
 
 /// Runs the command; errors come back to `main`, which prints them on one line.
@@ -73,6 +94,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             dry_run,
             number,
         } => import_phase(&settings, &plan, dry_run, number).await,
+        Command::Token {
+            action:
+                TokenAction::Create {
+                    name,
+                    scopes,
+                    expires_days,
+                },
+        } => create_token(&settings, &name, &scopes, expires_days).await,
         Command::Migrate => {
             telemetry::init(settings.log_format);
             let database = Database::open(&settings).await?;
@@ -156,4 +185,24 @@ async fn import_phase(
         }
         crate::routes::phases::Imported::Refused(reason) => anyhow::bail!("{reason}"),
     }
+}
+
+async fn create_token(
+    settings: &Settings,
+    name: &str,
+    scopes: &[String],
+    expires_days: Option<i64>,
+) -> anyhow::Result<()> {
+    use crate::auth::tokens;
+    let scopes = tokens::parse_scopes(scopes.iter().map(String::as_str))
+        .map_err(|e| anyhow::anyhow!("--scope: {e}"))?;
+    let database = Database::open(settings).await?;
+    let actor = crate::auth::SessionUser::command_line();
+    let created = tokens::create(&database.pool, name, &scopes, expires_days, &actor).await;
+    database.close().await;
+    let secret = created.map_err(|e| anyhow::anyhow!("{e}"))?;
+    // The secret alone on stdout, so that `$(audit-portal token create ...)` captures it.
+    eprintln!("token '{name}' created; its secret is shown this once:");
+    println!("{secret}");
+    Ok(())
 }

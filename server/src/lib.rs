@@ -15,6 +15,7 @@ pub mod docker;
 pub mod docs;
 pub mod edge;
 pub mod error;
+pub mod evidence;
 pub mod grade;
 pub mod phases;
 pub mod rollouts;

@@ -62,6 +62,7 @@ fn UserArea(viewer: Viewer) -> impl IntoView {
             <span class="user-name">{viewer.name}</span>
             <span class="badge">{role}</span>
             {is_admin.then(|| view! { <a href="/audit">"Audit trail"</a> })}
+            {is_admin.then(|| view! { <a href="/settings/tokens">"API tokens"</a> })}
             <form method="post" action="/auth/logout" class="inline">
                 <CsrfField/>
                 <button type="submit" class="link-button">"Sign out"</button>

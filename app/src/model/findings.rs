@@ -53,10 +53,14 @@ pub enum FindingKind {
     CertExpiring,
     CertNotRenewing,
     AuthNotEnforced,
+    BackupMissing,
+    BackupLate,
+    BackupFailing,
+    RestoreUntested,
 }
 
 impl FindingKind {
-    pub const ALL: [FindingKind; 26] = [
+    pub const ALL: [FindingKind; 30] = [
         FindingKind::NoHealthcheck,
         FindingKind::Unhealthy,
         FindingKind::NoRestartPolicy,
@@ -83,6 +87,10 @@ impl FindingKind {
         FindingKind::CertExpiring,
         FindingKind::CertNotRenewing,
         FindingKind::AuthNotEnforced,
+        FindingKind::BackupMissing,
+        FindingKind::BackupLate,
+        FindingKind::BackupFailing,
+        FindingKind::RestoreUntested,
     ];
 
     pub fn slug(self) -> &'static str {
@@ -113,6 +121,10 @@ impl FindingKind {
             FindingKind::CertExpiring => "cert_expiring",
             FindingKind::CertNotRenewing => "cert_not_renewing",
             FindingKind::AuthNotEnforced => "auth_not_enforced",
+            FindingKind::BackupMissing => "backup_missing",
+            FindingKind::BackupLate => "backup_late",
+            FindingKind::BackupFailing => "backup_failing",
+            FindingKind::RestoreUntested => "restore_untested",
         }
     }
 
@@ -145,6 +157,10 @@ impl FindingKind {
             FindingKind::CertExpiring => "Certificate expiring",
             FindingKind::CertNotRenewing => "Certificate not renewing",
             FindingKind::AuthNotEnforced => "Authentication not enforced",
+            FindingKind::BackupMissing => "No backup job",
+            FindingKind::BackupLate => "Backup late",
+            FindingKind::BackupFailing => "Backup failing",
+            FindingKind::RestoreUntested => "Restore not tested",
         }
     }
 

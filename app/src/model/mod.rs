@@ -4,6 +4,7 @@ pub mod audit_log;
 pub mod auth;
 pub mod docs;
 pub mod drafts;
+pub mod evidence;
 pub mod findings;
 pub mod grade;
 pub mod inventory;

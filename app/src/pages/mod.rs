@@ -3,6 +3,7 @@
 pub mod acceptance;
 pub mod audit;
 pub mod auth;
+pub mod backups;
 pub mod dashboard;
 pub mod doc_detail;
 pub mod docs;
@@ -16,3 +17,4 @@ pub mod rollouts;
 pub mod routes;
 pub mod service_detail;
 pub mod services;
+pub mod tokens;

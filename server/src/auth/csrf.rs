@@ -58,6 +58,15 @@ pub async fn verify(
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
     }
+    // API tokens open the /api/v1 routes only (which are outside this layer): a browser form
+    // sent with one is refused whatever else it carries.
+    if req.headers().contains_key(header::AUTHORIZATION) {
+        tracing::warn!(path = %req.uri().path(), "form with an Authorization header refused");
+        return AppError::Forbidden(
+            "API tokens are accepted on /api/v1 only; forms need a signed-in session.".into(),
+        )
+        .into_response();
+    }
     if let Err(refusal) =
         crate::routes::require_same_origin(req.headers(), &state.settings.public_url)
     {

@@ -136,7 +136,7 @@ fn host_port(key: &str, value: &str) -> Result<String, ConfigError> {
     }
 }
 
-fn read_auth(key: &str, path: &std::path::Path) -> Result<ApiAuth, ConfigError> {
+pub(super) fn read_auth(key: &str, path: &std::path::Path) -> Result<ApiAuth, ConfigError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| ConfigError::new(key, format!("cannot read {}: {e}", path.display())))?;
     let text = text.trim();

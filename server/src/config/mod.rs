@@ -6,6 +6,7 @@
 mod auth;
 mod edge;
 mod engines;
+mod evidence;
 mod raw;
 mod secret;
 
@@ -16,6 +17,9 @@ use std::time::Duration;
 pub use auth::{AuthSettings, OidcSettings, RoleGroups};
 pub use edge::{ApiAuth, EdgeSettings, EntrypointDefaults, ProbeSettings, TraefikApi};
 pub use engines::{EngineConfig, EngineEndpoint};
+pub use evidence::{
+    BackupJob, DEFAULT_EVERY_HOURS, DEFAULT_RESTORE_EVERY_DAYS, EvidenceSettings, HttpSource,
+};
 pub use secret::{Secret, redact_url};
 
 /// A configuration value that cannot be used, and why.
@@ -60,6 +64,8 @@ pub struct Settings {
     pub rollouts: RolloutSettings,
     /// Routes from the outside: Traefik's API, entrypoint defaults, probes.
     pub edge: EdgeSettings,
+    /// Monitoring stack, backups and the infrastructure repository.
+    pub evidence: EvidenceSettings,
 }
 
 /// What the seeded accounting rollout checks against.

@@ -38,6 +38,10 @@ pub struct RawFile {
     traefik: super::edge::RawTraefik,
     #[serde(default)]
     probes: super::edge::RawProbes,
+    #[serde(default)]
+    evidence: super::evidence::RawEvidence,
+    #[serde(default)]
+    backups: Vec<super::evidence::RawBackupJob>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -332,9 +336,11 @@ pub fn resolve(file: RawFile, env: &[(String, String)]) -> Result<Settings, Conf
     let docs = resolve_docs(&env, file.docs)?;
     let rollouts = resolve_rollouts(&env, file.rollouts)?;
     let edge = super::edge::resolve(&env, file.traefik, file.probes)?;
+    let evidence = super::evidence::resolve(&env, file.evidence, file.backups)?;
 
     Ok(Settings {
         edge,
+        evidence,
         docs,
         rollouts,
         auth,

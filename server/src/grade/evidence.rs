@@ -50,6 +50,9 @@ pub struct Evidence<'a> {
     pub assessments: &'a [Assessment],
     /// The latest override per category.
     pub overrides: &'a [Override],
+    /// Scores the worker measured for categories that used to be assessed (their sources are
+    /// configured); the others fall back to the admin's assessment.
+    pub measured: &'a [crate::db::evidence::MeasuredCategory],
     pub today: Date,
 }
 
@@ -209,7 +212,13 @@ fn from_evidence(name: &str, e: &Evidence) -> Option<(Score, String, Vec<String>
                 )],
             ))
         }
-        _ => None,
+        other => e.measured.iter().find(|m| m.category == other).map(|m| {
+            (
+                Score::from_hundredths(m.score.clamp(0, 10_000) as u32),
+                m.formula.clone(),
+                m.lines.clone(),
+            )
+        }),
     }
 }
 
@@ -304,11 +313,24 @@ fn apply_caps(
     let mut caps: Vec<(&str, String)> = vec![];
     for cap in &rubric.caps {
         let holds = match &cap.rule {
-            CapRule::BackupUnverified => categories
-                .iter()
-                .find(|c| c.name == "Backup/DR")
-                .is_some_and(|b| b.source == ScoreSource::Missing)
-                .then(|| "backup restore never verified, or its evidence expired".to_string()),
+            CapRule::BackupUnverified => {
+                let measured = e.measured.iter().find(|m| m.category == "Backup/DR");
+                match measured {
+                    // Measured: the heartbeats say whether every covered service has a fresh,
+                    // passing restore test.
+                    Some(m) => m.restore_unverified.then(|| {
+                        "a service's backup has no passing restore test within its interval"
+                            .to_string()
+                    }),
+                    None => categories
+                        .iter()
+                        .find(|c| c.name == "Backup/DR")
+                        .is_some_and(|b| b.source == ScoreSource::Missing)
+                        .then(|| {
+                            "backup restore never verified, or its evidence expired".to_string()
+                        }),
+                }
+            }
             CapRule::Finding(kind) => {
                 let n = e
                     .services
@@ -383,8 +405,40 @@ mod tests {
             phases_signed_off: 0,
             assessments,
             overrides,
+            measured: &[],
             today: date!(2026 - 11 - 22),
         }
+    }
+
+    #[test]
+    fn measured_categories_replace_the_assessment_and_carry_the_restore_cap() {
+        let docs = CoverageFigures::default();
+        let measured = vec![crate::db::evidence::MeasuredCategory {
+            category: "Backup/DR".into(),
+            score: 5_000,
+            formula: "protected / data-bearing services × 100".into(),
+            lines: vec!["1 of 2".into()],
+            restore_unverified: true,
+            computed_at: datetime!(2026-11-22 0:00 UTC),
+        }];
+        let mut e = evidence(&[], &docs, &[], &[]);
+        e.measured = &measured;
+        let result = grade(&Rubric::default_rubric(), &e);
+        let backup = result
+            .categories
+            .iter()
+            .find(|c| c.name == "Backup/DR")
+            .expect("category");
+        assert_eq!(backup.source, ScoreSource::Evidence);
+        assert_eq!(backup.effective.to_string(), "50.00");
+        assert!(
+            result
+                .caps_in_force
+                .iter()
+                .any(|line| line.contains("restore test")),
+            "{:?}",
+            result.caps_in_force
+        );
     }
 
     #[test]

@@ -48,12 +48,20 @@ pub async fn current_with(
     db: &PgPool,
     coverage: &CoverageFigures,
 ) -> sqlx::Result<(i32, Rubric, GradeResult)> {
-    let ((version, rubric), services, assessments, overrides, (phases_due, phases_signed_off)) = tokio::try_join!(
+    let (
+        (version, rubric),
+        services,
+        assessments,
+        overrides,
+        (phases_due, phases_signed_off),
+        measured,
+    ) = tokio::try_join!(
         rubric(db),
         db::grades::service_evidence(db),
         db::grades::latest_assessments(db),
         db::grades::active_overrides(db),
         db::phases::acceptance(db),
+        db::evidence::measured(db),
     )?;
     let result = grade(
         &rubric,
@@ -64,6 +72,7 @@ pub async fn current_with(
             phases_signed_off,
             assessments: &assessments,
             overrides: &overrides,
+            measured: &measured,
             today: OffsetDateTime::now_utc().date(),
         },
     );

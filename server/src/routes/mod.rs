@@ -1,11 +1,13 @@
 //! The HTTP surface: one module per area, assembled into one router here.
 
+pub mod api;
 mod assets;
 mod audit;
 mod auth;
 mod csv;
 mod docs;
 mod edge;
+mod evidence;
 pub(crate) mod form;
 pub(crate) mod grades;
 mod health;
@@ -13,6 +15,7 @@ mod pages;
 pub(crate) mod phases;
 mod rollouts;
 mod services;
+mod tokens;
 
 use std::time::Duration;
 
@@ -56,7 +59,7 @@ pub fn router(state: AppState) -> Router {
         .with_secure(https)
         .with_path("/")
         .with_expiry(Expiry::OnInactivity(idle));
-    Router::new()
+    let pages = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/assets/portal.css", get(assets::stylesheet))
@@ -76,6 +79,7 @@ pub fn router(state: AppState) -> Router {
         .route("/docs/rescan", post(docs::rescan))
         .route("/docs/{*service}", get(docs::doc))
         .route("/grades", get(grades::overview))
+        .route("/backups", get(evidence::backups))
         .route("/grades/history", get(grades::history))
         .route("/grades/history.csv", get(grades::history_csv))
         .route("/grades/assess", post(grades::assess))
@@ -89,11 +93,17 @@ pub fn router(state: AppState) -> Router {
         .route("/phases/{id}", get(phases::show))
         .route("/phases/{id}/plan.md", get(phases::plan_markdown))
         .route("/phases/{id}/deliverables", post(phases::add_deliverable))
-        .route("/phases/{id}/deliverables/{deliverable}", post(phases::update_deliverable))
+        .route(
+            "/phases/{id}/deliverables/{deliverable}",
+            post(phases::update_deliverable),
+        )
         .route("/phases/{id}/reports", post(phases::add_report))
         .route("/phases/{id}/signoff", post(phases::sign))
         .route("/phases/{id}/signoffs/{signoff}", get(phases::record))
-        .route("/phases/{id}/signoffs/{signoff}/record.md", get(phases::record_markdown))
+        .route(
+            "/phases/{id}/signoffs/{signoff}/record.md",
+            get(phases::record_markdown),
+        )
         .route("/rollouts", get(rollouts::list).post(rollouts::create))
         .route("/rollouts/{id}", get(rollouts::show))
         .route("/rollouts/{id}/scores", post(rollouts::score))
@@ -102,6 +112,8 @@ pub fn router(state: AppState) -> Router {
         .route("/rollouts/{id}/decision", post(rollouts::decide))
         .route("/rollouts/{id}/items/{item}", post(rollouts::update_item))
         .route("/audit", get(audit::list))
+        .route("/settings/tokens", get(tokens::list).post(tokens::create))
+        .route("/settings/tokens/{id}/revoke", post(tokens::revoke))
         .route("/auth/login", get(auth::login))
         .route("/auth/callback", get(auth::callback))
         .route("/auth/demo", post(auth::demo))
@@ -109,14 +121,23 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/signed-out", get(auth::signed_out))
         .fallback(pages::not_found)
         // Inner to outer: the sign-in gate, then CSRF on every POST, then the session they read.
-        .layer(from_fn_with_state(state.clone(), crate::auth::guard::require_sign_in))
+        .layer(from_fn_with_state(
+            state.clone(),
+            crate::auth::guard::require_sign_in,
+        ))
         .layer(from_fn_with_state(state.clone(), crate::auth::csrf::verify))
         // The CSRF check above already bounds every body by who sends it; the extractors behind
         // it must not cut a plan short at axum's default of 2 MB.
         .layer(axum::extract::DefaultBodyLimit::max(
             crate::auth::csrf::MAX_PLAN_BYTES,
         ))
-        .layer(sessions)
+        .layer(sessions);
+    // Machines use /api/v1 with a bearer token: no session, no cookie, so no CSRF token either.
+    let machines = api::router().layer(axum::extract::DefaultBodyLimit::max(
+        api::MAX_HEARTBEAT_BYTES,
+    ));
+    pages
+        .merge(machines)
         // Outermost of the stateful layers: a request for a foreign name touches no session.
         .layer(from_fn_with_state(state.clone(), crate::auth::host::verify))
         .with_state(state)

@@ -60,6 +60,8 @@ pub struct Worker {
     cpu_samples: HashMap<(String, String), StatsSample>,
     /// Traefik's view and the latest probes, gathered at the start of each refresh.
     edge: EdgeInputs,
+    /// Backup jobs and their latest runs, gathered at the start of each refresh.
+    backups: crate::evidence::BackupInputs,
 }
 
 /// The outcome for one engine.
@@ -92,6 +94,7 @@ impl Worker {
             engines,
             cpu_samples: HashMap::new(),
             edge: EdgeInputs::default(),
+            backups: Default::default(),
         }
     }
 
@@ -108,6 +111,7 @@ impl Worker {
             engines,
             cpu_samples: HashMap::new(),
             edge: EdgeInputs::default(),
+            backups: Default::default(),
         }
     }
 
@@ -117,6 +121,12 @@ impl Worker {
         let started = Instant::now();
         self.retry_broken_engines();
         self.edge = crate::edge::gather(&self.pool, &self.settings).await;
+        self.backups = crate::evidence::gather_backups(&self.pool, &self.settings)
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "backup runs unreadable; no backup findings this refresh");
+                Default::default()
+            });
         let configured: Vec<(String, String)> = self
             .engines
             .iter()
@@ -164,6 +174,13 @@ impl Worker {
         // The route list follows the services just stored (and Traefik's routers that reach none).
         if let Err(e) = crate::edge::publish_routes(&self.pool, &self.settings, &self.edge).await {
             tracing::warn!(error = format!("{e:#}"), "route list not published");
+        }
+        // Backups, the monitoring stack and the infrastructure repository, measured for the grade.
+        if let Err(e) = crate::evidence::publish(&self.pool, &self.settings).await {
+            tracing::warn!(
+                error = format!("{e:#}"),
+                "evidence not measured; the grade keeps the previous scores"
+            );
         }
         // The docs folder is read on every refresh too, so coverage follows both; the grade is
         // scored from the coverage the scan just computed.
@@ -388,6 +405,14 @@ impl Worker {
                         .labels
                         .get("audit.auth")
                         .is_some_and(|v| v.eq_ignore_ascii_case("oidc")),
+                    now,
+                ));
+                findings.extend(crate::evidence::backups::service_findings(
+                    &format!("{engine}/{}", identity.key),
+                    &facts,
+                    &self.backups.jobs,
+                    &self.backups.runs,
+                    &self.settings.evidence,
                     now,
                 ));
                 findings.sort_by_key(|x| (x.severity, x.kind));
