@@ -334,3 +334,55 @@ async fn import_phase_prints_what_it_understood_and_dry_run_writes_nothing(db: s
     assert_eq!(phases().await, 1);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[sqlx::test(migrator = "audit_portal::db::MIGRATOR")]
+async fn token_create_prints_the_secret_once_and_keeps_only_its_hash(db: sqlx::PgPool) {
+    let name = db.connect_options().get_database().unwrap().to_string();
+    let base = std::env::var("DATABASE_URL").unwrap();
+    let url = format!("{}/{name}", base.rsplit_once('/').unwrap().0);
+    let (code, stdout, stderr) = run(
+        &[("DATABASE_URL", &url)],
+        &[
+            "token",
+            "create",
+            "--name",
+            "nightly",
+            "--scope",
+            "heartbeat",
+            "--expires-days",
+            "30",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let secret = stdout.trim();
+    assert!(
+        secret.starts_with("apt_") && stdout.lines().count() == 1,
+        "{stdout}"
+    );
+    let (hash, scopes, expires): (Vec<u8>, Vec<String>, bool) = sqlx::query_as(
+        "SELECT secret_hash, scopes, expires_at > now() + interval '29 days' FROM api_tokens",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert_eq!(hash, audit_portal::auth::tokens::hash(secret));
+    assert_eq!((scopes, expires), (vec!["heartbeat".to_string()], true));
+    let actor: String = sqlx::query_scalar("SELECT action FROM audit_log WHERE target = 'nightly'")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(actor, "token.create");
+
+    let (code, _, stderr) = run(
+        &[("DATABASE_URL", &url)],
+        &["token", "create", "--name", "nightly", "--scope", "read"],
+    );
+    assert_eq!(code, 1);
+    assert!(stderr.contains("exists already"), "{stderr}");
+    let (code, _, stderr) = run(
+        &[("DATABASE_URL", &url)],
+        &["token", "create", "--name", "x", "--scope", "admin"],
+    );
+    assert_eq!(code, 1);
+    assert!(stderr.contains("'admin' is not a scope"), "{stderr}");
+}

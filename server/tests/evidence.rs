@@ -367,3 +367,225 @@ async fn heartbeats_make_jobs_on_time_late_failing_and_untested(db: PgPool) {
         "an uncovered data service is named"
     );
 }
+
+/// A stand-in for Prometheus, Alertmanager and Loki on one port, answering in their APIs'
+/// shapes (see `evidence::monitoring`): a fresh target, a down one, a stale one, a rule group
+/// with an evaluation error, a ready Alertmanager with one alert firing, and logs from the
+/// engine "test" but none from "lady".
+async fn monitoring_standin() -> (String, tokio::task::JoinHandle<()>) {
+    use axum::extract::Query;
+    use axum::routing::get;
+    let now = OffsetDateTime::now_utc();
+    let fresh = (now - time::Duration::seconds(5)).format(&Rfc3339).unwrap();
+    let stale = (now - time::Duration::minutes(10))
+        .format(&Rfc3339)
+        .unwrap();
+    let targets = json!({"status": "success", "data": {"activeTargets": [
+        {"labels": {"job": "node", "instance": "master:9100"}, "scrapePool": "node",
+         "scrapeUrl": "http://master:9100/metrics", "health": "up", "lastError": "",
+         "lastScrape": fresh, "lastScrapeDuration": 0.01, "scrapeInterval": "15s", "scrapeTimeout": "10s"},
+        {"labels": {"job": "node", "instance": "lady:9100"}, "scrapePool": "node",
+         "scrapeUrl": "http://lady:9100/metrics", "health": "down",
+         "lastError": "Get \"http://lady:9100/metrics\": context deadline exceeded",
+         "lastScrape": fresh, "lastScrapeDuration": 10.0, "scrapeInterval": "15s", "scrapeTimeout": "10s"},
+        {"labels": {"job": "cadvisor", "instance": "master:8080"}, "scrapePool": "cadvisor",
+         "scrapeUrl": "http://master:8080/metrics", "health": "up", "lastError": "",
+         "lastScrape": stale, "lastScrapeDuration": 0.2, "scrapeInterval": "15s", "scrapeTimeout": "10s"}
+    ], "droppedTargets": []}});
+    let rules = json!({"status": "success", "data": {"groups": [{"name": "host", "file": "/etc/prometheus/rules.yml",
+        "rules": [
+            {"name": "HostDown", "query": "up == 0", "health": "ok", "lastError": "", "type": "alerting", "state": "firing"},
+            {"name": "DiskFull", "query": "node_filesystem_avail_bytes / 0", "health": "err",
+             "lastError": "many-to-many matching not allowed", "type": "alerting", "state": "inactive"}
+        ], "interval": 30}]}});
+    let app = axum::Router::new()
+        .route("/api/v1/status/runtimeinfo", get(|| async { axum::Json(json!({"status": "success", "data": {"startTime": "2026-11-30T00:00:00Z", "reloadConfigSuccess": true}})) }))
+        .route("/api/v1/targets", get(move || async move { axum::Json(targets) }))
+        .route("/api/v1/rules", get(move || async move { axum::Json(rules) }))
+        .route("/api/v2/status", get(|| async { axum::Json(json!({"cluster": {"name": "01J", "status": "ready", "peers": []}, "versionInfo": {"version": "0.27.0"}, "uptime": "2026-11-30T00:00:00Z"})) }))
+        .route("/api/v2/alerts", get(|| async { axum::Json(json!([
+            {"labels": {"alertname": "HostDown", "severity": "critical", "instance": "lady:9100"},
+             "annotations": {"summary": "lady is down"}, "startsAt": "2026-12-01T10:00:00Z",
+             "endsAt": "2026-12-02T10:00:00Z", "status": {"state": "active", "silencedBy": [], "inhibitedBy": []},
+             "fingerprint": "abc", "receivers": [{"name": "ntfy"}], "updatedAt": "2026-12-01T10:00:00Z"}
+        ])) }))
+        .route("/loki/api/v1/query", get(|q: Query<BTreeMap<String, String>>| async move {
+            let query = q.0.get("query").cloned().unwrap_or_default();
+            let result = if query.contains("host=\"test\"") {
+                json!([{"metric": {}, "value": [1733130000.0, "42"]}])
+            } else {
+                json!([])
+            };
+            axum::Json(json!({"status": "success", "data": {"resultType": "vector", "result": result}}))
+        }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (url, task)
+}
+
+#[sqlx::test(migrator = "audit_portal::db::MIGRATOR")]
+async fn the_monitoring_stack_is_checked_and_scored(db: PgPool) {
+    let (url, server) = monitoring_standin().await;
+    let s = settings(&[
+        (
+            "AUDIT_ENGINES",
+            "test=unix:///nonexistent/a.sock,lady=unix:///nonexistent/b.sock",
+        ),
+        ("AUDIT_PROMETHEUS_URL", &url),
+        ("AUDIT_ALERTMANAGER_URL", &url),
+        ("AUDIT_LOKI_URL", &url),
+        ("AUDIT_CALL_TIMEOUT", "2"),
+    ]);
+    audit_portal::evidence::publish(&db, &s).await.unwrap();
+    let (sources, checks) = audit_portal::db::evidence::monitoring(&db).await.unwrap();
+    let results: BTreeMap<String, bool> = checks.iter().map(|c| (c.key.clone(), c.ok)).collect();
+    let expected: BTreeMap<String, bool> = [
+        ("prometheus/reachable", true),
+        ("prometheus/target/node/master:9100", true),
+        ("prometheus/target/node/lady:9100", false),
+        ("prometheus/target/cadvisor/master:8080", false),
+        ("prometheus/rules/host", false),
+        ("alertmanager/cluster", true),
+        ("loki/logs/test", true),
+        ("loki/logs/lady", false),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    assert_eq!(results, expected);
+    let fact = |key: &str| checks.iter().find(|c| c.key == key).unwrap().fact.clone();
+    assert!(fact("prometheus/target/node/lady:9100").contains("context deadline exceeded"));
+    assert!(fact("prometheus/target/cadvisor/master:8080").contains("stale"));
+    assert!(fact("prometheus/rules/host").contains("DiskFull: many-to-many"));
+    let alerts: Vec<&str> = sources
+        .iter()
+        .flat_map(|s| s.alerts.iter().map(|a| a.name.as_str()))
+        .collect();
+    assert_eq!(alerts, ["HostDown"], "firing alerts are shown, not scored");
+
+    let (_, _, grade) = audit_portal::grade::live::current(&db, &s.docs)
+        .await
+        .unwrap();
+    let monitoring = grade
+        .categories
+        .iter()
+        .find(|c| c.name == "Monitoring")
+        .unwrap();
+    assert_eq!(monitoring.effective.to_string(), "50.00");
+    assert_eq!(monitoring.source, app::model::grade::ScoreSource::Evidence);
+
+    // Prometheus and friends gone: failing checks with since when, not a crash.
+    server.abort();
+    let _ = server.await;
+    audit_portal::evidence::publish(&db, &s).await.unwrap();
+    let (sources, checks) = audit_portal::db::evidence::monitoring(&db).await.unwrap();
+    assert!(
+        sources
+            .iter()
+            .all(|s| !s.reachable && s.failing_since.is_some())
+    );
+    let reachable = checks
+        .iter()
+        .find(|c| c.key == "prometheus/reachable")
+        .unwrap();
+    assert!(
+        !reachable.ok && reachable.fact.contains("cannot connect"),
+        "{reachable:?}"
+    );
+    let app = spawn_app(db.clone(), s.clone()).await;
+    app.sign_in(Role::Viewer).await;
+    let (status, page) = app.get_text("/monitoring").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("unreachable: cannot connect") && page.contains("since"),
+        "{page}"
+    );
+    let (_, grades) = app.get_text("/grades").await;
+    assert!(
+        grades.contains("monitoring checks passing"),
+        "the formula is on /grades"
+    );
+}
+
+fn git(dir: &std::path::Path, args: &[&str]) {
+    let status = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "Test")
+        .env("GIT_AUTHOR_EMAIL", "test@example.invalid")
+        .env("GIT_COMMITTER_NAME", "Test")
+        .env("GIT_COMMITTER_EMAIL", "test@example.invalid")
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+}
+
+#[tokio::test]
+async fn the_infrastructure_repository_is_reported_exactly_and_never_written() {
+    let root = std::env::temp_dir().join(format!("audit-infra-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let (repo, upstream) = (root.join("infra"), root.join("upstream.git"));
+    std::fs::create_dir_all(repo.join("monitoring")).unwrap();
+    std::fs::create_dir_all(&upstream).unwrap();
+    git(&upstream, &["init", "--bare", "-q", "-b", "main"]);
+    git(&repo, &["init", "-q", "-b", "main"]);
+    std::fs::write(repo.join("monitoring/compose.yml"), "services: {}\n").unwrap();
+    std::fs::write(repo.join("README.md"), "infra\n").unwrap();
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "monitoring stack"]);
+    git(
+        &repo,
+        &["remote", "add", "origin", upstream.to_str().unwrap()],
+    );
+    git(&repo, &["push", "-q", "-u", "origin", "main"]);
+    std::fs::write(repo.join("monitoring/alerts.yml"), "groups: []\n").unwrap();
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "alert rules"]);
+    std::fs::write(repo.join("README.md"), "infra, edited on the host\n").unwrap();
+    std::fs::write(repo.join("notes.txt"), "todo\n").unwrap();
+    let index_before = std::fs::read(repo.join(".git/index")).unwrap();
+
+    let facts = audit_portal::evidence::repo::inspect(
+        &repo,
+        &[
+            "/opt/infra/monitoring/compose.yml".to_string(),
+            "/srv/elsewhere/compose.yml".to_string(),
+        ],
+    )
+    .await;
+    assert_eq!(facts.error, None);
+    assert_eq!(facts.branch.as_deref(), Some("main"));
+    assert_eq!(facts.upstream.as_deref(), Some("origin/main"));
+    assert_eq!(facts.unpushed, Some(1));
+    assert_eq!(facts.uncommitted, [" M README.md", "?? notes.txt"]);
+    assert_eq!(facts.last_commit_subject.as_deref(), Some("alert rules"));
+    assert_eq!(facts.compose_tracked, ["/opt/infra/monitoring/compose.yml"]);
+    assert_eq!(facts.compose_untracked, ["/srv/elsewhere/compose.yml"]);
+    let (score, lines) = audit_portal::evidence::repo::score(&facts);
+    assert_eq!(
+        score, 1667,
+        "mean of 0 (uncommitted), 0 (unpushed) and 1/2 (compose) {lines:?}"
+    );
+    assert_eq!(
+        std::fs::read(repo.join(".git/index")).unwrap(),
+        index_before,
+        "the index is untouched"
+    );
+
+    let missing = audit_portal::evidence::repo::inspect(&root.join("nothing"), &[]).await;
+    assert!(
+        missing
+            .error
+            .unwrap()
+            .contains("not a readable git repository")
+    );
+    std::fs::remove_dir_all(&root).ok();
+}

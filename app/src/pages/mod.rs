@@ -10,6 +10,7 @@ pub mod docs;
 pub mod engines;
 pub mod errors;
 pub mod grades;
+pub mod monitoring;
 pub mod phase_detail;
 pub mod phases;
 pub mod rollout_detail;

@@ -66,3 +66,157 @@ pub async fn measured(db: &PgPool) -> sqlx::Result<Vec<MeasuredCategory>> {
         )
         .collect())
 }
+
+/// Stores one round of monitoring checks: each check keeps since when it fails; checks and
+/// sources no longer reported are removed.
+pub async fn store_monitoring(
+    db: &PgPool,
+    sources: &[crate::evidence::monitoring::SourceResult],
+    checks: &[crate::evidence::monitoring::Check],
+    at: OffsetDateTime,
+) -> sqlx::Result<()> {
+    let mut tx = db.begin().await?;
+    let keys: Vec<&str> = checks.iter().map(|c| c.key.as_str()).collect();
+    sqlx::query("DELETE FROM monitoring_checks WHERE check_key <> ALL($1)")
+        .bind(&keys)
+        .execute(&mut *tx)
+        .await?;
+    for c in checks {
+        sqlx::query(
+            "INSERT INTO monitoring_checks (check_key, source, ok, title, fact, checked_at, failing_since)
+             VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $3 THEN NULL ELSE $6 END)
+             ON CONFLICT (check_key) DO UPDATE SET source = $2, ok = $3, title = $4, fact = $5,
+                 checked_at = $6,
+                 failing_since = CASE WHEN $3 THEN NULL
+                                      ELSE coalesce(monitoring_checks.failing_since, $6) END",
+        )
+        .bind(&c.key)
+        .bind(c.source)
+        .bind(c.ok)
+        .bind(&c.title)
+        .bind(&c.fact)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+    }
+    let names: Vec<&str> = sources.iter().map(|s| s.source).collect();
+    sqlx::query("DELETE FROM monitoring_sources WHERE source <> ALL($1)")
+        .bind(&names)
+        .execute(&mut *tx)
+        .await?;
+    for s in sources {
+        sqlx::query(
+            "INSERT INTO monitoring_sources (source, reachable, error, checked_at, failing_since, alerts)
+             VALUES ($1, $2, $3, $4, CASE WHEN $2 THEN NULL ELSE $4 END, $5)
+             ON CONFLICT (source) DO UPDATE SET reachable = $2, error = $3, checked_at = $4,
+                 failing_since = CASE WHEN $2 THEN NULL
+                                      ELSE coalesce(monitoring_sources.failing_since, $4) END,
+                 alerts = $5",
+        )
+        .bind(s.source)
+        .bind(s.reachable)
+        .bind(&s.error)
+        .bind(at)
+        .bind(Json(&s.alerts))
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await
+}
+
+#[derive(sqlx::FromRow)]
+struct CheckRow {
+    check_key: String,
+    source: String,
+    ok: bool,
+    title: String,
+    fact: String,
+    checked_at: OffsetDateTime,
+    failing_since: Option<OffsetDateTime>,
+}
+
+#[derive(sqlx::FromRow)]
+struct SourceRow {
+    source: String,
+    reachable: bool,
+    error: Option<String>,
+    checked_at: OffsetDateTime,
+    failing_since: Option<OffsetDateTime>,
+    alerts: Json<Vec<app::model::evidence::FiringAlert>>,
+}
+
+/// The latest checks (failing first) and sources, for the monitoring page.
+pub async fn monitoring(
+    db: &PgPool,
+) -> sqlx::Result<(
+    Vec<app::model::evidence::MonitoringSource>,
+    Vec<app::model::evidence::MonitoringCheck>,
+)> {
+    let checks: Vec<CheckRow> = sqlx::query_as(
+        "SELECT check_key, source, ok, title, fact, checked_at, failing_since
+         FROM monitoring_checks ORDER BY ok, source, check_key",
+    )
+    .fetch_all(db)
+    .await?;
+    let sources: Vec<SourceRow> = sqlx::query_as(
+        "SELECT source, reachable, error, checked_at, failing_since, alerts
+         FROM monitoring_sources ORDER BY source",
+    )
+    .fetch_all(db)
+    .await?;
+    Ok((
+        sources
+            .into_iter()
+            .map(|s| app::model::evidence::MonitoringSource {
+                source: s.source,
+                url: String::new(),
+                reachable: s.reachable,
+                error: s.error,
+                checked_at: s.checked_at,
+                failing_since: s.failing_since,
+                alerts: s.alerts.0,
+            })
+            .collect(),
+        checks
+            .into_iter()
+            .map(|c| app::model::evidence::MonitoringCheck {
+                key: c.check_key,
+                source: c.source,
+                ok: c.ok,
+                title: c.title,
+                fact: c.fact,
+                checked_at: c.checked_at,
+                failing_since: c.failing_since,
+            })
+            .collect(),
+    ))
+}
+
+pub async fn store_repo(
+    db: &PgPool,
+    facts: &app::model::evidence::RepoFacts,
+    at: OffsetDateTime,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO change_control (id, checked_at, facts) VALUES (1, $1, $2)
+         ON CONFLICT (id) DO UPDATE SET checked_at = $1, facts = $2",
+    )
+    .bind(at)
+    .bind(Json(facts))
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn repo(db: &PgPool) -> sqlx::Result<Option<app::model::evidence::ChangeControlView>> {
+    let row: Option<(OffsetDateTime, Json<app::model::evidence::RepoFacts>)> =
+        sqlx::query_as("SELECT checked_at, facts FROM change_control WHERE id = 1")
+            .fetch_optional(db)
+            .await?;
+    Ok(row.map(
+        |(checked_at, facts)| app::model::evidence::ChangeControlView {
+            facts: facts.0,
+            checked_at,
+        },
+    ))
+}

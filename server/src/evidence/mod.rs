@@ -2,6 +2,8 @@
 //! the monitoring stack's own checks, and the infrastructure repository's state.
 
 pub mod backups;
+pub mod monitoring;
+pub mod repo;
 
 use std::collections::HashMap;
 
@@ -193,12 +195,101 @@ async fn measure_backups(
     }))
 }
 
+/// Monitoring from the stack's own APIs, when any of them is configured: checks passing /
+/// checks run.
+async fn measure_monitoring(
+    pool: &PgPool,
+    settings: &Settings,
+    now: OffsetDateTime,
+) -> sqlx::Result<Option<db::evidence::MeasuredCategory>> {
+    let e = &settings.evidence;
+    if e.prometheus.is_none() && e.alertmanager.is_none() && e.loki.is_none() {
+        db::evidence::store_monitoring(pool, &[], &[], now).await?;
+        return Ok(None);
+    }
+    let (sources, checks) = monitoring::check_all(settings, now).await;
+    db::evidence::store_monitoring(pool, &sources, &checks, now).await?;
+    let passing = checks.iter().filter(|c| c.ok).count();
+    let mut lines = vec![format!(
+        "{passing} of {} checks pass ({})",
+        checks.len(),
+        sources
+            .iter()
+            .map(|s| s.source)
+            .collect::<Vec<_>>()
+            .join(", ")
+    )];
+    lines.extend(
+        checks
+            .iter()
+            .filter(|c| !c.ok)
+            .map(|c| format!("{}: {}", c.title, c.fact)),
+    );
+    Ok(Some(db::evidence::MeasuredCategory {
+        category: "Monitoring".into(),
+        score: if checks.is_empty() {
+            0
+        } else {
+            share_hundredths(passing, checks.len())
+        },
+        formula: "monitoring checks passing (Prometheus answers, each target up and scraped within 3 intervals, rule groups without errors, Alertmanager's cluster ready, logs flowing from each engine in Loki) / checks run × 100".into(),
+        lines,
+        restore_unverified: false,
+        computed_at: now,
+    }))
+}
+
+/// Change Control from the infrastructure repository, when one is configured.
+async fn measure_change_control(
+    pool: &PgPool,
+    settings: &Settings,
+    now: OffsetDateTime,
+) -> sqlx::Result<Option<db::evidence::MeasuredCategory>> {
+    let Some(repo) = &settings.evidence.infra_repo else {
+        return Ok(None);
+    };
+    let compose_files: Vec<String> = db::backups::current_services(pool)
+        .await?
+        .into_iter()
+        .filter(|(_, f)| f.state == "running")
+        .filter_map(|(_, f)| {
+            f.labels
+                .get("com.docker.compose.project.config_files")
+                .cloned()
+        })
+        .flat_map(|files| {
+            files
+                .split(',')
+                .map(|f| f.trim().to_string())
+                .filter(|f| !f.is_empty())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let facts = repo::inspect(repo, &compose_files).await;
+    db::evidence::store_repo(pool, &facts, now).await?;
+    let (score, lines) = repo::score(&facts);
+    Ok(Some(db::evidence::MeasuredCategory {
+        category: "Change Control".into(),
+        score,
+        formula: "mean of: nothing uncommitted, nothing unpushed to the upstream branch, share of running services' compose files tracked in the infrastructure repository × 100".into(),
+        lines,
+        restore_unverified: false,
+        computed_at: now,
+    }))
+}
+
 /// Measures every formerly assessed category whose source is configured and publishes the
 /// scores for the grade; a failure leaves the previous scores in place.
 pub async fn publish(pool: &PgPool, settings: &Settings) -> anyhow::Result<()> {
     let now = OffsetDateTime::now_utc();
     let mut measured = vec![];
     if let Some(m) = measure_backups(pool, settings, now).await? {
+        measured.push(m);
+    }
+    if let Some(m) = measure_monitoring(pool, settings, now).await? {
+        measured.push(m);
+    }
+    if let Some(m) = measure_change_control(pool, settings, now).await? {
         measured.push(m);
     }
     db::evidence::publish(pool, &measured).await?;

@@ -109,9 +109,9 @@ pub async fn snapshot_with(db: &PgPool, coverage: &CoverageFigures) -> sqlx::Res
     .await
 }
 
-fn why(category: &str, evidence: &[String]) -> String {
+fn why(category: &str, measured: bool, evidence: &[String]) -> String {
     match category {
-        c if ASSESSED.contains(&c) => format!("assessed: {}", evidence.join("; ")),
+        c if ASSESSED.contains(&c) && !measured => format!("assessed: {}", evidence.join("; ")),
         _ => evidence.join("; "),
     }
 }
@@ -134,6 +134,8 @@ pub fn view(version: i32, rubric: &Rubric, result: &GradeResult, target: Score) 
                 "Availability" | "Reliability" | "Security" => Some("/services".into()),
                 "Documentation" => Some("/docs".into()),
                 "Acceptance" => Some("/phases".into()),
+                "Backup/DR" => Some("/backups".into()),
+                "Monitoring" | "Change Control" => Some("/monitoring".into()),
                 _ => None,
             },
             assessment: s.assessment.as_ref().map(|a| AssessmentView {
@@ -152,18 +154,18 @@ pub fn view(version: i32, rubric: &Rubric, result: &GradeResult, target: Score) 
                 by: o.by.clone(),
                 at: o.at,
             }),
-            assessed: ASSESSED.contains(&c.name.as_str()),
+            // A category measured from its configured source takes no assessment.
+            assessed: ASSESSED.contains(&c.name.as_str())
+                && s.source != app::model::grade::ScoreSource::Evidence,
         })
         .collect();
     let gaps = gaps_to(rubric, result, target)
         .into_iter()
         .map(|g| {
-            let evidence = result
-                .categories
-                .iter()
-                .find(|c| c.name == g.category)
-                .map(|c| c.evidence.clone())
-                .unwrap_or_default();
+            let scored = result.categories.iter().find(|c| c.name == g.category);
+            let evidence = scored.map(|c| c.evidence.clone()).unwrap_or_default();
+            let measured =
+                scored.is_some_and(|c| c.source == app::model::grade::ScoreSource::Evidence);
             let weight = rubric
                 .categories
                 .iter()
@@ -171,7 +173,7 @@ pub fn view(version: i32, rubric: &Rubric, result: &GradeResult, target: Score) 
                 .map(|c| c.weight.percent())
                 .unwrap_or(0.0);
             GapView {
-                why: why(&g.category, &evidence),
+                why: why(&g.category, measured, &evidence),
                 current: g.current.to_string(),
                 target: g.target.to_string(),
                 weight: format!("{:.2}", weight / 100.0),

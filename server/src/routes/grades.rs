@@ -191,7 +191,11 @@ pub async fn assess(
     )
     .await?;
     let draft = draft_of("assess", &form);
-    if !ASSESSED.contains(&form.category.as_str()) {
+    let measured = db::evidence::measured(&state.db)
+        .await?
+        .iter()
+        .any(|m| m.category == form.category);
+    if !ASSESSED.contains(&form.category.as_str()) || measured {
         return refuse(
             &state,
             &page,

@@ -80,6 +80,7 @@ pub fn router(state: AppState) -> Router {
         .route("/docs/{*service}", get(docs::doc))
         .route("/grades", get(grades::overview))
         .route("/backups", get(evidence::backups))
+        .route("/monitoring", get(evidence::monitoring))
         .route("/grades/history", get(grades::history))
         .route("/grades/history.csv", get(grades::history_csv))
         .route("/grades/assess", post(grades::assess))
