@@ -36,14 +36,17 @@ const ITEMS: [(&str, Option<&str>); 12] = [
     ("TLS properly configured on its router", Some("tls")),
     ("VPN allow-list on its router", Some("allowlist")),
     ("Restart policy and health check", Some("restart_health")),
-    ("Monitoring integration (uptime, health checks)", None),
+    (
+        "Monitoring integration (uptime, health checks)",
+        Some("monitoring"),
+    ),
     (
         "Basic modules configured (accounting, inventory minimum)",
         None,
     ),
     (
         "Backups to the existing backup infrastructure, restore tested",
-        None,
+        Some("backup"),
     ),
     (
         "Access and operations documented (service doc passes the checklist)",

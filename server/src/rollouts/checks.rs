@@ -1,10 +1,11 @@
 //! The checklist items the inventory can prove, checked on plain data: the chosen system's
 //! container, its Traefik router for the configured host, Authelia, TLS, the VPN allow-list,
-//! restart policy and health check, and its documentation.
+//! restart policy and health check, its documentation, its backups (from the heartbeats) and
+//! its monitoring (a passing health check and a route that answers the probes).
 
-use app::model::ServiceFacts;
 use app::model::TraefikRoute;
 use app::model::docs::DocStatus;
+use app::model::{FindingKind, ServiceFacts};
 
 use crate::audit::traefik::{allowlist_middlewares, same_middleware};
 
@@ -19,10 +20,12 @@ pub enum Check {
     Allowlist,
     RestartHealth,
     Doc,
+    Backup,
+    Monitoring,
 }
 
 impl Check {
-    pub const ALL: [Check; 8] = [
+    pub const ALL: [Check; 10] = [
         Check::Decision,
         Check::Container,
         Check::Router,
@@ -31,6 +34,8 @@ impl Check {
         Check::Allowlist,
         Check::RestartHealth,
         Check::Doc,
+        Check::Backup,
+        Check::Monitoring,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -43,6 +48,8 @@ impl Check {
             Check::Allowlist => "allowlist",
             Check::RestartHealth => "restart_health",
             Check::Doc => "doc",
+            Check::Backup => "backup",
+            Check::Monitoring => "monitoring",
         }
     }
 
@@ -59,6 +66,10 @@ pub struct LiveService {
     pub facts: ServiceFacts,
     /// Its engine has not answered lately: the facts are the last known ones.
     pub stale: bool,
+    /// Its open findings, by kind.
+    pub findings: Vec<FindingKind>,
+    /// Whether one of its routes answered its latest probe.
+    pub route_probed_ok: bool,
 }
 
 /// The candidate a rollout decided on.
@@ -79,6 +90,8 @@ pub struct Context<'a> {
     pub allowlist_middleware: Option<&'a str>,
     pub services: &'a [LiveService],
     pub docs: &'a [DocStatus],
+    /// The backup jobs (configuration and labels), by the services they cover.
+    pub backup_jobs: &'a [crate::evidence::backups::EffectiveJob],
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -298,6 +311,69 @@ pub fn run(check: Check, cx: &Context) -> Outcome {
                             failing.join(", ")
                         ))
                     }
+                }
+            }
+        },
+        Check::Backup => match cx.system() {
+            Err(o) => o,
+            Ok((_, services)) => {
+                let s = services[0];
+                let at = format!("{}/{}", s.engine, s.key);
+                let jobs: Vec<&str> = cx
+                    .backup_jobs
+                    .iter()
+                    .filter(|j| j.covers.contains(&at))
+                    .map(|j| j.job.as_str())
+                    .collect();
+                const BACKUP: [FindingKind; 4] = [
+                    FindingKind::BackupMissing,
+                    FindingKind::BackupLate,
+                    FindingKind::BackupFailing,
+                    FindingKind::RestoreUntested,
+                ];
+                let wrong: Vec<&str> = s
+                    .findings
+                    .iter()
+                    .filter(|k| BACKUP.contains(k))
+                    .map(|k| k.title())
+                    .collect();
+                match (jobs.is_empty(), wrong.is_empty()) {
+                    (true, _) => no(format!(
+                        "No backup job covers {at} (declare one in [[backups]] or label it audit.backup=<job>)."
+                    )),
+                    (false, true) => yes(format!(
+                        "Job {} covers {at}: backups on time and the restore tested.",
+                        jobs.join(", ")
+                    )),
+                    (false, false) => no(format!(
+                        "Job {} covers {at}, but: {}.",
+                        jobs.join(", "),
+                        wrong.join(", ")
+                    )),
+                }
+            }
+        },
+        Check::Monitoring => match cx.system() {
+            Err(o) => o,
+            Ok((_, services)) => {
+                let s = services[0];
+                let healthy = s.facts.state == "running"
+                    && s.facts.health.as_deref() == Some("healthy")
+                    && !s.stale;
+                match (healthy, s.route_probed_ok) {
+                    (true, true) => yes(format!(
+                        "{} passes its health check and its route answers the portal's probes.",
+                        s.key
+                    )),
+                    (false, _) => no(format!(
+                        "{} has no passing health check right now ({}).",
+                        s.key,
+                        s.facts.health.as_deref().unwrap_or("none")
+                    )),
+                    (true, false) => no(format!(
+                        "{} is healthy, but no route of it has answered a probe (uptime is not measured).",
+                        s.key
+                    )),
                 }
             }
         },

@@ -28,6 +28,8 @@ fn odoo(labels: &[(&str, &str)], health: Option<&str>) -> LiveService {
             ..Default::default()
         },
         stale: false,
+        findings: vec![],
+        route_probed_ok: false,
     }
 }
 
@@ -48,6 +50,7 @@ fn outcome(check: Check, services: &[LiveService], chosen: Option<&Chosen>) -> O
             allowlist_middleware: Some("vpn-only@file"),
             services,
             docs: &[],
+            backup_jobs: &[],
         },
     )
 }
@@ -195,6 +198,7 @@ fn the_service_doc_must_pass_the_checklist() {
                 allowlist_middleware: None,
                 services: &services,
                 docs,
+                backup_jobs: &[],
             },
         )
     };
@@ -212,4 +216,42 @@ fn check_names_round_trip() {
         assert_eq!(Check::parse(c.as_str()), Some(c));
     }
     assert_eq!(Check::parse("nope"), None);
+}
+
+#[test]
+fn backups_and_monitoring_verify_from_the_heartbeats_and_the_probes() {
+    let c = chosen();
+    let mut s = odoo(&[ROUTER], Some("healthy"));
+    let jobs = crate::evidence::backups::effective_jobs(
+        &[],
+        &[("lady/erp/odoo".to_string(), "erp-nightly".to_string())],
+    );
+    let run_with =
+        |check: Check, s: &LiveService, jobs: &[crate::evidence::backups::EffectiveJob]| {
+            run(
+                check,
+                &Context {
+                    chosen: Some(&c),
+                    host: "accounting.quietly.online",
+                    allowlist_middleware: None,
+                    services: std::slice::from_ref(s),
+                    docs: &[],
+                    backup_jobs: jobs,
+                },
+            )
+        };
+    assert!(
+        run_with(Check::Backup, &s, &[])
+            .fact
+            .starts_with("No backup job covers lady/erp/odoo")
+    );
+    assert!(run_with(Check::Backup, &s, &jobs).verified);
+    s.findings.push(FindingKind::RestoreUntested);
+    assert_eq!(
+        run_with(Check::Backup, &s, &jobs).fact,
+        "Job erp-nightly covers lady/erp/odoo, but: Restore not tested."
+    );
+    assert!(!run_with(Check::Monitoring, &s, &jobs).verified);
+    s.route_probed_ok = true;
+    assert!(run_with(Check::Monitoring, &s, &jobs).verified);
 }

@@ -16,10 +16,21 @@ use crate::db::rollouts::{ItemEvent, ItemRow};
 /// Every non-removed service on a configured engine, marked stale when its engine has not
 /// answered within `stale_after`.
 async fn live_services(pool: &PgPool, stale_after: Duration) -> sqlx::Result<Vec<LiveService>> {
-    let rows: Vec<(String, String, Json<ServiceFacts>, bool)> = sqlx::query_as(
+    type Row = (
+        String,
+        String,
+        Json<ServiceFacts>,
+        bool,
+        Json<Vec<app::model::Finding>>,
+        bool,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
         "SELECT e.name, s.key, s.facts,
                 (NOT e.reachable OR e.last_success_at IS NULL
-                 OR e.last_success_at < now() - make_interval(secs => $1)) AS stale
+                 OR e.last_success_at < now() - make_interval(secs => $1)) AS stale,
+                s.findings,
+                EXISTS (SELECT 1 FROM routes r JOIN probe_results p ON p.url = r.url
+                        WHERE r.service_id = s.id AND p.ok) AS route_probed_ok
          FROM services s JOIN engines e ON e.id = s.engine_id
          WHERE s.removed_at IS NULL AND e.configured ORDER BY e.name, s.key",
     )
@@ -28,12 +39,16 @@ async fn live_services(pool: &PgPool, stale_after: Duration) -> sqlx::Result<Vec
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(engine, key, facts, stale)| LiveService {
-            engine,
-            key,
-            facts: facts.0,
-            stale,
-        })
+        .map(
+            |(engine, key, facts, stale, findings, route_probed_ok)| LiveService {
+                engine,
+                key,
+                facts: facts.0,
+                stale,
+                findings: findings.0.iter().map(|f| f.kind).collect(),
+                route_probed_ok,
+            },
+        )
         .collect())
 }
 
@@ -42,6 +57,7 @@ pub async fn check_all(
     pool: &PgPool,
     docs: &[DocStatus],
     stale_after: Duration,
+    backup_jobs: &[crate::evidence::backups::EffectiveJob],
 ) -> sqlx::Result<usize> {
     let items = db::rollouts::auto_items(pool).await?;
     if items.is_empty() {
@@ -56,8 +72,15 @@ pub async fn check_all(
             .get(index + 1)
             .is_none_or(|next| next.rollout_id != item.rollout_id);
         if last_of_rollout {
-            changed +=
-                check_rollout(pool, item.rollout_id, &rollout_items, &services, docs).await?;
+            changed += check_rollout(
+                pool,
+                item.rollout_id,
+                &rollout_items,
+                &services,
+                docs,
+                backup_jobs,
+            )
+            .await?;
             rollout_items.clear();
         }
     }
@@ -71,6 +94,7 @@ async fn check_rollout(
     items: &[&ItemRow],
     services: &[LiveService],
     docs: &[DocStatus],
+    backup_jobs: &[crate::evidence::backups::EffectiveJob],
 ) -> sqlx::Result<usize> {
     let (decision, target) = tokio::try_join!(
         db::rollouts::decision(pool, rollout),
@@ -95,6 +119,7 @@ async fn check_rollout(
         allowlist_middleware: allowlist.as_deref(),
         services,
         docs,
+        backup_jobs,
     };
     let mut changed = 0;
     let mut tx = pool.begin().await?;

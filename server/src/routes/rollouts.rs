@@ -43,6 +43,12 @@ fn describe(check: Check, host: &str) -> String {
         Check::Allowlist => "that router uses an IP allow-list middleware".into(),
         Check::RestartHealth => "the container has a restart policy and a health check".into(),
         Check::Doc => "a doc for the service passes the documentation checklist".into(),
+        Check::Backup => {
+            "a backup job covers it, on time, passing and with a fresh restore test".into()
+        }
+        Check::Monitoring => {
+            "it passes its health check and its route answers the portal's probes".into()
+        }
     }
 }
 
@@ -260,7 +266,8 @@ where
 async fn recheck(state: &AppState) -> AppResult<()> {
     let report = crate::docs::live::current_report(&state.db, &state.settings.docs).await?;
     let stale_after = crate::worker::stale_after(&state.settings);
-    crate::rollouts::live::check_all(&state.db, &report.docs, stale_after).await?;
+    let backups = crate::evidence::gather_backups(&state.db, &state.settings).await?;
+    crate::rollouts::live::check_all(&state.db, &report.docs, stale_after, &backups.jobs).await?;
     Ok(())
 }
 

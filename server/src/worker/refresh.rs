@@ -210,6 +210,7 @@ impl Worker {
                     &self.pool,
                     &coverage.docs,
                     crate::worker::stale_after(&self.settings),
+                    &self.backups.jobs,
                 )
                 .await
                 {
