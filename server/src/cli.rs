@@ -12,7 +12,7 @@ use crate::telemetry;
 #[derive(Debug, Parser)]
 #[command(
     name = "audit-portal",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("AUDIT_GIT_COMMIT"), ")"),
     about = "Audit Portal: production readiness from evidence"
 )]
 pub struct Cli {
@@ -47,6 +47,9 @@ pub enum Command {
         #[arg(long)]
         number: Option<String>,
     },
+    /// Exit 0 when the portal on AUDIT_LISTEN answers /readyz, 1 otherwise (for a container's
+    /// HEALTHCHECK, which then needs no curl or wget in the image).
+    Healthcheck,
     /// API tokens for machines (backup scripts, Prometheus).
     Token {
         #[command(subcommand)]
@@ -94,6 +97,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             dry_run,
             number,
         } => import_phase(&settings, &plan, dry_run, number).await,
+        Command::Healthcheck => healthcheck(&settings).await,
         Command::Token {
             action:
                 TokenAction::Create {
@@ -205,4 +209,33 @@ async fn create_token(
     eprintln!("token '{name}' created; its secret is shown this once:");
     println!("{secret}");
     Ok(())
+}
+
+/// Asks the portal on this machine whether it is ready. A wildcard listen address is reached
+/// on loopback.
+async fn healthcheck(settings: &Settings) -> anyhow::Result<()> {
+    let mut addr = settings.listen;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(if addr.is_ipv4() {
+            std::net::Ipv4Addr::LOCALHOST.into()
+        } else {
+            std::net::Ipv6Addr::LOCALHOST.into()
+        });
+    }
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .no_proxy()
+        .build()?;
+    let url = format!("http://{addr}/readyz");
+    let response = client
+        .get(&url)
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!("{url}: no answer ({e})"))?;
+    if response.status().is_success() {
+        println!("ready");
+        Ok(())
+    } else {
+        anyhow::bail!("{url} answered {}", response.status())
+    }
 }

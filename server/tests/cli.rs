@@ -189,10 +189,32 @@ fn sigterm_stops_the_server_cleanly() {
         ],
         |port| {
             assert!(get(port, "/auth/login").unwrap().contains("Sign in"));
+            // The image's HEALTHCHECK: ready while serving.
+            let listen = format!("0.0.0.0:{port}");
+            let (code, stdout, stderr) = run(&[("AUDIT_LISTEN", &listen)], &["healthcheck"]);
+            assert_eq!((code, stdout.trim()), (0, "ready"), "{stderr}");
         },
     );
     assert_eq!(code, Some(0));
     assert!(took < Duration::from_secs(5), "took {took:?}");
+}
+
+#[test]
+fn healthcheck_fails_when_nothing_answers_and_version_names_the_commit() {
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let (code, _, stderr) = run(&[("AUDIT_LISTEN", &listen)], &["healthcheck"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("/readyz: no answer"), "{stderr}");
+    let (code, stdout, _) = run(&[], &["--version"]);
+    assert_eq!(code, 0);
+    assert!(
+        stdout.starts_with(&format!(
+            "audit-portal {} (commit ",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{stdout}"
+    );
 }
 
 /// Without DATABASE_URL the portal runs its own Postgres, keeps its data across restarts and
