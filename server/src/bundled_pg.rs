@@ -25,8 +25,8 @@ impl BundledPostgres {
     /// Initializes the cluster on first use, starts it (or reuses a running one) and makes sure
     /// the database exists. Returns the server and the URL to connect to.
     pub async fn start(data_dir: &Path) -> anyhow::Result<(BundledPostgres, String)> {
-        let root =
-            std::path::absolute(data_dir.join("postgres")).context("resolving the data folder")?;
+        let run_as = running_as_root().then_some(UNPRIVILEGED_USER);
+        let root = cluster_folder(data_dir, run_as.is_some()).await?;
         std::fs::create_dir_all(root.join("run"))
             .with_context(|| format!("creating {}", root.display()))?;
         // Trust authentication is safe only while nobody else can reach the socket: its folder
@@ -35,7 +35,6 @@ impl BundledPostgres {
         std::fs::set_permissions(root.join("run"), std::fs::Permissions::from_mode(0o700))
             .with_context(|| format!("restricting {}", root.join("run").display()))?;
         let bin = find_binaries(cluster_version(&root.join("pgdata"))?)?;
-        let run_as = running_as_root().then_some(UNPRIVILEGED_USER);
         let pg = BundledPostgres { root, bin, run_as };
         if run_as.is_some() {
             pg.hand_folder_to_postgres().await?;
@@ -216,6 +215,61 @@ impl BundledPostgres {
         }
         Ok(())
     }
+}
+
+/// Where root keeps a cluster whose data folder the postgres user cannot reach.
+const SYSTEM_FOLDER: &str = "/var/lib/audit-portal";
+
+/// The cluster's folder: `<data_dir>/postgres`. Run as root, Postgres runs as the postgres user,
+/// who cannot enter a folder under a private home (a clone at /root/project); then the cluster
+/// lives under /var/lib/audit-portal, in a folder named after the data folder, and
+/// `<data_dir>/postgres` links to it, so later starts find the same cluster.
+async fn cluster_folder(data_dir: &Path, as_root: bool) -> anyhow::Result<PathBuf> {
+    let wanted =
+        std::path::absolute(data_dir.join("postgres")).context("resolving the data folder")?;
+    if wanted.is_symlink() {
+        return std::fs::canonicalize(&wanted)
+            .with_context(|| format!("following the link {}", wanted.display()));
+    }
+    std::fs::create_dir_all(&wanted).with_context(|| format!("creating {}", wanted.display()))?;
+    if !as_root || postgres_can_enter(&wanted).await {
+        return Ok(wanted);
+    }
+    if wanted.join("pgdata").exists() {
+        bail!(
+            "the postgres user cannot enter {}, which holds a cluster already; make its parent folders enterable (chmod o+x) or move the data folder (AUDIT_DATA_DIR)",
+            wanted.display()
+        );
+    }
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(wanted.to_string_lossy().as_bytes());
+    let name: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+    let real = Path::new(SYSTEM_FOLDER).join(format!("postgres-{name}"));
+    std::fs::create_dir_all(&real).with_context(|| format!("creating {}", real.display()))?;
+    std::fs::set_permissions(SYSTEM_FOLDER, std::fs::Permissions::from_mode(0o755))
+        .with_context(|| format!("opening {SYSTEM_FOLDER} to the postgres user"))?;
+    std::fs::remove_dir_all(&wanted).with_context(|| format!("replacing {}", wanted.display()))?;
+    std::os::unix::fs::symlink(&real, &wanted)
+        .with_context(|| format!("linking {} to {}", wanted.display(), real.display()))?;
+    tracing::info!(
+        data = %wanted.display(),
+        cluster = %real.display(),
+        "the postgres user cannot enter the data folder; the bundled cluster lives in the system folder, linked from it"
+    );
+    Ok(real)
+}
+
+/// Whether the unprivileged user can reach a folder (every parent must be enterable).
+async fn postgres_can_enter(folder: &Path) -> bool {
+    Command::new("runuser")
+        .args(["-u", UNPRIVILEGED_USER, "--", "test", "-x"])
+        .arg(folder.parent().unwrap_or(folder))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .await
+        .is_ok_and(|s| s.success())
 }
 
 fn path_str(path: &Path) -> anyhow::Result<&str> {

@@ -292,6 +292,50 @@ fn the_bundled_postgres_keeps_data_and_stops_with_the_portal() {
     std::fs::remove_dir_all(&data).ok();
 }
 
+/// Run as root with the data folder in a private home (a clone at /root/project), the cluster
+/// lives under /var/lib/audit-portal, linked from the data folder, and the portal serves.
+#[test]
+fn the_bundled_postgres_serves_from_a_folder_the_postgres_user_cannot_enter() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    if std::fs::metadata("/proc/self").unwrap().uid() != 0 {
+        return; // Only root hands the cluster to the postgres user.
+    }
+    let home = std::env::temp_dir().join(format!("audit-private-home-{}", std::process::id()));
+    let data = home.join("project/data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let data_dir = data.to_str().unwrap().to_string();
+    let env = [
+        ("AUDIT_DATA_DIR", data_dir.as_str()),
+        ("AUDIT_WORKER_IN_SERVE", "false"),
+        ("AUDIT_DEMO_SIGN_IN", "true"),
+    ];
+    let link = data.join("postgres");
+    let (code, _) = serve_then_terminate(&env, |port| {
+        assert!(get(port, "/readyz").unwrap().starts_with("HTTP/1.1 200"));
+    });
+    assert_eq!(code, Some(0));
+    assert!(link.is_symlink(), "the data folder links to the cluster");
+    let real = std::fs::canonicalize(&link).unwrap();
+    assert!(
+        real.starts_with("/var/lib/audit-portal/"),
+        "{}",
+        real.display()
+    );
+    // The next start finds the same cluster through the link.
+    let (code, _) = serve_then_terminate(&env, |port| {
+        assert!(get(port, "/readyz").unwrap().starts_with("HTTP/1.1 200"));
+    });
+    assert_eq!(code, Some(0));
+    assert_eq!(std::fs::canonicalize(&link).unwrap(), real);
+    assert!(
+        !real.join("pgdata/postmaster.pid").exists(),
+        "stopped with the portal"
+    );
+    std::fs::remove_dir_all(&real).ok();
+    std::fs::remove_dir_all(&home).ok();
+}
+
 fn psql(url: &str, sql: &str) -> String {
     let out = Command::new("psql")
         .args([url, "-tAc", sql])

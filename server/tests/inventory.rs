@@ -12,7 +12,8 @@ use app::model::Role;
 use app::model::{FindingKind, ServiceSummary};
 use audit_portal::worker::{Worker, stale_after};
 use common::docker::{
-    Fleet, IMAGE, Spec, StallingProxy, docker, socket, wait_for, wait_for_oom_kill,
+    Fleet, IMAGE, Spec, StallingProxy, docker, socket, wait_for, wait_for_file_size,
+    wait_for_oom_kill,
 };
 use common::{settings, spawn_app};
 use sqlx::PgPool;
@@ -121,6 +122,8 @@ async fn every_finding_on_a_real_fleet(db: PgPool) {
     );
     fleet.wait_health("clean", "healthy");
     fleet.wait_health("hungry", "healthy");
+    // Its memory use is near the limit once the fill is complete, not when it turns healthy.
+    wait_for_file_size(&fleet.container("hungry"), "/fill/blob", 195_000_000);
     // Enough error lines to pass the threshold of 15, whatever the machine's speed.
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while docker(&["logs", &fleet.container("noisy")]).lines().count() < 40 {

@@ -207,6 +207,39 @@ pub fn wait_for_within(
     }
 }
 
+/// Waits until a file in the container has `size` bytes: a fixture that fills memory (a tmpfs
+/// file) is ready when the fill is done, not when its health check first passes.
+pub fn wait_for_file_size(container: &str, path: &str, size: u64) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let out = Command::new("docker")
+            .args([
+                "-H",
+                &format!("unix://{}", socket()),
+                "exec",
+                container,
+                "stat",
+                "-c",
+                "%s",
+                path,
+            ])
+            .output()
+            .expect("docker exec");
+        let seen = String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse::<u64>()
+            .ok();
+        if seen == Some(size) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{container}: {path} did not reach {size} bytes in 60 s (last: {seen:?})"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
 /// Waits for the container's OOM kill. Once in a while (seen on a busy machine) the flag never
 /// appears: the kernel killed a child of the shell, or the event was missed. Restarting the
 /// container repeats the allocation, so a few attempts make the fixture reliable.
