@@ -419,6 +419,8 @@ async fn loki(
                 (false, e)
             }
         };
+        // Once Loki does not answer, the other engines' queries would only wait the same deadline.
+        let unreachable = !result.reachable;
         checks.push(Check {
             key: format!("loki/logs/{engine}"),
             source: "loki",
@@ -426,6 +428,21 @@ async fn loki(
             title: format!("Logs flow from {engine}"),
             fact,
         });
+        if unreachable {
+            let error = result.error.clone().unwrap_or_default();
+            for rest in settings.engines.iter().map(|e| e.name.as_str()) {
+                if !checks.iter().any(|c| c.key == format!("loki/logs/{rest}")) {
+                    checks.push(Check {
+                        key: format!("loki/logs/{rest}"),
+                        source: "loki",
+                        ok: false,
+                        title: format!("Logs flow from {rest}"),
+                        fact: error.clone(),
+                    });
+                }
+            }
+            break;
+        }
     }
     result
 }
@@ -445,17 +462,33 @@ pub async fn check_all(
         return (vec![], vec![]);
     };
     let e = &settings.evidence;
-    let mut checks = vec![];
-    let mut sources = vec![];
-    if let Some(p) = &e.prometheus {
-        sources.push(prometheus(&client, p, now, &mut checks).await);
-    }
-    if let Some(a) = &e.alertmanager {
-        sources.push(alertmanager(&client, a, &mut checks).await);
-    }
-    if let Some(l) = &e.loki {
-        sources.push(loki(&client, l, settings, &mut checks).await);
-    }
+    // The sources are asked at the same time, so a silent one costs one deadline, not three.
+    let (mut p_checks, mut a_checks, mut l_checks) = (vec![], vec![], vec![]);
+    let (p, a, l) = tokio::join!(
+        async {
+            match &e.prometheus {
+                Some(p) => Some(prometheus(&client, p, now, &mut p_checks).await),
+                None => None,
+            }
+        },
+        async {
+            match &e.alertmanager {
+                Some(a) => Some(alertmanager(&client, a, &mut a_checks).await),
+                None => None,
+            }
+        },
+        async {
+            match &e.loki {
+                Some(l) => Some(loki(&client, l, settings, &mut l_checks).await),
+                None => None,
+            }
+        },
+    );
+    let sources = [p, a, l].into_iter().flatten().collect();
+    let checks = [p_checks, a_checks, l_checks]
+        .into_iter()
+        .flatten()
+        .collect();
     (sources, checks)
 }
 
