@@ -110,7 +110,6 @@ pub struct FiringAlert {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MonitoringSource {
     pub source: String,
-    pub url: String,
     pub reachable: bool,
     pub error: Option<String>,
     #[serde(with = "time::serde::rfc3339")]

@@ -131,14 +131,6 @@ impl RouteSort {
             .map(|(k, _, _)| *k)
     }
 
-    pub fn slug(self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(k, _, _)| *k == self)
-            .map(|(_, s, _)| *s)
-            .unwrap_or("status")
-    }
-
     /// Sorts in place; ties keep host order.
     pub fn apply(self, rows: &mut [RouteRow]) {
         rows.sort_by(|a, b| a.host.cmp(&b.host).then(a.url.cmp(&b.url)));

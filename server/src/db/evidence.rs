@@ -169,7 +169,6 @@ pub async fn monitoring(
             .into_iter()
             .map(|s| app::model::evidence::MonitoringSource {
                 source: s.source,
-                url: String::new(),
                 reachable: s.reachable,
                 error: s.error,
                 checked_at: s.checked_at,

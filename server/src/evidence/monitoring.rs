@@ -35,7 +35,6 @@ pub struct Check {
 #[derive(Clone, Debug, PartialEq)]
 pub struct SourceResult {
     pub source: &'static str,
-    pub url: String,
     pub reachable: bool,
     pub error: Option<String>,
     pub alerts: Vec<FiringAlert>,
@@ -205,7 +204,6 @@ async fn prometheus(
 ) -> SourceResult {
     let mut result = SourceResult {
         source: "prometheus",
-        url: source.url.clone(),
         reachable: true,
         error: None,
         alerts: vec![],
@@ -292,7 +290,6 @@ async fn alertmanager(
 ) -> SourceResult {
     let mut result = SourceResult {
         source: "alertmanager",
-        url: source.url.clone(),
         reachable: true,
         error: None,
         alerts: vec![],
@@ -377,7 +374,6 @@ async fn loki(
 ) -> SourceResult {
     let mut result = SourceResult {
         source: "loki",
-        url: source.url.clone(),
         reachable: true,
         error: None,
         alerts: vec![],
