@@ -1,14 +1,16 @@
 // A real OpenID Connect provider for the tests: the certified `oidc-provider` package, configured
 // like the Authelia client of this portal (authorization code + PKCE S256, client_secret_basic,
 // scopes openid profile email groups, profile/email/groups served from UserInfo only, opaque
-// UUID subjects). Its built-in login and consent pages are what the browser fills in.
-// Usage: node oidc/provider.mjs PORT REDIRECT_URI POST_LOGOUT_URI   (listens on 127.0.0.1 only)
+// UUID subjects). Its built-in login and consent pages are what the browser fills in. Like
+// Authelia, it offers no RP-initiated logout: no end_session_endpoint, so the sign-out the
+// browser suite tests is the one users get.
+// Usage: node oidc/provider.mjs PORT REDIRECT_URI   (listens on 127.0.0.1 only)
 import { createHash } from 'node:crypto';
 import Provider from 'oidc-provider';
 
-const [port, redirectUri, postLogoutUri] = process.argv.slice(2);
+const [port, redirectUri] = process.argv.slice(2);
 if (!port || !redirectUri) {
-  console.error('usage: provider.mjs PORT REDIRECT_URI [POST_LOGOUT_URI]');
+  console.error('usage: provider.mjs PORT REDIRECT_URI');
   process.exit(2);
 }
 
@@ -50,7 +52,6 @@ const provider = new Provider(`http://127.0.0.1:${port}`, {
     client_id: 'audit-portal',
     client_secret: 'test-client-secret-not-for-production',
     redirect_uris: [redirectUri],
-    post_logout_redirect_uris: postLogoutUri ? [postLogoutUri] : [],
     grant_types: ['authorization_code'],
     response_types: ['code'],
     token_endpoint_auth_method: 'client_secret_basic',
@@ -69,7 +70,7 @@ const provider = new Provider(`http://127.0.0.1:${port}`, {
   findAccount: (_ctx, id) => account(id),
   features: {
     devInteractions: { enabled: true },
-    rpInitiatedLogout: { enabled: true },
+    rpInitiatedLogout: { enabled: false },
   },
   cookies: { keys: ['audit-portal-test-cookie-key'] },
 });

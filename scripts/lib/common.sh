@@ -76,16 +76,35 @@ kill_pidfile() {
   fi
 }
 
+# The engine's storage driver for a data root in DIR: overlay2 where this kernel and file system
+# can mount an overlay there (a container or an image layer is then made without copying its
+# whole root), vfs, which works everywhere, otherwise. AUDIT_DOCKER_STORAGE_DRIVER overrides.
+storage_driver_for() {
+  local dir=$1 probe
+  if [ -n "${AUDIT_DOCKER_STORAGE_DRIVER:-}" ]; then echo "$AUDIT_DOCKER_STORAGE_DRIVER"; return; fi
+  probe=$(mktemp -d "$dir/overlay-probe.XXXXXX")
+  mkdir -p "$probe/lower" "$probe/upper" "$probe/work" "$probe/merged"
+  if mount -t overlay overlay -o "lowerdir=$probe/lower,upperdir=$probe/upper,workdir=$probe/work" \
+    "$probe/merged" 2>/dev/null; then
+    umount "$probe/merged"
+    echo overlay2
+  else
+    echo vfs
+  fi
+  rm -rf "$probe"
+}
+
 # start_dockerd DIR: a private engine on unix://DIR/docker.sock with no networking of its own.
 # Sets DOCKER_SOCK. Containers must run with --network none.
 start_dockerd() {
-  local dir=$1
+  local dir=$1 driver
   mkdir -p "$dir/data" "$dir/exec"
   DOCKER_SOCK="$dir/docker.sock"
-  say "starting a private Docker engine on unix://$DOCKER_SOCK"
+  driver=$(storage_driver_for "$dir/data")
+  say "starting a private Docker engine on unix://$DOCKER_SOCK (storage: $driver)"
   dockerd --host "unix://$DOCKER_SOCK" --data-root "$dir/data" --exec-root "$dir/exec" \
     --pidfile "$dir/docker.pid" --bridge=none --iptables=false --ip-masq=false --ip6tables=false \
-    --storage-driver=vfs >"$dir/dockerd.log" 2>&1 &
+    --storage-driver="$driver" >"$dir/dockerd.log" 2>&1 &
   echo $! >"$dir/dockerd.launcher.pid"
   for _ in $(seq 1 150); do
     if docker -H "unix://$DOCKER_SOCK" version >/dev/null 2>&1; then return 0; fi

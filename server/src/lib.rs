@@ -17,6 +17,7 @@ pub mod edge;
 pub mod error;
 pub mod evidence;
 pub mod grade;
+pub mod metrics;
 pub mod phases;
 pub mod rollouts;
 pub mod routes;

@@ -135,6 +135,15 @@ fn serve_then_terminate(
     env: &[(&str, &str)],
     before_stop: impl FnOnce(u16),
 ) -> (Option<i32>, Duration) {
+    let (code, took, _) = serve_then_terminate_logged(env, before_stop);
+    (code, took)
+}
+
+/// `serve_then_terminate`, also returning what the portal logged.
+fn serve_then_terminate_logged(
+    env: &[(&str, &str)],
+    before_stop: impl FnOnce(u16),
+) -> (Option<i32>, Duration, String) {
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");
     let mut child = ChildGuard(
@@ -168,7 +177,10 @@ fn serve_then_terminate(
     assert!(status.success());
     loop {
         if let Some(status) = child.try_wait().unwrap() {
-            return (status.code(), stopped.elapsed());
+            let took = stopped.elapsed();
+            let mut stderr = String::new();
+            std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).ok();
+            return (status.code(), took, stderr);
         }
         if stopped.elapsed() > Duration::from_secs(15) {
             child.kill().ok();
@@ -181,11 +193,12 @@ fn serve_then_terminate(
 #[test]
 fn sigterm_stops_the_server_cleanly() {
     let url = std::env::var("DATABASE_URL").expect("DATABASE_URL (scripts/test sets it)");
-    let (code, took) = serve_then_terminate(
+    let (code, took, log) = serve_then_terminate_logged(
         &[
             ("DATABASE_URL", &url),
             ("AUDIT_WORKER_IN_SERVE", "false"),
             ("AUDIT_DEMO_SIGN_IN", "true"),
+            ("AUDIT_LOG_FORMAT", "json"),
         ],
         |port| {
             assert!(get(port, "/auth/login").unwrap().contains("Sign in"));
@@ -197,6 +210,27 @@ fn sigterm_stops_the_server_cleanly() {
     );
     assert_eq!(code, Some(0));
     assert!(took < Duration::from_secs(5), "took {took:?}");
+    // Every answered request is one INFO line: method, path, route template, status, latency, id.
+    let answered: Vec<serde_json::Value> = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|l| l["message"] == "answered")
+        .collect();
+    let login = answered
+        .iter()
+        .find(|l| l["span"]["path"] == "/auth/login")
+        .unwrap_or_else(|| panic!("no request line for /auth/login in:\n{log}"));
+    assert_eq!(login["level"], "INFO");
+    assert_eq!(login["span"]["method"], "GET");
+    assert_eq!(login["span"]["route"], "/auth/login");
+    assert_eq!(login["status"], 200);
+    assert!(login["latency_ms"].as_f64().is_some(), "{login}");
+    assert!(
+        login["span"]["id"]
+            .as_str()
+            .is_some_and(|id| id.len() >= 32),
+        "{login}"
+    );
 }
 
 #[test]

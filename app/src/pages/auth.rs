@@ -66,10 +66,25 @@ pub fn NoAccessPage(name: String, groups: Vec<String>) -> impl IntoView {
 }
 
 #[component]
-pub fn SignedOutPage() -> impl IntoView {
+pub fn SignedOutPage(
+    /// The identity provider's own sign-out page, when the portal knows it.
+    provider_sign_out: Option<String>,
+) -> impl IntoView {
     view! {
         <h1>"Signed out"</h1>
-        <p>"Your session has ended."</p>
+        <p>"Your portal session has ended."</p>
+        <p>
+            "Your single sign-on session at the identity provider may still be open: signing in "
+            "again here would not ask for a password."
+            {provider_sign_out
+                .map(|href| {
+                    view! {
+                        " "
+                        <a href=href rel="noreferrer">"Sign out at the identity provider"</a>
+                        " to end it too."
+                    }
+                })}
+        </p>
         <p><a class="button" href="/auth/login">"Sign in again"</a></p>
     }
 }

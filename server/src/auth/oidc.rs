@@ -67,7 +67,6 @@ pub struct Identity {
 
 struct Discovered {
     client: Client,
-    end_session_endpoint: Option<String>,
     fetched: Instant,
 }
 
@@ -110,7 +109,6 @@ impl OidcClient {
         let metadata = CoreProviderMetadata::discover_async(issuer, &self.http)
             .await
             .map_err(|e| anyhow!("discovery at {} failed: {e}", self.settings.issuer))?;
-        let end_session_endpoint = self.end_session_endpoint().await;
         let client = CoreClient::from_provider_metadata(
             metadata,
             ClientId::new(self.settings.client_id.clone()),
@@ -124,18 +122,10 @@ impl OidcClient {
         );
         let d = Arc::new(Discovered {
             client,
-            end_session_endpoint,
             fetched: Instant::now(),
         });
         *self.discovered.write().await = Some(d.clone());
         Ok(d)
-    }
-
-    /// `end_session_endpoint` is not part of the core metadata type; read it from the document.
-    async fn end_session_endpoint(&self) -> Option<String> {
-        let url = format!("{}/.well-known/openid-configuration", self.settings.issuer);
-        let doc: serde_json::Value = self.http.get(url).send().await.ok()?.json().await.ok()?;
-        doc.get("end_session_endpoint")?.as_str().map(String::from)
     }
 
     /// The provider's sign-in URL and what the callback will need to check.
@@ -293,15 +283,9 @@ impl OidcClient {
             .map_err(|e| anyhow!("reading UserInfo failed: {e}"))
     }
 
-    /// Where to send the browser after sign-out, when the provider advertises it.
-    pub async fn sign_out_url(&self, post_logout_redirect: &str) -> Option<String> {
-        let d = self.discovered(false).await.ok()?;
-        let endpoint = d.end_session_endpoint.as_ref()?;
-        let mut url = reqwest::Url::parse(endpoint).ok()?;
-        url.query_pairs_mut()
-            .append_pair("client_id", &self.settings.client_id)
-            .append_pair("post_logout_redirect_uri", post_logout_redirect);
-        Some(url.to_string())
+    /// The provider's sign-out page, when configured (see `OidcSettings::sign_out_url`).
+    pub fn sign_out_url(&self) -> Option<&str> {
+        self.settings.sign_out_url.as_deref()
     }
 }
 

@@ -26,6 +26,10 @@ pub struct OidcSettings {
     pub client_secret: Secret,
     /// Exactly as registered with the provider, e.g. https://audit.quietly.online/auth/callback.
     pub redirect_url: String,
+    /// The provider's own sign-out page (Authelia: https://auth.quietly.online/logout), offered
+    /// after the portal's sign-out. Authelia has no RP-initiated logout, so the portal cannot
+    /// end the single sign-on session itself; it can only point there.
+    pub sign_out_url: Option<String>,
 }
 
 /// The `groups` claim values that map to each role.
@@ -53,6 +57,7 @@ pub struct RawAuth {
     pub client_id: Option<(String, String)>,
     pub client_secret: Option<(String, String)>,
     pub redirect_url: Option<(String, String)>,
+    pub sign_out_url: Option<(String, String)>,
     pub demo_sign_in: Option<(String, bool)>,
     pub groups: RoleGroups,
     pub session_idle_minutes: u64,
@@ -101,11 +106,27 @@ impl RawAuth {
                     }
                     None => format!("{public_url}/auth/callback"),
                 };
+                let sign_out_url = match self.sign_out_url {
+                    Some((key, url)) => {
+                        let url = url.trim().to_string();
+                        if !(url.starts_with("https://") || url.starts_with("http://")) {
+                            return Err(ConfigError::new(
+                                key,
+                                format!(
+                                    "'{url}' must be an absolute http(s) URL such as https://auth.quietly.online/logout"
+                                ),
+                            ));
+                        }
+                        Some(url)
+                    }
+                    None => None,
+                };
                 Some(OidcSettings {
                     issuer,
                     client_id: client_id.trim().into(),
                     client_secret: Secret::new(secret),
                     redirect_url,
+                    sign_out_url,
                 })
             }
         };

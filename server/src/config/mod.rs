@@ -66,6 +66,8 @@ pub struct Settings {
     pub edge: EdgeSettings,
     /// Monitoring stack, backups and the infrastructure repository.
     pub evidence: EvidenceSettings,
+    /// Networks whose scrapers may read `/metrics` without a token (when no proxy relays them).
+    pub metrics_allow: Vec<ipnet::IpNet>,
 }
 
 /// What the seeded accounting rollout checks against.
@@ -183,6 +185,14 @@ impl Settings {
             format!("data_dir = {}", self.data_dir.display()),
             format!("log_format = {:?}", self.log_format).to_lowercase(),
             format!("worker_in_serve = {}", self.worker_in_serve),
+            format!(
+                "metrics_allow = [{}] (others need a read token)",
+                self.metrics_allow
+                    .iter()
+                    .map(|n| n.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
             format!(
                 "refresh.interval_secs = {}",
                 self.refresh.interval.as_secs()

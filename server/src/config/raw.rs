@@ -22,6 +22,7 @@ pub struct RawFile {
     data_dir: Option<PathBuf>,
     log_format: Option<String>,
     worker_in_serve: Option<bool>,
+    metrics_allow: Option<Vec<String>>,
     #[serde(default)]
     refresh: RawRefresh,
     #[serde(default)]
@@ -69,6 +70,7 @@ struct RawAuthFile {
     client_id: Option<String>,
     client_secret: Option<String>,
     redirect_url: Option<String>,
+    sign_out_url: Option<String>,
     demo_sign_in: Option<bool>,
     admin_group: Option<String>,
     editor_group: Option<String>,
@@ -332,6 +334,14 @@ pub fn resolve(file: RawFile, env: &[(String, String)]) -> Result<Settings, Conf
         }
     };
 
+    let metrics_allow = match env.get("AUDIT_METRICS_ALLOW") {
+        Some(list) => networks("AUDIT_METRICS_ALLOW", list.split(','))?,
+        None => match file.metrics_allow {
+            Some(list) => networks("metrics_allow", list.iter().map(String::as_str))?,
+            None => networks("metrics_allow", ["127.0.0.1/32", "::1/128"])?,
+        },
+    };
+
     let auth = resolve_auth(&env, file.auth)?.resolve(&public_url)?;
     let docs = resolve_docs(&env, file.docs)?;
     let rollouts = resolve_rollouts(&env, file.rollouts)?;
@@ -353,7 +363,30 @@ pub fn resolve(file: RawFile, env: &[(String, String)]) -> Result<Settings, Conf
         refresh,
         audit,
         engines,
+        metrics_allow,
     })
+}
+
+/// Networks such as `10.0.0.0/8` or single addresses (`172.18.0.5`); empty items are skipped, so
+/// an empty list allows no network at all.
+fn networks<'a>(
+    key: &str,
+    items: impl IntoIterator<Item = &'a str>,
+) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+    let mut out = vec![];
+    for item in items.into_iter().map(str::trim).filter(|i| !i.is_empty()) {
+        let network = item
+            .parse::<ipnet::IpNet>()
+            .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+            .map_err(|_| {
+                ConfigError::new(
+                    key,
+                    format!("'{item}' is not a network such as 10.0.0.0/8 or an address such as 172.18.0.5"),
+                )
+            })?;
+        out.push(network);
+    }
+    Ok(out)
 }
 
 pub(super) fn text(
@@ -412,6 +445,12 @@ fn resolve_auth(env: &Env, raw: RawAuthFile) -> Result<RawAuth, ConfigError> {
             "AUDIT_OIDC_REDIRECT_URL",
             "auth.redirect_url",
             raw.redirect_url,
+        ),
+        sign_out_url: text(
+            env,
+            "AUDIT_OIDC_SIGN_OUT_URL",
+            "auth.sign_out_url",
+            raw.sign_out_url,
         ),
         demo_sign_in,
         groups: RoleGroups {

@@ -161,6 +161,36 @@ fn oidc_settings_need_client_credentials_and_hide_the_secret() {
     assert!(!format!("{s:?}").contains("very-secret-value"));
     assert!(!s.describe().contains("very-secret-value"));
     assert!(s.describe().contains("client_secret [redacted]"));
+    assert_eq!(
+        oidc.sign_out_url, None,
+        "no provider sign-out page unless given"
+    );
+}
+
+#[test]
+fn the_provider_sign_out_page_must_be_an_absolute_url() {
+    let oidc = [
+        ("AUDIT_OIDC_ISSUER", "https://auth.quietly.online"),
+        ("AUDIT_OIDC_CLIENT_ID", "audit-portal"),
+        ("AUDIT_OIDC_CLIENT_SECRET", "s"),
+    ];
+    let with = |url: &'static str| {
+        let mut env = oidc.to_vec();
+        env.push(("AUDIT_OIDC_SIGN_OUT_URL", url));
+        load(&env)
+    };
+    let s = with("https://auth.quietly.online/logout").expect("valid");
+    assert_eq!(
+        s.auth.oidc.unwrap().sign_out_url.as_deref(),
+        Some("https://auth.quietly.online/logout")
+    );
+    let err = with("auth.quietly.online/logout").unwrap_err();
+    assert_eq!(err.key, "AUDIT_OIDC_SIGN_OUT_URL");
+    assert!(
+        err.problem.contains("absolute http(s) URL"),
+        "{}",
+        err.problem
+    );
 }
 
 #[test]

@@ -5,10 +5,10 @@ use axum::Json;
 use axum::body::{Body, to_bytes};
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use serde::Deserialize;
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use time::OffsetDateTime;
 
@@ -22,12 +22,15 @@ use crate::state::AppState;
 pub const MAX_HEARTBEAT_BYTES: usize = 64 * 1024;
 
 pub fn router() -> axum::Router<AppState> {
-    axum::Router::new().route("/api/v1/heartbeats", post(heartbeat))
+    axum::Router::new()
+        .route("/api/v1/heartbeats", post(heartbeat))
+        .route("/api/v1/summary", get(summary))
+        .route("/metrics", get(super::metrics::metrics))
 }
 
 /// An API error: a status and a message a script's author can act on.
 #[derive(Debug)]
-pub struct ApiError(StatusCode, String);
+pub struct ApiError(pub(super) StatusCode, pub(super) String);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -59,28 +62,35 @@ impl FromRequestParts<AppState> for ApiCaller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let unauthorized = |m: &str| ApiError(StatusCode::UNAUTHORIZED, m.to_string());
-        let value = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .ok_or_else(|| unauthorized("send the token as 'Authorization: Bearer <token>'"))?
-            .to_str()
-            .map_err(|_| unauthorized("the Authorization header is not text"))?;
-        let secret = value
-            .strip_prefix("Bearer ")
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| unauthorized("the Authorization header must be 'Bearer <token>'"))?;
-        match db::tokens::authenticate(&state.db, &tokens::hash(secret)).await? {
-            Ok(caller) => Ok(caller),
-            Err(Refusal::Unknown) => Err(unauthorized("unknown token")),
-            Err(Refusal::Revoked) => Err(unauthorized("this token was revoked")),
-            Err(Refusal::Expired) => Err(unauthorized("this token has expired")),
-        }
+        authenticate(state, &parts.headers).await
     }
 }
 
-fn require(caller: &ApiCaller, scope: Scope) -> Result<(), ApiError> {
+/// The caller a request's bearer token names, or why it names none.
+pub(super) async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<ApiCaller, ApiError> {
+    let unauthorized = |m: &str| ApiError(StatusCode::UNAUTHORIZED, m.to_string());
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| unauthorized("send the token as 'Authorization: Bearer <token>'"))?
+        .to_str()
+        .map_err(|_| unauthorized("the Authorization header is not text"))?;
+    let secret = value
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| unauthorized("the Authorization header must be 'Bearer <token>'"))?;
+    match db::tokens::authenticate(&state.db, &tokens::hash(secret)).await? {
+        Ok(caller) => Ok(caller),
+        Err(Refusal::Unknown) => Err(unauthorized("unknown token")),
+        Err(Refusal::Revoked) => Err(unauthorized("this token was revoked")),
+        Err(Refusal::Expired) => Err(unauthorized("this token has expired")),
+    }
+}
+
+pub(super) fn require(caller: &ApiCaller, scope: Scope) -> Result<(), ApiError> {
     if caller.scopes.contains(&scope) {
         Ok(())
     } else {
@@ -207,4 +217,61 @@ async fn heartbeat(
         Json(json!({ "id": id, "job": job, "kind": hb.kind, "ok": hb.ok })),
     )
         .into_response())
+}
+
+/// The portal's headline figures, for a dashboard widget (Homepage's `customapi`).
+#[derive(Debug, Serialize)]
+struct Summary {
+    /// Points out of 100, caps applied to the letter only.
+    grade: f64,
+    letter: String,
+    /// The cap holding the letter down, if one does.
+    cap: Option<String>,
+    high_findings: i64,
+    findings: i64,
+    /// Running services with a service document, in percent.
+    coverage_percent: f64,
+    coverage_target_percent: f64,
+    services: i64,
+    running: i64,
+    unhealthy: i64,
+    engines: i64,
+    engines_up: i64,
+}
+
+/// `GET /api/v1/summary` (scope `read`).
+async fn summary(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+) -> Result<Json<Summary>, ApiError> {
+    require(&caller, Scope::Read)?;
+    let stale_after = crate::worker::stale_after(&state.settings);
+    let coverage = crate::docs::live::current_report(&state.db, &state.settings.docs)
+        .await?
+        .overall;
+    let ((_, _, grade), counts, engines, findings) = tokio::try_join!(
+        crate::grade::live::current_with(&state.db, &coverage),
+        db::services::counts(&state.db, stale_after),
+        db::engines::statuses(&state.db, stale_after),
+        db::services::finding_totals(&state.db),
+    )?;
+    let percent = |share: f64| (share * 1000.0).round() / 10.0;
+    Ok(Json(Summary {
+        grade: grade.total.hundredths_truncated() as f64 / 100.0,
+        letter: grade.letter,
+        cap: grade.cap,
+        high_findings: findings
+            .iter()
+            .filter(|(_, severity, _)| *severity == app::model::findings::Severity::High)
+            .map(|(_, _, n)| n)
+            .sum(),
+        findings: findings.iter().map(|(_, _, n)| n).sum(),
+        coverage_percent: percent(coverage.documented_share()),
+        coverage_target_percent: percent(state.settings.docs.target_share),
+        services: counts.containers,
+        running: counts.running,
+        unhealthy: counts.unhealthy,
+        engines: engines.len() as i64,
+        engines_up: engines.iter().filter(|e| e.reachable && !e.stale).count() as i64,
+    }))
 }

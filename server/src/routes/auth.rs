@@ -270,23 +270,25 @@ pub async fn demo(
     Ok(Redirect::to(&safe_next(form.next.as_deref())).into_response())
 }
 
-/// Ends the session here, then at the provider when it offers an end-session endpoint.
-pub async fn logout(State(state): State<AppState>, session: Session) -> AppResult<Response> {
+/// Ends the portal's session. Authelia offers no RP-initiated logout, so the single sign-on
+/// session lives on; the signed-out page links to the provider's own sign-out page.
+pub async fn logout(session: Session) -> AppResult<Response> {
     let user: Option<SessionUser> = session.get(USER_KEY).await.map_err(session_error)?;
     session.flush().await.map_err(session_error)?;
     if let Some(user) = &user {
         tracing::info!(subject = %user.subject, "signed out");
     }
-    let signed_out = format!("{}/auth/signed-out", state.settings.public_url);
-    if let Some(oidc) = &state.oidc
-        && let Some(url) = oidc.sign_out_url(&signed_out).await
-    {
-        return Ok(Redirect::to(&url).into_response());
-    }
     Ok(Redirect::to("/auth/signed-out").into_response())
 }
 
-pub async fn signed_out(page: Page) -> Html<String> {
+pub async fn signed_out(State(state): State<AppState>, page: Page) -> Html<String> {
     let meta = page.meta("Signed out", Section::None);
-    Html(render_page(meta, move || view! { <SignedOutPage/> }))
+    let provider_sign_out = state
+        .oidc
+        .as_ref()
+        .and_then(|oidc| oidc.sign_out_url())
+        .map(String::from);
+    Html(render_page(meta, move || {
+        view! { <SignedOutPage provider_sign_out=provider_sign_out/> }
+    }))
 }

@@ -11,6 +11,7 @@ mod evidence;
 pub(crate) mod form;
 pub(crate) mod grades;
 mod health;
+mod metrics;
 mod pages;
 pub(crate) mod phases;
 mod rollouts;
@@ -37,7 +38,8 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 pub fn router(state: AppState) -> Router {
     let auth = &state.settings.auth;
-    // Sign-out is a form whose answer redirects to the provider: form-action must allow it.
+    // A sign-off sent with a stale sign-in is answered with a redirect to the provider (through
+    // /auth/login): form-action governs a form's redirects too, so it must allow the provider.
     let csp_form_targets = auth
         .oidc
         .as_ref()
@@ -132,11 +134,16 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(
             crate::auth::csrf::MAX_PLAN_BYTES,
         ))
-        .layer(sessions);
+        .layer(sessions)
+        // Router layers wrap each route inside the routing, where the matched template is known:
+        // it names the route in the log line and in the request metrics, refusals included.
+        .layer(axum::middleware::from_fn(crate::metrics::track_route));
     // Machines use /api/v1 with a bearer token: no session, no cookie, so no CSRF token either.
-    let machines = api::router().layer(axum::extract::DefaultBodyLimit::max(
-        api::MAX_HEARTBEAT_BYTES,
-    ));
+    let machines = api::router()
+        .layer(axum::extract::DefaultBodyLimit::max(
+            api::MAX_HEARTBEAT_BYTES,
+        ))
+        .layer(axum::middleware::from_fn(crate::metrics::track_route));
     pages
         .merge(machines)
         // Outermost of the stateful layers: a request for a foreign name touches no session.
@@ -160,12 +167,40 @@ pub fn router(state: AppState) -> Router {
             HeaderName::from_static("referrer-policy"),
             HeaderValue::from_static("same-origin"),
         ))
-        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-            let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
-            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), id = %id)
-        }))
+        // One INFO line per answered request: method, path, matched route (filled in by
+        // `track_route`), status, latency and request id, in text and in JSON alike.
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request<_>| {
+                    let id = req
+                        .headers()
+                        .get(REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!(
+                        "request",
+                        method = %req.method(),
+                        path = %req.uri().path(),
+                        route = tracing::field::Empty,
+                        id = %id,
+                    )
+                })
+                .on_request(())
+                .on_response(
+                    |res: &axum::http::Response<_>, latency: Duration, _: &tracing::Span| {
+                        tracing::info!(
+                            status = res.status().as_u16(),
+                            latency_ms = latency.as_secs_f64() * 1000.0,
+                            "answered"
+                        );
+                    },
+                ),
+        )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }
 

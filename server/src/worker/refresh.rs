@@ -260,6 +260,7 @@ impl Worker {
                     .await
             }
         };
+        crate::metrics::observe_refresh(&name, clock.elapsed());
         match result {
             Ok(outcome) => outcome,
             Err(error) => {

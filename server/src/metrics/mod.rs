@@ -1,0 +1,118 @@
+//! Prometheus metrics: what this process counts as it works (HTTP requests by route template,
+//! refresh durations) and, at each scrape, the portal's figures read from Postgres
+//! (`scrape.rs`), in the OpenMetrics text format.
+
+mod scrape;
+
+use std::sync::LazyLock;
+use std::time::{Duration, Instant};
+
+use axum::extract::{MatchedPath, Request};
+use axum::middleware::Next;
+use axum::response::Response;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+pub use scrape::render;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct HttpLabels {
+    method: String,
+    /// The route template (`/services/{engine}/{key}`), never the raw path: a label per
+    /// container name would grow without bound.
+    route: String,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct HttpLatencyLabels {
+    method: String,
+    route: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct EngineLabels {
+    engine: String,
+}
+
+/// The counters and histograms of this process, shared by the HTTP layer and the worker.
+struct ProcessMetrics {
+    http_requests: Family<HttpLabels, Counter>,
+    http_latency: Family<HttpLatencyLabels, Histogram>,
+    refresh_duration: Family<EngineLabels, Histogram>,
+}
+
+static PROCESS: LazyLock<ProcessMetrics> = LazyLock::new(|| ProcessMetrics {
+    http_requests: Family::default(),
+    // 1 ms to ~16 s: a page from memory up to one that waited on a slow database.
+    http_latency: Family::new_with_constructor(|| {
+        Histogram::new(prometheus_client::metrics::histogram::exponential_buckets(
+            0.001, 2.0, 15,
+        ))
+    }),
+    // 50 ms to ~100 s: a refresh of a few containers up to a thousand on a slow engine.
+    refresh_duration: Family::new_with_constructor(|| {
+        Histogram::new(prometheus_client::metrics::histogram::exponential_buckets(
+            0.05, 2.0, 12,
+        ))
+    }),
+});
+
+/// Registers this process's metrics in a scrape's registry (the families are shared handles).
+fn register_process(registry: &mut Registry) {
+    registry.register(
+        "audit_http_requests",
+        "HTTP requests answered, by method, route template and status",
+        PROCESS.http_requests.clone(),
+    );
+    registry.register(
+        "audit_http_request_duration_seconds",
+        "Time to answer an HTTP request, by method and route template",
+        PROCESS.http_latency.clone(),
+    );
+    registry.register(
+        "audit_engine_refresh_duration_seconds",
+        "Duration of the worker's refreshes of each engine, in this process",
+        PROCESS.refresh_duration.clone(),
+    );
+}
+
+/// Records a finished refresh of `engine` (called by the worker).
+pub fn observe_refresh(engine: &str, took: Duration) {
+    PROCESS
+        .refresh_duration
+        .get_or_create(&EngineLabels {
+            engine: engine.to_string(),
+        })
+        .observe(took.as_secs_f64());
+}
+
+/// Middleware on every matched route: names the route in the request's log span and counts the
+/// request by its template, with its status and latency.
+pub async fn track_route(matched: Option<MatchedPath>, request: Request, next: Next) -> Response {
+    let route = matched
+        .as_ref()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    tracing::Span::current().record("route", route.as_str());
+    let method = request.method().as_str().to_string();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let took = started.elapsed().as_secs_f64();
+    PROCESS
+        .http_requests
+        .get_or_create(&HttpLabels {
+            method: method.clone(),
+            route: route.clone(),
+            status: response.status().as_u16(),
+        })
+        .inc();
+    PROCESS
+        .http_latency
+        .get_or_create(&HttpLatencyLabels { method, route })
+        .observe(took);
+    response
+}
