@@ -87,6 +87,19 @@ async fn metrics_match_the_database_and_strangers_need_a_read_token(db: PgPool) 
     let reader = tokens::create(&db, "prometheus", &[Scope::Read], None, &admin)
         .await
         .unwrap();
+    // A probed route and a backup run, as the prober and the heartbeat API would have left them
+    // (their own tests cover how they get there).
+    sqlx::raw_sql(
+        "INSERT INTO routes (router, url, host, source, tls, auth_expected, updated_at)
+         VALUES ('web@docker', 'https://web.quietly.online/', 'web.quietly.online', 'labels', true, false, now());
+         INSERT INTO probe_results (url, probed_at, ok, status, latency_ms, cert_not_after)
+         VALUES ('https://web.quietly.online/', now(), true, 200, 42, '2027-01-15T00:00:00Z');
+         INSERT INTO backup_runs (job, kind, ok, started_at, finished_at, reported_by)
+         VALUES ('nightly', 'backup', true, '2026-12-01T02:00:00Z', '2026-12-01T02:30:00Z', 'backups')",
+    )
+    .execute(&db)
+    .await
+    .unwrap();
     let (status, text) = scrape(&app, Some(&reader), false).await;
     assert_eq!(status, 200, "{text}");
     let samples = parse(&text);
@@ -200,6 +213,53 @@ async fn metrics_match_the_database_and_strangers_need_a_read_token(db: PgPool) 
             assert!(total >= 1.0, "{buckets:?}");
         }
         other => panic!("not a histogram: {other:?}"),
+    }
+
+    let web = [("url", "https://web.quietly.online/")];
+    assert_eq!(value(&samples, "audit_route_up", &web), Some(1.0));
+    assert_eq!(
+        value(&samples, "audit_route_latency_seconds", &web),
+        Some(0.042)
+    );
+    assert_eq!(
+        value(
+            &samples,
+            "audit_route_certificate_expiry_timestamp_seconds",
+            &web
+        ),
+        Some(1_799_971_200.0)
+    );
+    assert_eq!(
+        value(
+            &samples,
+            "audit_backup_last_success_timestamp_seconds",
+            &[("job", "nightly"), ("kind", "backup")]
+        ),
+        Some(1_796_092_200.0)
+    );
+
+    // The alert rules and the dashboard shipped in deploy/ name only metrics the portal exposes.
+    let declared: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    let name = regex::Regex::new(r"\baudit_[a-z_]+").unwrap();
+    for file in ["prometheus/alerts.yml", "grafana/audit-portal.json"] {
+        let path = format!("{}/../deploy/{file}", env!("CARGO_MANIFEST_DIR"));
+        let shipped = std::fs::read_to_string(&path).unwrap();
+        let used: Vec<&str> = name.find_iter(&shipped).map(|m| m.as_str()).collect();
+        assert!(used.len() >= 5, "{file} uses the portal's metrics");
+        for metric in used {
+            let family = ["_bucket", "_count", "_sum", "_total"]
+                .iter()
+                .find_map(|suffix| metric.strip_suffix(suffix))
+                .unwrap_or(metric);
+            assert!(
+                declared.contains(&family),
+                "{file} names {metric}, which /metrics does not expose"
+            );
+        }
     }
 
     // Requests are counted by route template, never by raw path.
