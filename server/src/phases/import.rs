@@ -63,11 +63,20 @@ enum Section {
     Other,
 }
 
+/// The section a heading opens, when the heading is about objectives or criteria itself
+/// ("Objectives", "Primary Goals", "Success Criteria", "Definition of Done"): a heading that
+/// merely mentions the word ("Tasks toward the uptime goal") opens no such section.
 fn section_of(heading: &str) -> Option<Section> {
     let h = heading.to_lowercase();
-    if h.contains("objective") || h.contains("goal") {
+    let words: Vec<&str> = h
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty() && !w.chars().all(|c| c.is_ascii_digit()))
+        .collect();
+    let short = words.len() <= 4;
+    let leads_with = |names: &[&str]| words.iter().take(2).any(|w| names.contains(w));
+    if short && leads_with(&["objective", "objectives", "goal", "goals"]) {
         Some(Section::Objectives)
-    } else if h.contains("criteria") || h.contains("definition of done") {
+    } else if (short && words.contains(&"criteria")) || h.contains("definition of done") {
         Some(Section::Criteria)
     } else {
         None
@@ -95,6 +104,8 @@ struct Reader {
     cell: Option<String>,
     plain_bullets_skipped: usize,
     items_cut: usize,
+    /// The title named the phase: numbers mentioned elsewhere do not override it.
+    number_from_title: bool,
 }
 
 /// Reads a plan. Never panics; refuses only input it cannot use at all.
@@ -120,7 +131,7 @@ pub fn parse_unbounded(input: &[u8]) -> Result<PlanDraft, ImportError> {
     let (text, repaired) = mojibake::repair(&decoded);
     if repaired > 0 {
         notes.push(format!(
-            "{repaired} line(s) had UTF-8 read as Windows-1252 (e.g. 'âœ…' for '✅') and were repaired."
+            "{repaired} line(s) had UTF-8 read as Windows-1252 or Mac Roman (e.g. 'âœ…' or '‚úÖ' for '✅') and were repaired."
         ));
     }
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(&text);
@@ -216,15 +227,19 @@ impl Reader {
             // "#" alone or a heading of emoji only: nothing to call a title or a section.
             return;
         }
-        if self.draft.number.is_none() {
-            self.draft.number = phase_number(&text);
-        }
         if self.first_heading.is_none() {
             self.first_heading = Some(text.clone());
         }
         if level == HeadingLevel::H1 && self.draft.title.is_empty() {
+            if let Some(number) = phase_number(&text) {
+                self.draft.number = Some(number);
+                self.number_from_title = true;
+            }
             self.draft.title = text;
             return;
+        }
+        if self.draft.number.is_none() {
+            self.draft.number = phase_number(&text);
         }
         while self.headings.last().is_some_and(|(l, _)| *l >= level) {
             self.headings.pop();
@@ -232,11 +247,12 @@ impl Reader {
         self.headings.push((level, text));
     }
 
+    /// The section of the innermost heading: a list belongs to the heading right above it, not
+    /// to every heading further up.
     fn section(&self) -> Section {
         self.headings
-            .iter()
-            .rev()
-            .find_map(|(_, h)| section_of(h))
+            .last()
+            .and_then(|(_, h)| section_of(h))
             .unwrap_or(Section::Other)
     }
 
@@ -279,10 +295,12 @@ impl Reader {
                 if used || text.is_empty() {
                     return;
                 }
-                match self.section() {
-                    Section::Objectives => self.draft.objectives.push(text),
-                    Section::Criteria => self.draft.criteria.push(text),
-                    Section::Other => self.plain_bullets_skipped += 1,
+                // Only the section's own list counts: bullets nested under an objective are
+                // its details, not objectives of their own.
+                match (self.section(), depth) {
+                    (Section::Objectives, 0) => self.draft.objectives.push(text),
+                    (Section::Criteria, 0) => self.draft.criteria.push(text),
+                    _ => self.plain_bullets_skipped += 1,
                 }
             }
         }
@@ -296,15 +314,12 @@ impl Reader {
         let key = normalise_key(key);
         let value = value.trim();
         match key.as_str() {
-            // A bare "Target:" is often prose ("Target: fewer incidents"): only a number counts.
-            "target" => match parse_grade(value) {
-                Some(g) => {
-                    self.draft.target_grade = Some(g);
-                    true
-                }
-                None => false,
-            },
+            // Only a label that says grade sets the grade ("Target: 40% faster" is not one), and
+            // the first such label wins: plans restate their target further down.
             "target grade" | "target score" | "grade target" => {
+                if self.draft.target_grade.is_some() {
+                    return true;
+                }
                 match parse_grade(value) {
                     Some(g) => self.draft.target_grade = Some(g),
                     None => self.draft.notes.push(format!(
@@ -322,7 +337,8 @@ impl Reader {
                 self.draft.due_on = dates_in(value).first().copied().or(self.draft.due_on);
                 true
             }
-            "dates" | "timeline" | "duration" | "schedule" => {
+            "dates" | "timeline" | "duration" | "schedule" | "week" | "weeks" | "sprint"
+            | "period" | "window" => {
                 let dates = dates_in(value);
                 if let Some(first) = dates.first() {
                     self.draft.starts_on = Some(*first);
@@ -333,7 +349,9 @@ impl Reader {
                 !dates.is_empty()
             }
             "phase" | "phase number" | "phase id" => {
-                if let Some(n) = phase_number(&format!("phase {value}")) {
+                if !self.number_from_title
+                    && let Some(n) = phase_number(&format!("phase {value}"))
+                {
                     self.draft.number = Some(n);
                 }
                 true
@@ -417,13 +435,17 @@ pub fn phase_number(text: &str) -> Option<String> {
     None
 }
 
-/// The first number in `93/100`, `≥ 90`, `A (93.5)`, as hundredths; only 0–100.
+/// The first number in `93/100`, `≥ 90`, `A (93.5)`, as hundredths; only 0–100. A percentage
+/// (`40%`) is never a grade.
 fn parse_grade(value: &str) -> Option<u32> {
     let start = value.find(|c: char| c.is_ascii_digit())?;
     let number: String = value[start..]
         .chars()
         .take_while(|c| c.is_ascii_digit() || *c == '.')
         .collect();
+    if value[start + number.len()..].trim_start().starts_with('%') {
+        return None;
+    }
     let (whole, fraction) = number.split_once('.').unwrap_or((&number, ""));
     let whole: u32 = whole.parse().ok()?;
     let fraction: String = fraction.chars().chain("00".chars()).take(2).collect();

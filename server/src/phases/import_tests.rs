@@ -336,3 +336,125 @@ fn never_panics_on_arbitrary_input() {
         }
     }
 }
+
+/// The team's own style after a trip through a Mac tool: emoji and arrows read as Mac Roman.
+#[test]
+fn mac_roman_mangled_plans_are_repaired_and_their_headings_stripped() {
+    let clean = "\
+# PHASE-05: Backups you can restore
+
+## 🎯 Objectives
+- Nightly dumps → offsite copy
+
+## 📋 Checklist
+- [ ] ✅ Restore drill on staging
+";
+    let mangled: String = clean
+        .lines()
+        .map(|line| {
+            // What a Mac Roman reader makes of each UTF-8 byte, with the Apple logo dropped.
+            line.bytes()
+                .map(|b| {
+                    if b < 0x80 {
+                        char::from(b)
+                    } else {
+                        super::mojibake::tests_support::mac_roman_char(b)
+                    }
+                })
+                .filter(|c| *c != '\u{F8FF}')
+                .collect::<String>()
+                + "\n"
+        })
+        .collect();
+    assert!(mangled.contains("üéØ Objectives"), "{mangled}");
+    assert!(mangled.contains("‚Üí"), "{mangled}");
+    let d = parse(&mangled);
+    assert_eq!(d.number.as_deref(), Some("PHASE-05"));
+    assert_eq!(d.objectives, vec!["Nightly dumps → offsite copy"]);
+    assert_eq!(
+        d.items,
+        vec![item(
+            &["Checklist"],
+            "✅ Restore drill on staging",
+            false,
+            0
+        )]
+    );
+    assert!(
+        d.notes.iter().any(|n| n.contains("Mac Roman")),
+        "{:?}",
+        d.notes
+    );
+}
+
+/// Weeks with their dates in parentheses, a grade target stated first and a percentage target
+/// later, four numbered goals with details under each, and a phase number in the title that the
+/// text contradicts.
+#[test]
+fn the_teams_week_and_target_style_reads_right() {
+    let plan = "\
+# PHASE-03: Hardening the edge
+
+**Target Grade**: 93/100 (A)
+**Week**: 3-4 (2026-02-17 to 2026-03-02)
+**Phase**: builds on Phase 2
+
+## Primary Goals
+1. **TLS everywhere**
+   - every router on websecure
+   - HSTS on
+2. **One sign-in**
+   - Authelia in front of every admin UI
+3. **Quiet logs**
+4. **Known owners**
+   - an owner label on each container
+
+**Target**: 40% performance improvement
+
+## Notes on the goal of this phase
+- we keep this short
+
+## Tasks
+- [ ] Move Grafana behind Authelia
+";
+    let d = parse(plan);
+    assert_eq!(
+        d.number.as_deref(),
+        Some("PHASE-03"),
+        "the title's number wins"
+    );
+    assert_eq!(d.target_grade, Some(9300), "a percentage is never a grade");
+    assert_eq!(d.starts_on, Some(date!(2026 - 02 - 17)));
+    assert_eq!(d.due_on, Some(date!(2026 - 03 - 02)));
+    assert_eq!(
+        d.objectives,
+        vec![
+            "TLS everywhere",
+            "One sign-in",
+            "Quiet logs",
+            "Known owners"
+        ]
+    );
+    assert_eq!(
+        d.items,
+        vec![item(&["Tasks"], "Move Grafana behind Authelia", false, 0)]
+    );
+}
+
+/// Ranges written with words or a dash, and the first grade label winning over a restatement.
+#[test]
+fn date_ranges_in_other_shapes_and_the_first_grade_label_win() {
+    let d = parse(
+        "# Phase 7 – Observability\n\nTimeline: from 2026-04-01 to 2026-04-30\n\n\
+         Grade target: 88/100\n\n## Later\n\nTarget grade: 95/100\n\n- [ ] Dashboards\n",
+    );
+    assert_eq!(d.number.as_deref(), Some("PHASE-07"));
+    assert_eq!(d.starts_on, Some(date!(2026 - 04 - 01)));
+    assert_eq!(d.due_on, Some(date!(2026 - 04 - 30)));
+    assert_eq!(d.target_grade, Some(8800));
+    let d = parse("# PHASE-08: Costs\n\n**Sprint**: 2026-05-04 – 2026-05-15\n\n- [ ] Budget\n");
+    assert_eq!(
+        (d.starts_on, d.due_on),
+        (Some(date!(2026 - 05 - 04)), Some(date!(2026 - 05 - 15)))
+    );
+}
