@@ -127,6 +127,9 @@ fn describe_plan(draft: &PlanDraft, number: Option<&str>) -> String {
         draft.objectives.len(),
         draft.criteria.len()
     );
+    if let Some(g) = draft.claimed_grade {
+        out.push_str(&format!("; claims {}.{:02} at its start", g / 100, g % 100));
+    }
     if let Some(g) = draft.target_grade {
         out.push_str(&format!("; target grade {}.{:02}", g / 100, g % 100));
     }

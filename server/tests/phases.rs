@@ -755,3 +755,81 @@ async fn an_uploaded_plan_is_previewed_and_needs_the_csrf_token(db: PgPool) {
             .contains("Choose a Markdown file")
     );
 }
+
+#[sqlx::test(migrator = "audit_portal::db::MIGRATOR")]
+async fn a_plans_grade_claims_are_set_against_the_measured_grade(db: PgPool) {
+    // The portal had measured 72.40 an hour before the plan arrived claiming 91.
+    sqlx::query(
+        "INSERT INTO grade_snapshots (taken_at, rubric_version, total, letter, categories)
+         VALUES (now() - interval '1 hour', 1, 7240, 'C', '[]')",
+    )
+    .execute(&db)
+    .await
+    .unwrap();
+    let app = spawn_app(db.clone(), settings(&[])).await;
+    app.sign_in(Role::Admin).await;
+    let id = import(
+        &app,
+        "# PHASE-09: Claims under test\n\n**Current Grade**: 91/100\n**Target Grade**: 93/100\n\n\
+         ## Deliverables\n- [x] Everything done already\n",
+    )
+    .await;
+    let (_, _, grade) = audit_portal::grade::live::current(&db, &settings(&[]).docs)
+        .await
+        .unwrap();
+    let measured = grade.total.shown();
+    assert!(
+        measured.parse::<f64>().unwrap() < 93.0,
+        "this test needs a measured grade below the target: {measured}"
+    );
+
+    let (status, page) = app.get_text(&format!("/phases/{id}")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Claimed versus measured"), "{page}");
+    assert!(page.contains("91.00 (measured at import: 72.40)"), "{page}");
+    assert!(
+        page.contains(&format!("<dt>Measured now</dt><dd>{measured}</dd>")),
+        "{page}"
+    );
+    assert!(page.contains(
+        "The plan claimed 91.00 at its start; the portal measured 72.40 when it was imported."
+    ));
+    assert!(
+        page.contains(&format!(
+            "The measured grade, {measured}, is below the target of 93.00"
+        )),
+        "the sign-off form warns: {page}"
+    );
+    let (_, dashboard) = app.get_text("/").await;
+    assert!(
+        dashboard.contains("Claims the evidence contradicts") && dashboard.contains("PHASE-09"),
+        "{dashboard}"
+    );
+
+    let response = sign(
+        &app,
+        id,
+        &[("decision", "approved"), ("comment", "as planned")],
+    )
+    .await;
+    assert_eq!(response.status(), 303, "{}", response.text().await.unwrap());
+    let record = location(&response);
+    let (_, page) = app.get_text(&record).await;
+    let side_by_side = format!("claimed 91.00 · target 93.00 · measured {measured}");
+    assert!(page.contains(&side_by_side), "the record says it: {page}");
+    let (_, markdown) = app.get_text(&format!("{record}/record.md")).await;
+    assert!(markdown.contains(&side_by_side), "{markdown}");
+    let (_, page) = app.get_text(&format!("/phases/{id}")).await;
+    assert!(
+        page.contains(&format!(
+            "Signed off at a measured {measured}, below the target of 93.00."
+        )),
+        "{page}"
+    );
+    // Verifying the chain still passes: the new fields are part of the hashed evidence.
+    let (_, verify) = app.get_text("/phases/verify").await;
+    assert!(
+        verify.contains("intact") || verify.contains("Intact"),
+        "{verify}"
+    );
+}

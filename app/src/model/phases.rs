@@ -11,6 +11,13 @@ pub struct PhaseSummary {
     pub due_on: Option<Date>,
     /// e.g. "93.00", when the plan states one.
     pub target_grade: Option<String>,
+    /// The grade the plan claimed at its start ("91.00"), when it states one.
+    pub claimed_grade: Option<String>,
+    pub created_at: OffsetDateTime,
+    /// The grade measured at the latest sign-off.
+    pub last_decision_grade: Option<String>,
+    /// The grade the portal had measured when the plan was imported (its latest snapshot then).
+    pub grade_at_import: Option<String>,
     pub total: i64,
     pub done: i64,
     pub waived: i64,
@@ -34,6 +41,40 @@ impl PhaseSummary {
             .map(|r| r.trim_start_matches([':', '-', '—', '–', '·', ' ']))
             .unwrap_or(title);
         if rest.is_empty() { title } else { rest }
+    }
+
+    /// Where the plan's grade claims and the measured grade disagree, in words: a starting
+    /// grade above the one measured at import, or a sign-off at a grade below the target.
+    pub fn contradictions(&self) -> Vec<String> {
+        let number = |g: &Option<String>| g.as_deref().and_then(|g| g.parse::<f64>().ok());
+        let mut found = vec![];
+        if let (Some(claimed), Some(measured)) =
+            (number(&self.claimed_grade), number(&self.grade_at_import))
+            && claimed > measured
+        {
+            found.push(format!(
+                "The plan claimed {} at its start; the portal measured {} when it was imported.",
+                self.claimed_grade.as_deref().unwrap_or_default(),
+                self.grade_at_import.as_deref().unwrap_or_default()
+            ));
+        }
+        let signed_off = matches!(
+            self.last_decision.as_deref(),
+            Some("approved" | "conditional")
+        );
+        if let (true, Some(target), Some(measured)) = (
+            signed_off,
+            number(&self.target_grade),
+            number(&self.last_decision_grade),
+        ) && measured < target
+        {
+            found.push(format!(
+                "Signed off at a measured {}, below the target of {}.",
+                self.last_decision_grade.as_deref().unwrap_or_default(),
+                self.target_grade.as_deref().unwrap_or_default()
+            ));
+        }
+        found
     }
 
     /// Where the phase stands, from its last decision and its deliverables.
@@ -65,6 +106,7 @@ pub struct PlanPreview {
     pub starts_on: Option<Date>,
     pub due_on: Option<Date>,
     pub target_grade: Option<String>,
+    pub claimed_grade: Option<String>,
     pub objectives: Vec<String>,
     pub items: Vec<PreviewItem>,
     pub criteria: Vec<String>,
@@ -149,6 +191,26 @@ pub struct EvidenceSnapshot {
     pub deliverables_done: i64,
     pub deliverables_waived: i64,
     pub per_service: Vec<ServiceEvidence>,
+    /// The plan's claimed starting grade and its target at signing, beside the measured
+    /// `grade_total`. Absent from records signed before these were kept, and from plans that
+    /// state none (so those records' stored JSON, and their hashes, are unchanged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claimed_grade: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_grade: Option<String>,
+}
+
+impl EvidenceSnapshot {
+    /// "claimed 91.00 · target 93.00 · measured 72.40", for the acceptance record.
+    pub fn claimed_target_measured(&self) -> String {
+        let stated = |g: &Option<String>| g.clone().unwrap_or_else(|| "not stated".into());
+        format!(
+            "claimed {} · target {} · measured {}",
+            stated(&self.claimed_grade),
+            stated(&self.target_grade),
+            self.grade_total
+        )
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -235,6 +297,10 @@ mod tests {
             title: title.into(),
             due_on: None,
             target_grade: None,
+            claimed_grade: None,
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            last_decision_grade: None,
+            grade_at_import: None,
             total: 0,
             done: 0,
             waived: 0,
@@ -248,6 +314,55 @@ mod tests {
         assert_eq!(
             phase("Phase 1 — Backups").short_title(),
             "Phase 1 — Backups"
+        );
+    }
+
+    #[test]
+    fn claims_the_evidence_contradicts_are_named() {
+        let phase = PhaseSummary {
+            id: 1,
+            number: "PHASE-03".into(),
+            title: "Edge".into(),
+            due_on: None,
+            target_grade: Some("93.00".into()),
+            claimed_grade: Some("91.00".into()),
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            last_decision_grade: None,
+            grade_at_import: Some("72.40".into()),
+            total: 1,
+            done: 1,
+            waived: 0,
+            last_decision: None,
+            last_decision_at: None,
+        };
+        assert_eq!(
+            phase.contradictions(),
+            vec![
+                "The plan claimed 91.00 at its start; the portal measured 72.40 when it was imported."
+            ]
+        );
+        let signed = PhaseSummary {
+            claimed_grade: Some("72.00".into()),
+            last_decision: Some("approved".into()),
+            last_decision_grade: Some("88.50".into()),
+            ..phase.clone()
+        };
+        assert_eq!(
+            signed.contradictions(),
+            vec!["Signed off at a measured 88.50, below the target of 93.00."]
+        );
+        let honest = PhaseSummary {
+            last_decision_grade: Some("93.00".into()),
+            ..signed.clone()
+        };
+        assert!(honest.contradictions().is_empty());
+        let rejected = PhaseSummary {
+            last_decision: Some("rejected".into()),
+            ..signed
+        };
+        assert!(
+            rejected.contradictions().is_empty(),
+            "a rejection claims nothing"
         );
     }
 }

@@ -29,6 +29,7 @@ pub fn AcceptanceRecordPage(s: SignoffView) -> impl IntoView {
             <dt>"Signed at"</dt><dd>{format::iso(s.signed_at)}</dd>
             <dt>"Grade at signing"</dt><dd>{format!("{} ({}), rubric version {}", s.grade_total, s.grade_letter, e.rubric_version)}
                 {e.capped_by.clone().map(|c| view! { <br/><small>{format!("capped: {c}")}</small> })}</dd>
+            <dt>"Grade: claimed, target, measured"</dt><dd>{e.claimed_target_measured()}</dd>
             <dt>"Chain record"</dt><dd>{format!("#{}", s.seq)}{s.supersedes_seq.map(|n| format!(", supersedes #{n}"))}</dd>
             <dt>"SHA-256"</dt><dd><code class="hash">{s.hash.clone()}</code></dd>
             <dt>"Previous record's SHA-256"</dt><dd><code class="hash">{s.prev_hash.clone()}</code></dd>

@@ -72,6 +72,22 @@ pub fn DashboardPage(data: DashboardView) -> impl IntoView {
             })
         })
         .max();
+    // Phases whose own grade claims the measured grade contradicts: the first thing to read.
+    let contested: Vec<(i64, String, Vec<String>)> = phases
+        .iter()
+        .map(|p| (p.id, p.number.clone(), p.contradictions()))
+        .filter(|(_, _, c)| !c.is_empty())
+        .collect();
+    let contested = (!contested.is_empty()).then(|| {
+        view! {
+            <section class="notice warn" aria-labelledby="contested-h">
+                <h2 id="contested-h">"Claims the evidence contradicts"</h2>
+                <ul>{contested.into_iter().map(|(id, number, found)| view! {
+                    <li><a href=format!("/phases/{id}")>{number}</a>": "{found.join(" ")}</li>
+                }).collect_view()}</ul>
+            </section>
+        }
+    });
     let rollout_cards = rollouts
         .into_iter()
         .map(|r| {
@@ -148,5 +164,6 @@ pub fn DashboardPage(data: DashboardView) -> impl IntoView {
             </section>
             {rollout_cards}
         </div>
+        {contested}
     }
 }

@@ -7,7 +7,9 @@ use time::OffsetDateTime;
 use crate::components::forms::CsrfField;
 use crate::components::widgets::TimeAgo;
 use crate::model::drafts::FormDraft;
-use crate::model::phases::{DeliverableView, PhaseDetail, ReportView, SignoffDraft, SignoffView};
+use crate::model::phases::{
+    DeliverableView, PhaseDetail, PhaseSummary, ReportView, SignoffDraft, SignoffView,
+};
 
 #[derive(Clone, Debug)]
 pub struct PhaseDetailData {
@@ -23,6 +25,8 @@ pub struct PhaseDetailData {
     pub notice: Option<String>,
     pub error: Option<String>,
     pub reauth_minutes: u64,
+    /// The grade the portal measures now ("72.40").
+    pub measured_now: String,
     pub now: OffsetDateTime,
 }
 
@@ -37,9 +41,17 @@ pub fn PhaseDetailPage(data: PhaseDetailData) -> impl IntoView {
         notice,
         error,
         reauth_minutes,
+        measured_now,
         now,
     } = data;
     let s = detail.summary.clone();
+    // The sign-off form says so when the measured grade has not reached the plan's target.
+    let below_target = s.target_grade.as_ref().and_then(|target| {
+        let (t, m) = (target.parse::<f64>().ok()?, measured_now.parse::<f64>().ok()?);
+        (m < t).then(|| {
+            format!("The measured grade, {measured_now}, is below the target of {target}: the record will say so.")
+        })
+    });
     let id = s.id;
     let open: Vec<DeliverableView> = detail
         .deliverables
@@ -68,10 +80,10 @@ pub fn PhaseDetailPage(data: PhaseDetailData) -> impl IntoView {
             <dt>"Deliverables"</dt><dd>{format!("{} done, {} waived, {} open of {}", s.done, s.waived, s.open(), s.total)}</dd>
             <dt>"Starts"</dt><dd>{detail.starts_on.map(|d| d.to_string()).unwrap_or_else(|| "not stated".into())}</dd>
             <dt>"Due"</dt><dd>{s.due_on.map(|d| d.to_string()).unwrap_or_else(|| "not stated".into())}</dd>
-            <dt>"Target grade"</dt><dd>{s.target_grade.clone().unwrap_or_else(|| "not stated".into())}</dd>
             <dt>"Created"</dt><dd>{format!("by {} ", detail.created_by)}<TimeAgo at=detail.created_at now=now/>
                 {detail.has_source.then(|| view! { " · "<a href=format!("/phases/{id}/plan.md")>"the plan as imported"</a> })}</dd>
         </dl>
+        <GradeClaims summary=s.clone() measured_now=measured_now.clone() signoffs=detail.signoffs.clone()/>
         {(!detail.objectives.is_empty()).then(|| view! { <h2>"Objectives"</h2><ul>{list(&detail.objectives)}</ul> })}
         {(!detail.criteria.is_empty()).then(|| view! { <h2>"Success criteria"</h2><ul>{list(&detail.criteria)}</ul> })}
         {(!detail.import_notes.is_empty()).then(|| view! {
@@ -97,7 +109,54 @@ pub fn PhaseDetailPage(data: PhaseDetailData) -> impl IntoView {
         </section>
         <Reports reports=detail.reports.clone() phase=id deliverables=detail.deliverables.clone() can_edit=can_edit draft=form_draft.clone() now=now/>
         <SignoffHistory signoffs=detail.signoffs.clone() now=now/>
-        {can_sign.then(|| view! { <SignoffForm phase=id open=open draft=draft.unwrap_or_default() reauth_minutes=reauth_minutes/> })}
+        {can_sign.then(|| view! { <SignoffForm phase=id open=open draft=draft.unwrap_or_default() reauth_minutes=reauth_minutes below_target=below_target/> })}
+    }
+}
+
+/// The plan's grade claims beside what the portal measured: at import, now, and at each
+/// sign-off, with what the evidence contradicts.
+#[component]
+fn GradeClaims(
+    summary: PhaseSummary,
+    measured_now: String,
+    signoffs: Vec<SignoffView>,
+) -> impl IntoView {
+    let stated = |g: &Option<String>| g.clone().unwrap_or_else(|| "not stated".into());
+    let contradictions = summary.contradictions();
+    let at_signoffs = signoffs
+        .iter()
+        .map(|r| {
+            view! {
+                <li>{format!("{} ({}, #{}): ", r.grade_total, r.decision, r.seq)}
+                    {r.signed_at.date().to_string()}</li>
+            }
+        })
+        .collect_view();
+    view! {
+        <section aria-labelledby="claims-h" class="card">
+            <h2 id="claims-h">"Claimed versus measured"</h2>
+            <dl class="facts">
+                <dt>"Claimed at its start"</dt>
+                <dd>{format!(
+                    "{}{}",
+                    stated(&summary.claimed_grade),
+                    summary.grade_at_import.as_ref().map(|m| format!(" (measured at import: {m})")).unwrap_or_default()
+                )}</dd>
+                <dt>"Target grade"</dt><dd>{stated(&summary.target_grade)}</dd>
+                <dt>"Measured now"</dt><dd>{measured_now}</dd>
+                <dt>"Measured at each sign-off"</dt>
+                <dd>{if signoffs.is_empty() {
+                    view! { "no sign-off yet" }.into_any()
+                } else {
+                    view! { <ul class="plain">{at_signoffs}</ul> }.into_any()
+                }}</dd>
+            </dl>
+            {(!contradictions.is_empty()).then(|| view! {
+                <div class="notice warn" role="status"><strong>"The evidence contradicts this plan: "</strong>
+                    <ul>{contradictions.into_iter().map(|c| view! { <li>{c}</li> }).collect_view()}</ul>
+                </div>
+            })}
+        </section>
     }
 }
 
@@ -293,6 +352,7 @@ fn SignoffForm(
     open: Vec<DeliverableView>,
     draft: SignoffDraft,
     reauth_minutes: u64,
+    below_target: Option<String>,
 ) -> impl IntoView {
     let blocked = (!open.is_empty()).then(|| {
         view! {
@@ -309,6 +369,7 @@ fn SignoffForm(
             <h2 id="signoff-h">"Sign off this phase"</h2>
             <p class="muted">{format!("The decision is recorded with the grade and an evidence snapshot, chained to every earlier sign-off, and never edited. It needs a sign-in less than {reauth_minutes} minute(s) old: otherwise you are asked to sign in again, and what you wrote here is kept.")}</p>
             {blocked}
+            {below_target.map(|w| view! { <p class="notice warn" role="status">{w}</p> })}
             <form method="post" action=format!("/phases/{phase}/signoff") class="stacked-form">
                 <CsrfField/>
                 <fieldset><legend>"Decision"</legend>

@@ -119,6 +119,7 @@ fn Preview(p: PlanPreview) -> impl IntoView {
                 <dt>"Starts"</dt><dd>{p.starts_on.map(|d| d.to_string()).unwrap_or_else(|| "not stated".into())}</dd>
                 <dt>"Due"</dt><dd>{p.due_on.map(|d| d.to_string()).unwrap_or_else(|| "not stated".into())}</dd>
                 <dt>"Target grade"</dt><dd>{p.target_grade.clone().unwrap_or_else(|| "not stated".into())}</dd>
+                <dt>"Claimed grade at its start"</dt><dd>{p.claimed_grade.clone().unwrap_or_else(|| "not stated".into())}</dd>
                 <dt>"Checklist items"</dt><dd>{format!("{count} ({checked} checked)")}</dd>
             </dl>
             {(!p.notes.is_empty()).then(|| view! {

@@ -24,6 +24,7 @@ pub struct NewPhase<'a> {
     pub starts_on: Option<Date>,
     pub due_on: Option<Date>,
     pub target_grade: Option<u32>,
+    pub claimed_grade: Option<u32>,
     pub objectives: &'a [String],
     pub criteria: &'a [String],
     pub source: Option<&'a str>,
@@ -46,8 +47,8 @@ pub async fn create(
 ) -> sqlx::Result<i64> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO phases (number, title, starts_on, due_on, target_grade, objectives, criteria,
-                             source_markdown, import_notes, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                             source_markdown, import_notes, created_by, claimed_grade)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
     )
     .bind(p.number)
     .bind(p.title)
@@ -59,6 +60,7 @@ pub async fn create(
     .bind(p.source)
     .bind(Json(p.notes))
     .bind(actor.display_name())
+    .bind(p.claimed_grade.map(|g| g as i32))
     .fetch_one(&mut *tx)
     .await?;
     let positions: Vec<i32> = (0..p.items.len() as i32).collect();
@@ -179,7 +181,10 @@ pub async fn deliverable_phase(db: &PgPool, deliverable_id: i64) -> sqlx::Result
 }
 
 const SUMMARY: &str = "
-    SELECT p.id, p.number, p.title, p.due_on, p.target_grade,
+    SELECT p.id, p.number, p.title, p.due_on, p.target_grade, p.claimed_grade, p.created_at,
+           s.grade_total AS last_decision_grade,
+           (SELECT g.total FROM grade_snapshots g WHERE g.taken_at <= p.created_at
+            ORDER BY g.taken_at DESC, g.id DESC LIMIT 1) AS grade_at_import,
            coalesce(c.total, 0) AS total, coalesce(c.done, 0) AS done, coalesce(c.waived, 0) AS waived,
            s.decision AS last_decision, s.signed_at_micros AS last_decision_micros
     FROM phases p
@@ -192,7 +197,7 @@ const SUMMARY: &str = "
                       ORDER BY id DESC LIMIT 1) e ON true
         WHERE d.phase_id = p.id
     ) c ON true
-    LEFT JOIN LATERAL (SELECT decision, signed_at_micros FROM phase_signoffs
+    LEFT JOIN LATERAL (SELECT decision, signed_at_micros, grade_total FROM phase_signoffs
                        WHERE phase_id = p.id ORDER BY seq DESC LIMIT 1) s ON true";
 
 #[derive(sqlx::FromRow)]
@@ -202,6 +207,10 @@ struct SummaryRow {
     title: String,
     due_on: Option<Date>,
     target_grade: Option<i32>,
+    claimed_grade: Option<i32>,
+    created_at: OffsetDateTime,
+    last_decision_grade: Option<i32>,
+    grade_at_import: Option<i32>,
     total: i64,
     done: i64,
     waived: i64,
@@ -227,6 +236,10 @@ impl From<SummaryRow> for PhaseSummary {
             title: r.title,
             due_on: r.due_on,
             target_grade: r.target_grade.map(points),
+            claimed_grade: r.claimed_grade.map(points),
+            created_at: r.created_at,
+            last_decision_grade: r.last_decision_grade.map(points),
+            grade_at_import: r.grade_at_import.map(points),
             total: r.total,
             done: r.done,
             waived: r.waived,

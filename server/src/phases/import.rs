@@ -31,6 +31,9 @@ pub struct PlanDraft {
     pub due_on: Option<Date>,
     /// Hundredths of a point.
     pub target_grade: Option<u32>,
+    /// The grade the plan says the system has at its start ("**Current Grade**: 91/100"), in
+    /// hundredths: a claim the portal sets against the grade it measured then.
+    pub claimed_grade: Option<u32>,
     pub objectives: Vec<String>,
     pub items: Vec<PlanItem>,
     pub criteria: Vec<String>,
@@ -325,6 +328,13 @@ impl Reader {
                     None => self.draft.notes.push(format!(
                         "The target grade '{value}' has no number of points out of 100; it was not imported."
                     )),
+                }
+                true
+            }
+            "current grade" | "current score" | "starting grade" | "baseline grade"
+            | "grade verified" | "verified grade" => {
+                if self.draft.claimed_grade.is_none() {
+                    self.draft.claimed_grade = parse_grade(value);
                 }
                 true
             }

@@ -395,6 +395,7 @@ fn the_teams_week_and_target_style_reads_right() {
     let plan = "\
 # PHASE-03: Hardening the edge
 
+**Current Grade**: 91/100
 **Target Grade**: 93/100 (A)
 **Week**: 3-4 (2026-02-17 to 2026-03-02)
 **Phase**: builds on Phase 2
@@ -424,6 +425,11 @@ fn the_teams_week_and_target_style_reads_right() {
         "the title's number wins"
     );
     assert_eq!(d.target_grade, Some(9300), "a percentage is never a grade");
+    assert_eq!(
+        d.claimed_grade,
+        Some(9100),
+        "the grade the plan claims at its start"
+    );
     assert_eq!(d.starts_on, Some(date!(2026 - 02 - 17)));
     assert_eq!(d.due_on, Some(date!(2026 - 03 - 02)));
     assert_eq!(

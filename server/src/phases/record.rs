@@ -67,6 +67,11 @@ pub fn markdown(s: &SignoffView) -> String {
         "| Grade at signing | {} ({}), rubric version {} |",
         s.grade_total, s.grade_letter, e.rubric_version
     );
+    let _ = writeln!(
+        out,
+        "| Grade: claimed, target, measured | {} |",
+        e.claimed_target_measured()
+    );
     let _ = writeln!(out, "| Chain record | #{} |", s.seq);
     if let Some(seq) = s.supersedes_seq {
         let _ = writeln!(out, "| Supersedes | #{seq} |");

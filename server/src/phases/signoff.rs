@@ -124,6 +124,8 @@ pub async fn evidence(
         deliverables_done: phase.done,
         deliverables_waived: phase.waived,
         per_service: services.into_iter().map(|(s, _)| s).collect(),
+        claimed_grade: phase.claimed_grade.clone(),
+        target_grade: phase.target_grade.clone(),
     };
     Ok((snapshot, total, result.letter, version))
 }

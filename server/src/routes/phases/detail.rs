@@ -137,6 +137,11 @@ pub(super) async fn render(
         notice,
         error,
         reauth_minutes: state.settings.auth.reauth_max_age.as_secs().div_ceil(60),
+        measured_now: crate::grade::live::current(&state.db, &state.settings.docs)
+            .await?
+            .2
+            .total
+            .shown(),
         now: OffsetDateTime::now_utc(),
     };
     let summary = &data.detail.summary;

@@ -78,6 +78,7 @@ fn preview_of(draft: &PlanDraft, number: Option<String>) -> PlanPreview {
         starts_on: draft.starts_on,
         due_on: draft.due_on,
         target_grade: draft.target_grade.map(|g| points(g as i32)),
+        claimed_grade: draft.claimed_grade.map(|g| points(g as i32)),
         objectives: draft.objectives.clone(),
         items: draft
             .items
@@ -135,6 +136,7 @@ pub async fn write_plan(
             starts_on: draft.starts_on,
             due_on: draft.due_on,
             target_grade: draft.target_grade,
+            claimed_grade: draft.claimed_grade,
             objectives: &draft.objectives,
             criteria: &draft.criteria,
             source: Some(source),
