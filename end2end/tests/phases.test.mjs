@@ -1,5 +1,5 @@
 // Phase sign-off in the browser: an admin imports a plan (preview first), marks deliverables
-// done with evidence, signs off and reads the acceptance record; editors and viewers cannot sign.
+// done with evidence or binds them to a live check, signs off and reads the acceptance record; editors and viewers cannot sign.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PORTAL, launch, screenshot, signIn } from './browser.mjs';
@@ -38,16 +38,37 @@ test('an admin imports a plan, records evidence and signs off', async () => {
     const phaseUrl = page.url();
     assert.match(await page.locator('h1').innerText(), /PHASE-31 · .*Browser-tested phase/);
 
-    for (const item of ['Import tested', 'Evidence recorded']) {
+    // One deliverable is recorded by a person, with evidence...
+    {
+      const item = 'Import tested';
       const row = page.locator('table.deliverables tr', { hasText: item });
-      await row.locator('summary').click();
-      const update = row.locator('form');
+      const details = row.locator('details', { hasText: 'Update status and evidence' });
+      await details.locator('summary').click();
+      const update = details.locator('form');
       await update.getByLabel('Status').selectOption('done');
       await update.getByLabel('Evidence or reason').fill(`${item}: checked in the browser suite`);
       await update.getByRole('button', { name: 'Save' }).click();
       await page.waitForURL((url) => url.href.startsWith(phaseUrl));
       assert.match(await page.locator('table.deliverables tr', { hasText: item }).innerText(), /done/);
     }
+    // ...the other is bound to a live check, which the portal verifies at once.
+    {
+      const item = 'Evidence recorded';
+      const row = page.locator('table.deliverables tr', { hasText: item });
+      const details = row.locator('details', { hasText: 'Bind to a live check' });
+      await details.locator('summary').click();
+      const bind = details.locator('form').first();
+      await bind.getByLabel('Check').selectOption('grade');
+      await bind.getByLabel('Parameter').fill('0');
+      await bind.getByRole('button', { name: 'Bind' }).click();
+      await page.waitForURL((url) => url.href.startsWith(phaseUrl));
+      const bound = await page.locator('table.deliverables tr', { hasText: item }).innerText();
+      assert.match(bound, /Checked by the portal: the measured grade at least 0\.00/);
+      assert.match(bound, /done/);
+      assert.match(bound, /The measured grade is .* \(asked: at least 0\.00\)\./);
+      await screenshot(page, 'deliverable-check');
+    }
+    assert.match(await page.locator('#claims-h').innerText(), /Claimed versus measured/);
 
     const sign = page.locator('form[action$="/signoff"]');
     await sign.getByLabel('Approved: proceed').check();

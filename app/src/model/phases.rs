@@ -89,6 +89,22 @@ impl PhaseSummary {
     }
 }
 
+/// The live checks a deliverable can be bound to (`phases::checks` on the server), with what
+/// their parameter is, as the phase page offers them.
+pub const CHECK_KINDS: [(&str, &str); 5] = [
+    (
+        "no_finding",
+        "a finding kind, e.g. no_restart_policy, optionally @engine/key,… for named services",
+    ),
+    (
+        "coverage",
+        "a percentage of running services documented, e.g. 50",
+    ),
+    ("grade", "points out of 100, e.g. 93"),
+    ("letter", "a letter of the rubric, e.g. A"),
+    ("rollout_item", "the number of a rollout checklist item"),
+];
+
 /// One checklist item as the importer understood it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PreviewItem {
@@ -135,6 +151,8 @@ pub struct DeliverableView {
     pub changes: i64,
     /// Every change, newest first.
     pub history: Vec<DeliverableChange>,
+    /// The live check it is bound to: (spec, what it asks in words).
+    pub check: Option<(String, String)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -8,7 +8,7 @@ use crate::components::forms::CsrfField;
 use crate::components::widgets::TimeAgo;
 use crate::model::drafts::FormDraft;
 use crate::model::phases::{
-    DeliverableView, PhaseDetail, PhaseSummary, ReportView, SignoffDraft, SignoffView,
+    CHECK_KINDS, DeliverableView, PhaseDetail, PhaseSummary, ReportView, SignoffDraft, SignoffView,
 };
 
 #[derive(Clone, Debug)]
@@ -231,10 +231,58 @@ fn DeliverableRow(
                         </form>
                     </details>
                 })}
+                <CheckBinding d=d.clone() phase=phase can_edit=can_edit draft=draft.clone()/>
             </td>
         </tr>
     }
     .into_any()
+}
+
+/// The live check a deliverable is bound to, and (for editors) the form that binds or unbinds it.
+#[component]
+fn CheckBinding(
+    d: DeliverableView,
+    phase: i64,
+    can_edit: bool,
+    draft: Option<FormDraft>,
+) -> impl IntoView {
+    let form = format!("check-{}", d.id);
+    let refused = draft.as_ref().is_some_and(|f| f.form == form);
+    let kind = FormDraft::value(&draft, &form, "kind").unwrap_or_default();
+    let parameter = FormDraft::value(&draft, &form, "parameter").unwrap_or_default();
+    let action = format!("/phases/{phase}/deliverables/{}/check", d.id);
+    let bound = d.check.clone().map(|(spec, described)| {
+        view! {
+            <p class="check-binding"><strong>"Checked by the portal: "</strong>{described}
+                " "<code>{spec}</code></p>
+        }
+    });
+    let options = CHECK_KINDS
+        .iter()
+        .map(|(k, help)| {
+            view! { <option value=*k selected=kind == *k>{format!("{k}: {help}")}</option> }
+        })
+        .collect_view();
+    view! {
+        {bound}
+        {can_edit.then(|| view! {
+            <details class="evidence-form" open=refused>
+                <summary>{if d.check.is_some() { "Change the check" } else { "Bind to a live check" }}</summary>
+                <form method="post" action=action.clone() class="stacked-form">
+                    <CsrfField/>
+                    <label>"Check"<select name="kind">{options}</select></label>
+                    <label>"Parameter"<input type="text" name="parameter" maxlength="500" value=parameter required=true/></label>
+                    <button type="submit" name="intent" value="bind">"Bind"</button>
+                </form>
+                {d.check.is_some().then(|| view! {
+                    <form method="post" action=action.clone()>
+                        <CsrfField/>
+                        <button type="submit" name="intent" value="unbind" class="secondary">"Unbind"</button>
+                    </form>
+                })}
+            </details>
+        })}
+    }
 }
 
 #[component]

@@ -38,6 +38,22 @@ impl SessionUser {
             .unwrap_or(&self.subject)
     }
 
+    /// The portal itself, for what its own checks record (a deliverable verified by a check).
+    pub fn portal() -> Self {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        Self {
+            issuer: "portal".into(),
+            subject: "portal".into(),
+            username: Some("portal".into()),
+            name: Some("the portal's check".into()),
+            email: None,
+            groups: vec![],
+            role: None,
+            auth_time: now,
+            signed_in_at: now,
+        }
+    }
+
     /// The person at the command line (`audit-portal import-phase`), named by `$USER`.
     pub fn command_line() -> Self {
         let name = ["USER", "LOGNAME", "SUDO_USER"]

@@ -312,13 +312,16 @@ pub struct DeliverableRow {
     pub actor_name: String,
     pub at: OffsetDateTime,
     pub changes: i64,
+    pub check_spec: Option<String>,
 }
 
 /// A phase's deliverables in plan order, each with its current status and evidence.
 pub async fn deliverables(db: &PgPool, phase_id: i64) -> sqlx::Result<Vec<DeliverableRow>> {
     sqlx::query_as(
         "SELECT d.id, d.headings, d.text, d.depth, d.origin, d.owner, d.due_on,
-                e.status, e.note, e.link, e.report, e.actor_name, e.at, n.changes
+                e.status, e.note, e.link, e.report, e.actor_name, e.at, n.changes,
+                (SELECT c.check_spec FROM deliverable_checks c WHERE c.deliverable_id = d.id
+                 ORDER BY c.id DESC LIMIT 1) AS check_spec
          FROM phase_deliverables d
          JOIN LATERAL (SELECT * FROM deliverable_events WHERE deliverable_id = d.id
                        ORDER BY id DESC LIMIT 1) e ON true
@@ -376,8 +379,64 @@ impl DeliverableRow {
             at: self.at,
             changes: self.changes,
             history,
+            check: self.check_spec.map(|spec| {
+                let described = crate::phases::checks::DeliverableCheck::parse(&spec)
+                    .map(|c| c.describe())
+                    .unwrap_or_else(|e| format!("an unreadable check ({e})"));
+                (spec, described)
+            }),
         }
     }
+}
+
+/// A deliverable bound to a check, with its latest status event.
+#[derive(sqlx::FromRow)]
+pub struct BoundDeliverable {
+    pub id: i64,
+    pub check_spec: String,
+    pub status: String,
+    pub note: String,
+    pub actor_subject: String,
+}
+
+/// Every deliverable bound to a check (all phases, or one deliverable), with its latest event.
+pub async fn bound_deliverables(
+    db: &PgPool,
+    only: Option<i64>,
+) -> sqlx::Result<Vec<BoundDeliverable>> {
+    sqlx::query_as(
+        "SELECT d.id, c.check_spec, e.status, e.note, e.actor_subject
+         FROM phase_deliverables d
+         JOIN LATERAL (SELECT check_spec FROM deliverable_checks
+                       WHERE deliverable_id = d.id ORDER BY id DESC LIMIT 1) c ON true
+         JOIN LATERAL (SELECT status, note, actor_subject FROM deliverable_events
+                       WHERE deliverable_id = d.id ORDER BY id DESC LIMIT 1) e ON true
+         WHERE c.check_spec IS NOT NULL AND ($1::bigint IS NULL OR d.id = $1)
+         ORDER BY d.id",
+    )
+    .bind(only)
+    .fetch_all(db)
+    .await
+}
+
+/// Binds a deliverable to a check spec, or unbinds it (`None`): a new row either way.
+pub async fn set_check(
+    db: impl PgExecutor<'_>,
+    deliverable_id: i64,
+    spec: Option<&str>,
+    actor: &SessionUser,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO deliverable_checks (deliverable_id, check_spec, actor_subject, actor_name)
+         VALUES ($1, $2, $3, $4)",
+    )
+    .bind(deliverable_id)
+    .bind(spec)
+    .bind(&actor.subject)
+    .bind(actor.display_name())
+    .execute(db)
+    .await?;
+    Ok(())
 }
 
 pub async fn add_report(

@@ -2,7 +2,9 @@
 //! sign-off records.
 
 pub mod chain;
+pub mod checks;
 pub mod import;
+pub mod live;
 pub mod mojibake;
 pub mod record;
 pub mod remediation;

@@ -100,6 +100,10 @@ pub fn router(state: AppState) -> Router {
             "/phases/{id}/deliverables/{deliverable}",
             post(phases::update_deliverable),
         )
+        .route(
+            "/phases/{id}/deliverables/{deliverable}/check",
+            post(phases::bind_check),
+        )
         .route("/phases/{id}/reports", post(phases::add_report))
         .route("/phases/{id}/signoff", post(phases::sign))
         .route("/phases/{id}/signoffs/{signoff}", get(phases::record))

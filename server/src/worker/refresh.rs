@@ -216,6 +216,13 @@ impl Worker {
                 {
                     tracing::warn!(error = %e, "rollout checks failed");
                 }
+                // So do the phase deliverables bound to a check.
+                if let Err(e) =
+                    crate::phases::live::check_deliverables(&self.pool, &coverage.overall, None)
+                        .await
+                {
+                    tracing::warn!(error = %e, "deliverable checks failed");
+                }
             }
             Err(e) => tracing::warn!(error = %e, "documentation coverage unavailable"),
         }

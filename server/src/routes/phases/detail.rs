@@ -24,6 +24,7 @@ use crate::db::audit::{Outcome, Record};
 use crate::db::phases::NewDeliverable;
 use crate::docs::markdown::analyse;
 use crate::error::{AppError, AppResult};
+use crate::phases::checks::DeliverableCheck;
 use crate::phases::record::view_of;
 use crate::routes::form::{ValidForm, draft_of, evidence_link};
 use crate::state::AppState;
@@ -192,6 +193,33 @@ pub struct DeliverableForm {
     report: Option<String>,
 }
 
+/// The phase and deliverable ids of a path, once the caller may edit (an editor: refusals are
+/// audited as `action`) and the deliverable belongs to the phase.
+async fn editable_deliverable(
+    state: &AppState,
+    user: &crate::auth::SessionUser,
+    id: &str,
+    deliverable: &str,
+    action: &str,
+) -> AppResult<(i64, i64)> {
+    let id = parse_id(id)?;
+    let deliverable = parse_id(deliverable)?;
+    authorize(
+        &state.db,
+        user,
+        Role::Editor,
+        action,
+        &deliverable.to_string(),
+    )
+    .await?;
+    if db::phases::deliverable_phase(&state.db, deliverable).await? != Some(id) {
+        return Err(AppError::NotFound(format!(
+            "Deliverable {deliverable} of phase {id}"
+        )));
+    }
+    Ok((id, deliverable))
+}
+
 pub async fn update_deliverable(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -200,22 +228,9 @@ pub async fn update_deliverable(
     Path((id, deliverable)): Path<(String, String)>,
     ValidForm(form): ValidForm<DeliverableForm>,
 ) -> AppResult<Response> {
-    let id = parse_id(&id)?;
-    let deliverable = parse_id(&deliverable)?;
-    authorize(
-        &state.db,
-        &user,
-        Role::Editor,
-        "phase.deliverable",
-        &deliverable.to_string(),
-    )
-    .await?;
+    let (id, deliverable) =
+        editable_deliverable(&state, &user, &id, &deliverable, "phase.deliverable").await?;
     let draft = draft_of(&format!("deliverable-{deliverable}"), &form);
-    if db::phases::deliverable_phase(&state.db, deliverable).await? != Some(id) {
-        return Err(AppError::NotFound(format!(
-            "Deliverable {deliverable} of phase {id}"
-        )));
-    }
     let note = form.note.as_deref().unwrap_or_default().trim();
     let report = form
         .report
@@ -245,6 +260,27 @@ pub async fn update_deliverable(
     if let Some(problem) = problem {
         return refuse(&state, &page, &session, id, problem, &draft).await;
     }
+    // A deliverable bound to a check is done when the check passes, not when someone says so.
+    if form.status == "done"
+        && let Some(bound) = db::phases::bound_deliverables(&state.db, Some(deliverable))
+            .await?
+            .into_iter()
+            .next()
+        && let Ok(check) = DeliverableCheck::parse(&bound.check_spec)
+    {
+        let coverage = crate::docs::live::current_report(&state.db, &state.settings.docs)
+            .await?
+            .overall;
+        let verdict = crate::phases::live::verdict(&state.db, &coverage, &check).await?;
+        if !verdict.passing {
+            let problem = format!(
+                "This deliverable is checked by the portal ({}), and the check fails: {} It turns done by itself when the check passes; or waive it with a reason.",
+                check.describe(),
+                verdict.fact
+            );
+            return refuse(&state, &page, &session, id, problem, &draft).await;
+        }
+    }
     let mut tx = state.db.begin().await?;
     db::phases::add_event(
         &mut *tx,
@@ -272,6 +308,64 @@ pub async fn update_deliverable(
     )
     .await?;
     tx.commit().await?;
+    Ok(Redirect::to(&format!("/phases/{id}#deliverable-{deliverable}")).into_response())
+}
+
+#[derive(Deserialize, Serialize)]
+pub struct CheckForm {
+    /// One of `phases::checks::KINDS`, or empty with `intent=unbind`.
+    kind: Option<String>,
+    parameter: Option<String>,
+    intent: Option<String>,
+}
+
+/// Binds a deliverable to a live check (or unbinds it), audited, then evaluates it at once so
+/// the page shows the verdict without waiting for the next refresh.
+pub async fn bind_check(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    page: Page,
+    session: Session,
+    Path((id, deliverable)): Path<(String, String)>,
+    ValidForm(form): ValidForm<CheckForm>,
+) -> AppResult<Response> {
+    let (id, deliverable) =
+        editable_deliverable(&state, &user, &id, &deliverable, "phase.deliverable_check").await?;
+    let draft = draft_of(&format!("check-{deliverable}"), &form);
+    let spec = if form.intent.as_deref() == Some("unbind") {
+        None
+    } else {
+        let spec = format!(
+            "{}:{}",
+            form.kind.as_deref().unwrap_or_default().trim(),
+            form.parameter.as_deref().unwrap_or_default().trim()
+        );
+        match DeliverableCheck::parse(&spec) {
+            Ok(check) => Some(check.spec()),
+            Err(e) => return refuse(&state, &page, &session, id, e, &draft).await,
+        }
+    };
+    let mut tx = state.db.begin().await?;
+    db::phases::set_check(&mut *tx, deliverable, spec.as_deref(), &user).await?;
+    db::audit::append(
+        &mut *tx,
+        Record::<(), _> {
+            actor: &user,
+            action: "phase.deliverable_check",
+            target: &format!("phase {id} deliverable {deliverable}"),
+            outcome: Outcome::Done,
+            before: None,
+            after: Some(serde_json::json!({ "check": spec })),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    if spec.is_some() {
+        let coverage = crate::docs::live::current_report(&state.db, &state.settings.docs)
+            .await?
+            .overall;
+        crate::phases::live::check_deliverables(&state.db, &coverage, Some(deliverable)).await?;
+    }
     Ok(Redirect::to(&format!("/phases/{id}#deliverable-{deliverable}")).into_response())
 }
 

@@ -4,7 +4,7 @@
 mod detail;
 mod signoff;
 
-pub use detail::{add_deliverable, add_report, show, update_deliverable};
+pub use detail::{add_deliverable, add_report, bind_check, show, update_deliverable};
 pub use signoff::{record, record_markdown, sign};
 
 use axum::extract::multipart::MultipartRejection;

@@ -1,0 +1,99 @@
+//! Runs the checks deliverables are bound to against the live data (after every refresh, and
+//! right after a binding changes): a deliverable turns done by the portal, with the fact, when
+//! its check passes, and open again, with the failing fact, when it stops passing. Waived
+//! deliverables are left alone.
+
+use std::collections::HashMap;
+
+use sqlx::PgPool;
+use sqlx::types::Json;
+
+use app::model::docs::CoverageFigures;
+
+use super::checks::{self, DeliverableCheck, Facts, Outcome};
+use crate::auth::SessionUser;
+use crate::db;
+
+/// Gathers what the checks read, in a few queries whatever the number of deliverables.
+pub async fn facts(pool: &PgPool, coverage: &CoverageFigures) -> sqlx::Result<Facts> {
+    type ServiceRow = (String, String, Json<Vec<app::model::Finding>>);
+    let (services, items, (_, rubric, grade)) = tokio::try_join!(
+        sqlx::query_as::<_, ServiceRow>(
+            "SELECT e.name, s.key, s.findings FROM services s JOIN engines e ON e.id = s.engine_id
+             WHERE s.removed_at IS NULL AND e.configured",
+        )
+        .fetch_all(pool),
+        sqlx::query_as::<_, (i64, String)>(
+            "SELECT i.id, e.status FROM rollout_items i
+             JOIN LATERAL (SELECT status FROM rollout_item_events WHERE item_id = i.id
+                           ORDER BY id DESC LIMIT 1) e ON true",
+        )
+        .fetch_all(pool),
+        crate::grade::live::current_with(pool, coverage),
+    )?;
+    let mut letters: Vec<String> = rubric.thresholds.iter().map(|t| t.letter.clone()).collect();
+    letters.push(rubric.failing.clone());
+    Ok(Facts {
+        services: services
+            .into_iter()
+            .map(|(engine, key, findings)| {
+                ((engine, key), findings.0.iter().map(|f| f.kind).collect())
+            })
+            .collect(),
+        coverage: (coverage.documented_share() * 10_000.0).round() as u32,
+        grade: grade.total.hundredths_truncated() as u32,
+        letter: grade.letter,
+        letters,
+        rollout_items: items.into_iter().collect::<HashMap<_, _>>(),
+    })
+}
+
+/// Evaluates the bound deliverables (every one, or just `only`) and records each verdict that
+/// differs from the deliverable's latest status; returns how many changed.
+pub async fn check_deliverables(
+    pool: &PgPool,
+    coverage: &CoverageFigures,
+    only: Option<i64>,
+) -> sqlx::Result<usize> {
+    let bound = db::phases::bound_deliverables(pool, only).await?;
+    if bound.is_empty() {
+        return Ok(0);
+    }
+    let facts = facts(pool, coverage).await?;
+    let portal = SessionUser::portal();
+    let mut changed = 0;
+    let mut tx = pool.begin().await?;
+    for d in &bound {
+        if d.status == "waived" {
+            continue;
+        }
+        let outcome = match DeliverableCheck::parse(&d.check_spec) {
+            Ok(check) => checks::evaluate(&check, &facts),
+            Err(e) => Outcome {
+                passing: false,
+                fact: format!("The check '{}' cannot be read: {e}.", d.check_spec),
+            },
+        };
+        let status = if outcome.passing { "done" } else { "open" };
+        // A change of verdict is recorded, with its fact; so is the portal's first word after a
+        // person's event (a person's "done" gets the check's evidence, or is reopened with the
+        // failing fact). The same verdict with another figure ("12 services", then "13") is not.
+        if d.status == status && d.actor_subject == portal.subject {
+            continue;
+        }
+        tracing::info!(deliverable = d.id, status, fact = %outcome.fact, "deliverable check changed");
+        db::phases::add_event(&mut *tx, d.id, status, &outcome.fact, None, None, &portal).await?;
+        changed += 1;
+    }
+    tx.commit().await?;
+    Ok(changed)
+}
+
+/// The check's verdict now for one spec (a person marking a bound deliverable done).
+pub async fn verdict(
+    pool: &PgPool,
+    coverage: &CoverageFigures,
+    check: &DeliverableCheck,
+) -> sqlx::Result<Outcome> {
+    Ok(checks::evaluate(check, &facts(pool, coverage).await?))
+}
