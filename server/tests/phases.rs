@@ -833,3 +833,56 @@ async fn a_plans_grade_claims_are_set_against_the_measured_grade(db: PgPool) {
         "{verify}"
     );
 }
+
+#[sqlx::test(migrator = "audit_portal::db::MIGRATOR")]
+async fn items_whose_words_promise_a_check_are_bound_at_import(db: PgPool) {
+    let app = spawn_app(db.clone(), settings(&[])).await;
+    app.sign_in(Role::Editor).await;
+    let plan = "# PHASE-12: Suggested checks\n\n## Deliverables\n\
+                - [x] Documentation coverage 99%\n- [ ] Grade 0/100 reached\n- [ ] Import tested\n";
+    let response = app
+        .post_form(
+            "/phases",
+            "/phases/import",
+            &[("plan", plan), ("intent", "preview")],
+        )
+        .await;
+    let preview = response.text().await.unwrap();
+    assert!(
+        preview.contains("checked by the portal: documentation coverage at least 99.00%"),
+        "the preview says what the import will bind: {preview}"
+    );
+    let id = import(&app, plan).await;
+    let latest: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT e.status, e.note, e.actor_subject FROM phase_deliverables d
+         JOIN LATERAL (SELECT * FROM deliverable_events WHERE deliverable_id = d.id
+                       ORDER BY id DESC LIMIT 1) e ON true
+         WHERE d.phase_id = $1 ORDER BY d.position",
+    )
+    .bind(id)
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    // The plan ticked the coverage item; the evidence reopens it, with the fact.
+    assert_eq!(
+        latest[0],
+        (
+            "open".to_string(),
+            "Documentation coverage is 0.00% (asked: at least 99.00%).".to_string(),
+            "portal".to_string()
+        )
+    );
+    assert_eq!(
+        (latest[1].0.as_str(), latest[1].2.as_str()),
+        ("done", "portal")
+    );
+    assert_eq!(
+        latest[2].0, "open",
+        "an item that promises no check stays a person's"
+    );
+    let bound: i64 = sqlx::query_scalar("SELECT count(*) FROM deliverable_checks")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(bound, 2);
+}

@@ -112,6 +112,8 @@ pub struct PreviewItem {
     pub text: String,
     pub checked: bool,
     pub depth: u8,
+    /// The live check the item's words promise, which the import binds, in words.
+    pub check: Option<String>,
 }
 
 /// What an import would create, shown before anything is written.

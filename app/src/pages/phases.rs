@@ -97,7 +97,8 @@ fn Preview(p: PlanPreview) -> impl IntoView {
                 <tr>
                     <td>{i.headings.join(" › ")}</td>
                     <td style=format!("padding-left: {}rem", 0.5 + f32::from(i.depth) * 1.5)>{i.text}</td>
-                    <td>{if i.checked { "checked (imported as done)" } else { "open" }}</td>
+                    <td>{if i.checked { "checked (imported as done)" } else { "open" }}
+                        {i.check.map(|c| view! { <br/><small>{format!("checked by the portal: {c}")}</small> })}</td>
                 </tr>
             }
         })

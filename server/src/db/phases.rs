@@ -419,6 +419,14 @@ pub async fn bound_deliverables(
     .await
 }
 
+/// A phase's deliverable ids in plan order.
+pub async fn deliverable_ids(db: impl PgExecutor<'_>, phase_id: i64) -> sqlx::Result<Vec<i64>> {
+    sqlx::query_scalar("SELECT id FROM phase_deliverables WHERE phase_id = $1 ORDER BY position")
+        .bind(phase_id)
+        .fetch_all(db)
+        .await
+}
+
 /// Binds a deliverable to a check spec, or unbinds it (`None`): a new row either way.
 pub async fn set_check(
     db: impl PgExecutor<'_>,

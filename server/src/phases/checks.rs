@@ -137,6 +137,62 @@ impl DeliverableCheck {
     }
 }
 
+/// The check a plan item's own words promise, when they clearly do ("All health checks
+/// implemented", "Documentation 50%", "Grade 93/100"): the importer binds it, and the preview
+/// says so. Items that only mention a topic suggest nothing.
+pub fn suggest(item: &str) -> Option<DeliverableCheck> {
+    let text = item.to_lowercase();
+    let number_before = |marker: &str| -> Option<u32> {
+        let at = text.find(marker)?;
+        let digits: String = text[..at]
+            .trim_end()
+            .chars()
+            .rev()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        crate::grade::rubric::Score::parse(&digits)
+            .ok()
+            .map(|s| s.hundredths())
+    };
+    let fleet = |kind: FindingKind| DeliverableCheck::NoFinding {
+        kind,
+        services: vec![],
+    };
+    let everywhere = ["all ", "every ", "each ", "everywhere", "across"]
+        .iter()
+        .any(|w| text.contains(w));
+    if text.contains("grade") {
+        return number_before("/100").map(DeliverableCheck::Grade);
+    }
+    if text.contains("documentation") || text.contains("docs") {
+        return number_before("%").map(DeliverableCheck::Coverage);
+    }
+    if !everywhere {
+        return None;
+    }
+    let topics = [
+        (
+            &["health check", "healthcheck"][..],
+            FindingKind::NoHealthcheck,
+        ),
+        (&["restart polic"][..], FindingKind::NoRestartPolicy),
+        (&["memory limit"][..], FindingKind::NoMemoryLimit),
+        (&["cpu limit"][..], FindingKind::NoCpuLimit),
+        (
+            &["behind authelia", "authentication"][..],
+            FindingKind::RouteWithoutAuth,
+        ),
+        (&["tls", "https"][..], FindingKind::RouteWithoutTls),
+    ];
+    topics
+        .iter()
+        .find(|(words, _)| words.iter().any(|w| text.contains(w)))
+        .map(|(_, kind)| fleet(*kind))
+}
+
 /// What the checks read, gathered once per evaluation.
 pub struct Facts {
     /// (engine, key) → current findings, for every current service.
@@ -312,6 +368,37 @@ mod tests {
             let err = DeliverableCheck::parse(bad).unwrap_err();
             assert!(err.contains(says), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn plan_items_suggest_the_check_their_words_promise() {
+        let spec = |item: &str| suggest(item).map(|c| c.spec());
+        assert_eq!(
+            spec("All health checks implemented").as_deref(),
+            Some("no_finding:no_healthcheck")
+        );
+        assert_eq!(
+            spec("Restart policies on every container").as_deref(),
+            Some("no_finding:no_restart_policy")
+        );
+        assert_eq!(
+            spec("Documentation coverage 50%").as_deref(),
+            Some("coverage:50.00")
+        );
+        assert_eq!(
+            spec("Grade verified: 93/100").as_deref(),
+            Some("grade:93.00")
+        );
+        assert_eq!(
+            spec("Every admin UI behind Authelia").as_deref(),
+            Some("no_finding:route_without_auth")
+        );
+        // A topic mentioned without a promise, or a promise without a figure, suggests nothing.
+        assert_eq!(spec("Write the health check for grafana"), None);
+        assert_eq!(spec("Improve the documentation"), None);
+        assert_eq!(spec("Import tested"), None);
+        assert_eq!(spec("Evidence recorded"), None);
+        assert_eq!(spec("Discuss the grade with management"), None);
     }
 
     #[test]

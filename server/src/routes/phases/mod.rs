@@ -88,6 +88,7 @@ fn preview_of(draft: &PlanDraft, number: Option<String>) -> PlanPreview {
                 text: i.text.clone(),
                 checked: i.checked,
                 depth: i.depth,
+                check: crate::phases::checks::suggest(&i.text).map(|c| c.describe()),
             })
             .collect(),
         criteria: draft.criteria.clone(),
@@ -146,6 +147,13 @@ pub async fn write_plan(
         actor,
     )
     .await?;
+    // Items whose words promise a live check are bound to it (the preview said so).
+    let ids = db::phases::deliverable_ids(&mut *tx, id).await?;
+    for (deliverable, item) in ids.iter().zip(&draft.items) {
+        if let Some(check) = crate::phases::checks::suggest(&item.text) {
+            db::phases::set_check(&mut *tx, *deliverable, Some(&check.spec()), actor).await?;
+        }
+    }
     db::audit::append(
         &mut *tx,
         Record::<(), _> {
@@ -236,7 +244,14 @@ async fn respond_to_plan(
         return Ok(Html(render_list(state, page, extras).await?).into_response());
     }
     match write_plan(&state.db, &draft, number, &plan.text, user).await? {
-        Imported::Created { id, .. } => Ok(Redirect::to(&format!("/phases/{id}")).into_response()),
+        Imported::Created { id, .. } => {
+            // The checks the import bound give their verdict now, not at the next refresh.
+            let coverage = crate::docs::live::current_report(&state.db, &state.settings.docs)
+                .await?
+                .overall;
+            crate::phases::live::check_deliverables(&state.db, &coverage, None).await?;
+            Ok(Redirect::to(&format!("/phases/{id}")).into_response())
+        }
         Imported::Refused(error) => refuse(error, Some(preview)).await,
     }
 }
