@@ -13,12 +13,14 @@ ARG RUNTIME_IMAGE=docker.io/library/debian:bookworm-slim
 
 FROM ${RUST_IMAGE} AS build
 ARG REVISION=
+# A Cargo profile with its own folder under target/ (release, or image-check for a quick test).
+ARG CARGO_PROFILE=release
 WORKDIR /src
 COPY . .
 # No checkout travels into the build (.dockerignore), so the commit comes from REVISION.
 # The build folder goes with the step: only the binary moves on to the runtime stage.
-RUN AUDIT_GIT_COMMIT="${REVISION}" cargo build --release --locked --bin audit-portal \
- && install -D -m 0755 target/release/audit-portal /out/audit-portal \
+RUN AUDIT_GIT_COMMIT="${REVISION}" cargo build --profile "${CARGO_PROFILE}" --locked --bin audit-portal \
+ && install -D -m 0755 "target/${CARGO_PROFILE}/audit-portal" /out/audit-portal \
  && rm -rf target
 
 FROM ${RUNTIME_IMAGE}

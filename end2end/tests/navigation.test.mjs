@@ -21,6 +21,7 @@ const PAGES = [
   ['phases', '/phases', 'Phases'],
   ['rollouts', '/rollouts', 'Rollouts'],
   ['routes', '/routes', 'Routes'],
+  ['actions', '/actions', 'Action plan'],
 ];
 
 for (const [name, path, heading] of PAGES) {
@@ -29,7 +30,7 @@ for (const [name, path, heading] of PAGES) {
     const response = await page.goto(`${PORTAL}${path}`);
     assert.equal(response.status(), 200);
     assert.equal(await page.locator('h1').first().innerText(), heading);
-    assert.equal(await page.locator('nav[aria-label="Sections"] a').count(), 7);
+    assert.equal(await page.locator('nav[aria-label="Sections"] a').count(), 8);
     await screenshot(page, name);
     await page.close();
   });

@@ -78,8 +78,12 @@ TOML
 build_image() {
   local sock=$1 tag=$2 revision
   revision=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
-  say "docker build $tag (a release build inside the builder; a few minutes)"
+  # The image-check profile is the release profile without optimisation: the same Dockerfile,
+  # build and binary, in about half the time (AUDIT_IMAGE_PROFILE=release for the real thing).
+  local profile=${AUDIT_IMAGE_PROFILE:-image-check}
+  say "docker build $tag (cargo profile $profile inside the builder; a few minutes)"
   docker -H "unix://$sock" build --network none \
+    --build-arg CARGO_PROFILE="$profile" \
     --build-arg RUST_IMAGE="$IMAGE_BUILDER_BASE" \
     --build-arg RUNTIME_IMAGE="$IMAGE_RUNTIME_BASE" \
     --build-arg REVISION="$revision" \

@@ -4,7 +4,9 @@
 // types with `into_any()` where rows repeat).
 #![recursion_limit = "256"]
 
+pub mod actions;
 pub mod audit;
+pub mod audited;
 pub mod auth;
 pub mod bundled_pg;
 pub mod charts;

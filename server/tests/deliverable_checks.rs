@@ -214,3 +214,95 @@ async fn a_bound_deliverable_follows_its_check_and_refuses_a_manual_done(db: PgP
         "the binding and the unbinding are in the audit trail"
     );
 }
+
+/// The checks other evidence adds: a backup job (its heartbeats) and a route (its probes).
+#[sqlx::test(migrator = "audit_portal::db::MIGRATOR")]
+async fn deliverables_bound_to_a_backup_job_and_a_route(db: PgPool) {
+    let fleet = Fleet::new("dk");
+    fleet.run("store", &Spec::good().label("audit.backup=nightly"));
+    fleet.wait_health("store", "healthy");
+    let engines = format!("test=unix://{}", socket());
+    let s = settings(&[("AUDIT_ENGINES", &engines)]);
+    let mut worker = Worker::new(db.clone(), Arc::new(s.clone()));
+    worker.refresh_once().await.unwrap();
+
+    let app = spawn_app(db.clone(), s).await;
+    app.sign_in(Role::Editor).await;
+    let response = app
+        .post_form(
+            "/phases",
+            "/phases/import",
+            &[
+                (
+                    "plan",
+                    "# PHASE-12: Recovery\n\n## Deliverables\n- [ ] Nightly backups restore\n- [ ] Wiki reachable\n",
+                ),
+                ("intent", "import"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 303);
+    let phase: i64 = response.headers()["location"]
+        .to_str()
+        .unwrap()
+        .trim_start_matches("/phases/")
+        .parse()
+        .unwrap();
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM phase_deliverables WHERE phase_id = $1 ORDER BY position",
+    )
+    .bind(phase)
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    let bind = |deliverable: i64, kind: &'static str, parameter: &'static str| {
+        let app = &app;
+        async move {
+            let path = format!("/phases/{phase}/deliverables/{deliverable}/check");
+            let response = post(
+                app,
+                phase,
+                &path,
+                &[("kind", kind), ("parameter", parameter), ("intent", "bind")],
+            )
+            .await;
+            assert_eq!(response.status(), 303);
+        }
+    };
+
+    // No run reported yet: the job is declared by its label, and fails with both facts.
+    bind(ids[0], "backup", "nightly").await;
+    let (status, note, _) = latest(&db, ids[0]).await;
+    assert_eq!(status, "open");
+    assert_eq!(
+        note,
+        "job 'nightly': no successful backup reported yet; job 'nightly': no successful restore test reported."
+    );
+    // A route nobody declared fails, saying so.
+    bind(ids[1], "route", "wiki.example").await;
+    let (status, note, _) = latest(&db, ids[1]).await;
+    assert_eq!(status, "open");
+    assert!(
+        note.starts_with("No route to wiki.example is known"),
+        "{note}"
+    );
+
+    // A backup and a restore test reported (as the heartbeat API stores them): verified at the
+    // next refresh.
+    sqlx::query(
+        "INSERT INTO backup_runs (job, kind, ok, started_at, finished_at, reported_by)
+         VALUES ('nightly', 'backup', true, now() - interval '10 minutes', now() - interval '5 minutes', 'test'),
+                ('nightly', 'restore_test', true, now() - interval '4 minutes', now() - interval '2 minutes', 'test')",
+    )
+    .execute(&db)
+    .await
+    .unwrap();
+    worker.refresh_once().await.unwrap();
+    let (status, note, who) = latest(&db, ids[0]).await;
+    assert_eq!((status.as_str(), who.as_str()), ("done", "portal"));
+    assert_eq!(
+        note,
+        "Backup job 'nightly' is on time, passing and restore-tested."
+    );
+    assert_eq!(latest(&db, ids[1]).await.0, "open");
+}

@@ -1,5 +1,6 @@
 //! Domain types shared by the server (which fills them) and the pages (which show them).
 
+pub mod actions;
 pub mod audit_log;
 pub mod auth;
 pub mod docs;

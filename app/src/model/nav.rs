@@ -8,6 +8,7 @@ pub enum Section {
     Routes,
     Documentation,
     Grades,
+    Actions,
     Phases,
     Rollouts,
     /// Pages outside the navigation (errors, 404).
@@ -16,12 +17,13 @@ pub enum Section {
 
 impl Section {
     /// The navigation, in display order, with the path each entry links to.
-    pub const NAV: [(Section, &'static str, &'static str); 7] = [
+    pub const NAV: [(Section, &'static str, &'static str); 8] = [
         (Section::Dashboard, "Dashboard", "/"),
         (Section::Services, "Services", "/services"),
         (Section::Routes, "Routes", "/routes"),
         (Section::Documentation, "Documentation", "/docs"),
         (Section::Grades, "Grades", "/grades"),
+        (Section::Actions, "Actions", "/actions"),
         (Section::Phases, "Phases", "/phases"),
         (Section::Rollouts, "Rollouts", "/rollouts"),
     ];

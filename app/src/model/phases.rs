@@ -91,7 +91,7 @@ impl PhaseSummary {
 
 /// The live checks a deliverable can be bound to (`phases::checks` on the server), with what
 /// their parameter is, as the phase page offers them.
-pub const CHECK_KINDS: [(&str, &str); 5] = [
+pub const CHECK_KINDS: [(&str, &str); 7] = [
     (
         "no_finding",
         "a finding kind, e.g. no_restart_policy, optionally @engine/key,… for named services",
@@ -103,6 +103,14 @@ pub const CHECK_KINDS: [(&str, &str); 5] = [
     ("grade", "points out of 100, e.g. 93"),
     ("letter", "a letter of the rubric, e.g. A"),
     ("rollout_item", "the number of a rollout checklist item"),
+    (
+        "route",
+        "a host users reach through Traefik, e.g. grafana.quietly.online: every route to it answers with no finding",
+    ),
+    (
+        "backup",
+        "a backup job's name: on time, passing and restore-tested",
+    ),
 ];
 
 /// One checklist item as the importer understood it.

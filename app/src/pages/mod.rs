@@ -1,6 +1,7 @@
 //! One module per page; each exposes a component taking the data it shows.
 
 pub mod acceptance;
+pub mod actions;
 pub mod audit;
 pub mod auth;
 pub mod backups;

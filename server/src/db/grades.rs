@@ -11,13 +11,13 @@ use crate::auth::SessionUser;
 use crate::grade::evidence::{Assessment, Override, ServiceEvidence};
 use crate::grade::rubric::Score;
 
-/// Every current service's 7-day availability and findings, in one query. Availability is
+/// Every current service's id, 7-day availability and findings, in one query. Availability is
 /// what users got (its routes' probes) when it has probed routes, else its container's.
-pub async fn service_evidence(db: &PgPool) -> sqlx::Result<Vec<ServiceEvidence>> {
-    // (routes' 7-day share, container's 7-day share, findings)
-    type EvidenceRow = (Option<f64>, Option<f64>, Json<Vec<Finding>>);
+pub async fn service_evidence(db: &PgPool) -> sqlx::Result<Vec<(i64, ServiceEvidence)>> {
+    // (id, routes' 7-day share, container's 7-day share, findings)
+    type EvidenceRow = (i64, Option<f64>, Option<f64>, Json<Vec<Finding>>);
     let rows: Vec<EvidenceRow> = sqlx::query_as(
-        "SELECT (SELECT sum(ph.successes)::float8 / nullif(sum(ph.samples), 0) FROM probe_hourly ph
+        "SELECT s.id, (SELECT sum(ph.successes)::float8 / nullif(sum(ph.samples), 0) FROM probe_hourly ph
                   WHERE ph.url IN (SELECT r.url FROM routes r WHERE r.service_id = s.id)
                     AND ph.hour > now() - interval '7 days'),
                 (SELECT sum(h.up_samples)::float8 / nullif(sum(h.samples), 0) FROM service_hourly h
@@ -30,14 +30,17 @@ pub async fn service_evidence(db: &PgPool) -> sqlx::Result<Vec<ServiceEvidence>>
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(routes_7d, container_7d, findings)| ServiceEvidence {
-            availability_7d: routes_7d.or(container_7d),
-            availability_from_routes: routes_7d.is_some(),
-            findings: findings
-                .0
-                .iter()
-                .map(|f| f.kind)
-                .collect::<Vec<FindingKind>>(),
+        .map(|(id, routes_7d, container_7d, findings)| {
+            let evidence = ServiceEvidence {
+                availability_7d: routes_7d.or(container_7d),
+                availability_from_routes: routes_7d.is_some(),
+                findings: findings
+                    .0
+                    .iter()
+                    .map(|f| f.kind)
+                    .collect::<Vec<FindingKind>>(),
+            };
+            (id, evidence)
         })
         .collect())
 }

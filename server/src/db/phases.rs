@@ -400,10 +400,24 @@ pub struct BoundDeliverable {
 }
 
 /// Every deliverable bound to a check (all phases, or one deliverable), with its latest event.
+/// Which bound deliverables to evaluate: all of them after a refresh, one phase's after its
+/// import, one deliverable after its binding changed.
+#[derive(Clone, Copy, Debug)]
+pub enum CheckScope {
+    All,
+    Phase(i64),
+    Deliverable(i64),
+}
+
 pub async fn bound_deliverables(
     db: &PgPool,
-    only: Option<i64>,
+    scope: CheckScope,
 ) -> sqlx::Result<Vec<BoundDeliverable>> {
+    let (phase, deliverable) = match scope {
+        CheckScope::All => (None, None),
+        CheckScope::Phase(id) => (Some(id), None),
+        CheckScope::Deliverable(id) => (None, Some(id)),
+    };
     sqlx::query_as(
         "SELECT d.id, c.check_spec, e.status, e.note, e.actor_subject
          FROM phase_deliverables d
@@ -411,10 +425,12 @@ pub async fn bound_deliverables(
                        WHERE deliverable_id = d.id ORDER BY id DESC LIMIT 1) c ON true
          JOIN LATERAL (SELECT status, note, actor_subject FROM deliverable_events
                        WHERE deliverable_id = d.id ORDER BY id DESC LIMIT 1) e ON true
-         WHERE c.check_spec IS NOT NULL AND ($1::bigint IS NULL OR d.id = $1)
+         WHERE c.check_spec IS NOT NULL AND ($1::bigint IS NULL OR d.phase_id = $1)
+           AND ($2::bigint IS NULL OR d.id = $2)
          ORDER BY d.id",
     )
-    .bind(only)
+    .bind(phase)
+    .bind(deliverable)
     .fetch_all(db)
     .await
 }

@@ -2,6 +2,7 @@
 
 use sqlx::PgPool;
 
+use app::model::FindingKind;
 use app::model::docs::CoverageFigures;
 use time::OffsetDateTime;
 
@@ -9,7 +10,9 @@ use app::model::grade::{
     AssessmentView, CategoryView, GapView, GradeSnapshot, GradeView, OverrideView,
 };
 
-use super::evidence::{ASSESSED, Evidence, GradeResult, gaps_to, grade};
+use super::evidence::{
+    ASSESSED, Assessment, Evidence, GradeResult, Override, ServiceEvidence, gaps_to, grade,
+};
 use super::rubric::{Rubric, Score};
 use crate::config::DocsSettings;
 use crate::db;
@@ -42,12 +45,21 @@ pub async fn current(db: &PgPool, docs: &DocsSettings) -> sqlx::Result<(i32, Rub
     current_with(db, &coverage.overall).await
 }
 
-/// The grade when the caller already holds the documentation coverage (the dashboard, the
-/// worker right after its docs scan), so coverage is not computed twice.
-pub async fn current_with(
-    db: &PgPool,
-    coverage: &CoverageFigures,
-) -> sqlx::Result<(i32, Rubric, GradeResult)> {
+/// Everything the grade is scored from but the documentation coverage, read once. The action
+/// plan scores it again with one action's findings removed, to say what the fix is worth.
+pub struct Inputs {
+    pub version: i32,
+    pub rubric: Rubric,
+    /// The current services by id.
+    pub services: Vec<(i64, ServiceEvidence)>,
+    assessments: Vec<Assessment>,
+    overrides: Vec<Override>,
+    phases_due: i64,
+    phases_signed_off: i64,
+    measured: Vec<db::evidence::MeasuredCategory>,
+}
+
+pub async fn inputs(db: &PgPool) -> sqlx::Result<Inputs> {
     let (
         (version, rubric),
         services,
@@ -63,20 +75,68 @@ pub async fn current_with(
         db::phases::acceptance(db),
         db::evidence::measured(db),
     )?;
-    let result = grade(
-        &rubric,
-        &Evidence {
-            services: &services,
-            docs: coverage,
-            phases_due,
-            phases_signed_off,
-            assessments: &assessments,
-            overrides: &overrides,
-            measured: &measured,
-            today: OffsetDateTime::now_utc().date(),
-        },
-    );
-    Ok((version, rubric, result))
+    Ok(Inputs {
+        version,
+        rubric,
+        services,
+        assessments,
+        overrides,
+        phases_due,
+        phases_signed_off,
+        measured,
+    })
+}
+
+impl Inputs {
+    fn score(&self, services: &[ServiceEvidence], coverage: &CoverageFigures) -> GradeResult {
+        grade(
+            &self.rubric,
+            &Evidence {
+                services,
+                docs: coverage,
+                phases_due: self.phases_due,
+                phases_signed_off: self.phases_signed_off,
+                assessments: &self.assessments,
+                overrides: &self.overrides,
+                measured: &self.measured,
+                today: OffsetDateTime::now_utc().date(),
+            },
+        )
+    }
+
+    pub fn grade(&self, coverage: &CoverageFigures) -> GradeResult {
+        let services: Vec<ServiceEvidence> = self.services.iter().map(|(_, s)| s.clone()).collect();
+        self.score(&services, coverage)
+    }
+
+    /// The grade were the findings `fixed(service id, kind)` says gone.
+    pub fn grade_without(
+        &self,
+        coverage: &CoverageFigures,
+        fixed: impl Fn(i64, FindingKind) -> bool,
+    ) -> GradeResult {
+        let services: Vec<ServiceEvidence> = self
+            .services
+            .iter()
+            .map(|(id, s)| {
+                let mut s = s.clone();
+                s.findings.retain(|k| !fixed(*id, *k));
+                s
+            })
+            .collect();
+        self.score(&services, coverage)
+    }
+}
+
+/// The grade when the caller already holds the documentation coverage (the dashboard, the
+/// worker right after its docs scan), so coverage is not computed twice.
+pub async fn current_with(
+    db: &PgPool,
+    coverage: &CoverageFigures,
+) -> sqlx::Result<(i32, Rubric, GradeResult)> {
+    let inputs = inputs(db).await?;
+    let result = inputs.grade(coverage);
+    Ok((inputs.version, inputs.rubric, result))
 }
 
 pub fn snapshot_of(version: i32, result: &GradeResult, at: OffsetDateTime) -> GradeSnapshot {

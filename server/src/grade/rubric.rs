@@ -85,6 +85,11 @@ impl Total {
         self.0 / 10_000
     }
 
+    /// How many hundredths of a point this is above `base`, rounded (0 when not above).
+    pub fn hundredths_above(self, base: Total) -> i64 {
+        ((self.0.saturating_sub(base.0) + 5_000) / 10_000) as i64
+    }
+
     fn at_least(self, points_hundredths: u32) -> bool {
         self.0 >= u64::from(points_hundredths) * 10_000
     }

@@ -6,7 +6,9 @@
 //!   none of the named services has it (and each exists);
 //! - `coverage:<percent>` documentation coverage at least that;
 //! - `grade:<points>` the measured grade at least that; `letter:<letter>` that letter or better;
-//! - `rollout_item:<id>` that rollout checklist item verified.
+//! - `rollout_item:<id>` that rollout checklist item verified;
+//! - `route:<host>` every route to that host answered its latest probe and has no finding;
+//! - `backup:<job>` that backup job is on time, passing and restore-tested.
 
 use std::collections::HashMap;
 
@@ -26,6 +28,10 @@ pub enum DeliverableCheck {
     Grade(u32),
     Letter(String),
     RolloutItem(i64),
+    /// A host users reach through Traefik, e.g. `grafana.quietly.online`.
+    Route(String),
+    /// A backup job's name, as declared in `[[backups]]` or an `audit.backup` label.
+    Backup(String),
 }
 
 pub use app::model::phases::CHECK_KINDS as KINDS;
@@ -81,6 +87,25 @@ impl DeliverableCheck {
                 .parse::<i64>()
                 .map(DeliverableCheck::RolloutItem)
                 .map_err(|_| format!("'{parameter}' is not a rollout item number")),
+            "route" => {
+                let host = parameter.to_ascii_lowercase();
+                let plausible = !host.is_empty()
+                    && host.len() <= 253
+                    && host
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+                if plausible {
+                    Ok(DeliverableCheck::Route(host))
+                } else {
+                    Err(format!(
+                        "'{parameter}' is not a host name (e.g. grafana.quietly.online)"
+                    ))
+                }
+            }
+            "backup" if !parameter.is_empty() && parameter.len() <= 100 => {
+                Ok(DeliverableCheck::Backup(parameter.to_string()))
+            }
+            "backup" => Err("a backup check needs the job's name, e.g. backup:postgres".into()),
             other => Err(format!(
                 "'{other}' is not a check; choose one of {}",
                 KINDS.map(|(k, _)| k).join(", ")
@@ -108,6 +133,8 @@ impl DeliverableCheck {
             DeliverableCheck::Grade(h) => format!("grade:{}", points(*h)),
             DeliverableCheck::Letter(l) => format!("letter:{l}"),
             DeliverableCheck::RolloutItem(id) => format!("rollout_item:{id}"),
+            DeliverableCheck::Route(host) => format!("route:{host}"),
+            DeliverableCheck::Backup(job) => format!("backup:{job}"),
         }
     }
 
@@ -133,6 +160,12 @@ impl DeliverableCheck {
             DeliverableCheck::Grade(h) => format!("the measured grade at least {}", points(*h)),
             DeliverableCheck::Letter(l) => format!("the grade's letter {l} or better"),
             DeliverableCheck::RolloutItem(id) => format!("rollout item #{id} verified"),
+            DeliverableCheck::Route(host) => {
+                format!("every route to {host} answers and has no finding")
+            }
+            DeliverableCheck::Backup(job) => {
+                format!("backup job '{job}' on time, passing and restore-tested")
+            }
         }
     }
 }
@@ -206,6 +239,20 @@ pub struct Facts {
     pub letters: Vec<String>,
     /// Rollout item id → its status.
     pub rollout_items: HashMap<i64, String>,
+    /// Host → each of its routes as probed.
+    pub routes: HashMap<String, Vec<RouteFact>>,
+    /// Backup job → what is wrong with it now (empty: on time, passing, restore-tested).
+    pub backup_jobs: HashMap<String, Vec<String>>,
+}
+
+/// One route as its latest probe and the audit left it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RouteFact {
+    pub url: String,
+    /// The latest probe's verdict; None: not probed yet.
+    pub probe_ok: Option<bool>,
+    /// The route's findings' slugs.
+    pub findings: Vec<String>,
 }
 
 /// Whether the check passes now, and the fact that says so.
@@ -313,6 +360,47 @@ pub fn evaluate(check: &DeliverableCheck, facts: &Facts) -> Outcome {
             ),
             None => outcome(false, format!("Rollout item #{id} does not exist.")),
         },
+        DeliverableCheck::Route(host) => match facts.routes.get(host) {
+            None => outcome(
+                false,
+                format!("No route to {host} is known (from labels, Traefik or the probe list)."),
+            ),
+            Some(routes) => {
+                let problems: Vec<String> = routes
+                    .iter()
+                    .filter_map(|r| match (r.probe_ok, r.findings.is_empty()) {
+                        (Some(true), true) => None,
+                        (None, _) => Some(format!("{} has not been probed yet", r.url)),
+                        (Some(false), true) => Some(format!("{} failed its latest probe", r.url)),
+                        (_, false) => Some(format!("{} has {}", r.url, r.findings.join(", "))),
+                    })
+                    .collect();
+                if problems.is_empty() {
+                    outcome(
+                        true,
+                        format!(
+                            "{} route(s) to {host} answered their latest probe with no finding.",
+                            routes.len()
+                        ),
+                    )
+                } else {
+                    outcome(false, format!("{}.", problems.join("; ")))
+                }
+            }
+        },
+        DeliverableCheck::Backup(job) => match facts.backup_jobs.get(job) {
+            None => outcome(
+                false,
+                format!(
+                    "No backup job '{job}' is declared ([[backups]] or an audit.backup label)."
+                ),
+            ),
+            Some(problems) if problems.is_empty() => outcome(
+                true,
+                format!("Backup job '{job}' is on time, passing and restore-tested."),
+            ),
+            Some(problems) => outcome(false, format!("{}.", problems.join("; "))),
+        },
     }
 }
 
@@ -334,6 +422,46 @@ mod tests {
             letter: "B".into(),
             letters: vec!["A".into(), "B".into(), "C".into()],
             rollout_items: HashMap::from([(7, "verified".to_string()), (8, "todo".to_string())]),
+            routes: HashMap::from([
+                (
+                    "grafana.example".to_string(),
+                    vec![RouteFact {
+                        url: "https://grafana.example/".into(),
+                        probe_ok: Some(true),
+                        findings: vec![],
+                    }],
+                ),
+                (
+                    "wiki.example".to_string(),
+                    vec![
+                        RouteFact {
+                            url: "https://wiki.example/".into(),
+                            probe_ok: Some(true),
+                            findings: vec![],
+                        },
+                        RouteFact {
+                            url: "https://wiki.example/admin".into(),
+                            probe_ok: Some(true),
+                            findings: vec!["cert_expiring".into()],
+                        },
+                    ],
+                ),
+                (
+                    "new.example".to_string(),
+                    vec![RouteFact {
+                        url: "https://new.example/".into(),
+                        probe_ok: None,
+                        findings: vec![],
+                    }],
+                ),
+            ]),
+            backup_jobs: HashMap::from([
+                ("postgres".to_string(), vec![]),
+                (
+                    "files".to_string(),
+                    vec!["job 'files': no successful restore test reported".to_string()],
+                ),
+            ]),
         }
     }
 
@@ -346,6 +474,8 @@ mod tests {
             "grade:93.00",
             "letter:A",
             "rollout_item:7",
+            "route:grafana.example",
+            "backup:postgres",
         ] {
             assert_eq!(DeliverableCheck::parse(spec).unwrap().spec(), spec);
         }
@@ -364,6 +494,8 @@ mod tests {
             ("grade:140", "not a number from 0 to 100"),
             ("rollout_item:x", "not a rollout item number"),
             ("uptime:99", "not a check"),
+            ("route:https://x/", "not a host name"),
+            ("backup:", "needs the job's name"),
         ] {
             let err = DeliverableCheck::parse(bad).unwrap_err();
             assert!(err.contains(says), "{bad}: {err}");
@@ -428,5 +560,25 @@ mod tests {
         assert!(run("rollout_item:7").passing);
         assert!(!run("rollout_item:8").passing);
         assert!(!run("rollout_item:9").passing);
+        assert!(run("route:grafana.example").passing);
+        assert!(
+            run("route:GRAFANA.example").passing,
+            "host names are case-blind"
+        );
+        assert_eq!(
+            run("route:wiki.example").fact,
+            "https://wiki.example/admin has cert_expiring."
+        );
+        assert_eq!(
+            run("route:new.example").fact,
+            "https://new.example/ has not been probed yet."
+        );
+        assert!(!run("route:gone.example").passing);
+        assert!(run("backup:postgres").passing);
+        assert_eq!(
+            run("backup:files").fact,
+            "job 'files': no successful restore test reported."
+        );
+        assert!(!run("backup:nightly").passing);
     }
 }

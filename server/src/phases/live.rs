@@ -10,14 +10,21 @@ use sqlx::types::Json;
 
 use app::model::docs::CoverageFigures;
 
-use super::checks::{self, DeliverableCheck, Facts, Outcome};
+use super::checks::{self, DeliverableCheck, Facts, Outcome, RouteFact};
 use crate::auth::SessionUser;
+use crate::config::Settings;
 use crate::db;
 
 /// Gathers what the checks read, in a few queries whatever the number of deliverables.
-pub async fn facts(pool: &PgPool, coverage: &CoverageFigures) -> sqlx::Result<Facts> {
+pub async fn facts(
+    pool: &PgPool,
+    settings: &Settings,
+    coverage: &CoverageFigures,
+) -> sqlx::Result<Facts> {
     type ServiceRow = (String, String, Json<Vec<app::model::Finding>>);
-    let (services, items, (_, rubric, grade)) = tokio::try_join!(
+    // (host, url, latest probe's verdict, the route's findings)
+    type RouteRow = (String, String, Option<bool>, Json<Vec<app::model::Finding>>);
+    let (services, items, routes, backups, (_, rubric, grade)) = tokio::try_join!(
         sqlx::query_as::<_, ServiceRow>(
             "SELECT e.name, s.key, s.findings FROM services s JOIN engines e ON e.id = s.engine_id
              WHERE s.removed_at IS NULL AND e.configured",
@@ -29,8 +36,44 @@ pub async fn facts(pool: &PgPool, coverage: &CoverageFigures) -> sqlx::Result<Fa
                            ORDER BY id DESC LIMIT 1) e ON true",
         )
         .fetch_all(pool),
+        sqlx::query_as::<_, RouteRow>(
+            "SELECT lower(r.host), r.url, p.ok, r.findings
+             FROM routes r LEFT JOIN probe_results p ON p.url = r.url
+             ORDER BY r.url",
+        )
+        .fetch_all(pool),
+        crate::evidence::gather_backups(pool, settings),
         crate::grade::live::current_with(pool, coverage),
     )?;
+    let mut by_host: HashMap<String, Vec<RouteFact>> = HashMap::new();
+    for (host, url, probe_ok, findings) in routes {
+        by_host.entry(host).or_default().push(RouteFact {
+            url,
+            probe_ok,
+            findings: findings
+                .0
+                .iter()
+                .map(|f| f.kind.slug().to_string())
+                .collect(),
+        });
+    }
+    let now = time::OffsetDateTime::now_utc();
+    let backup_jobs = backups
+        .jobs
+        .iter()
+        .map(|job| {
+            let problems = crate::evidence::backups::job_problems(
+                job,
+                backups.runs.get(&job.job),
+                &settings.evidence,
+                now,
+            );
+            (
+                job.job.clone(),
+                problems.into_iter().map(|(_, fact)| fact).collect(),
+            )
+        })
+        .collect();
     let mut letters: Vec<String> = rubric.thresholds.iter().map(|t| t.letter.clone()).collect();
     letters.push(rubric.failing.clone());
     Ok(Facts {
@@ -45,21 +88,24 @@ pub async fn facts(pool: &PgPool, coverage: &CoverageFigures) -> sqlx::Result<Fa
         letter: grade.letter,
         letters,
         rollout_items: items.into_iter().collect::<HashMap<_, _>>(),
+        routes: by_host,
+        backup_jobs,
     })
 }
 
-/// Evaluates the bound deliverables (every one, or just `only`) and records each verdict that
+/// Evaluates the bound deliverables in `scope` and records each verdict that
 /// differs from the deliverable's latest status; returns how many changed.
 pub async fn check_deliverables(
     pool: &PgPool,
+    settings: &Settings,
     coverage: &CoverageFigures,
-    only: Option<i64>,
+    scope: db::phases::CheckScope,
 ) -> sqlx::Result<usize> {
-    let bound = db::phases::bound_deliverables(pool, only).await?;
+    let bound = db::phases::bound_deliverables(pool, scope).await?;
     if bound.is_empty() {
         return Ok(0);
     }
-    let facts = facts(pool, coverage).await?;
+    let facts = facts(pool, settings, coverage).await?;
     let portal = SessionUser::portal();
     let mut changed = 0;
     let mut tx = pool.begin().await?;
@@ -92,8 +138,12 @@ pub async fn check_deliverables(
 /// The check's verdict now for one spec (a person marking a bound deliverable done).
 pub async fn verdict(
     pool: &PgPool,
+    settings: &Settings,
     coverage: &CoverageFigures,
     check: &DeliverableCheck,
 ) -> sqlx::Result<Outcome> {
-    Ok(checks::evaluate(check, &facts(pool, coverage).await?))
+    Ok(checks::evaluate(
+        check,
+        &facts(pool, settings, coverage).await?,
+    ))
 }

@@ -4,7 +4,7 @@ pub mod api;
 mod assets;
 mod audit;
 mod auth;
-mod csv;
+pub(crate) mod csv;
 mod docs;
 mod edge;
 mod evidence;
@@ -88,6 +88,13 @@ pub fn router(state: AppState) -> Router {
         .route("/grades/assess", post(grades::assess))
         .route("/grades/override", post(grades::override_score))
         .route("/grades/rubric", post(grades::change_rubric))
+        .route("/actions", get(crate::actions::list::list))
+        .route("/actions.csv", get(crate::actions::export::csv_file))
+        .route(
+            "/actions/ACTION_PLAN_TODO.md",
+            get(crate::actions::export::markdown_file),
+        )
+        .route("/actions/{id}", post(crate::actions::update::update))
         .route("/phases", get(phases::list))
         .route("/phases/import", post(phases::import))
         .route("/phases/upload", post(phases::upload))

@@ -217,14 +217,23 @@ impl Worker {
                     tracing::warn!(error = %e, "rollout checks failed");
                 }
                 // So do the phase deliverables bound to a check.
-                if let Err(e) =
-                    crate::phases::live::check_deliverables(&self.pool, &coverage.overall, None)
-                        .await
+                if let Err(e) = crate::phases::live::check_deliverables(
+                    &self.pool,
+                    &self.settings,
+                    &coverage.overall,
+                    crate::db::phases::CheckScope::All,
+                )
+                .await
                 {
                     tracing::warn!(error = %e, "deliverable checks failed");
                 }
             }
             Err(e) => tracing::warn!(error = %e, "documentation coverage unavailable"),
+        }
+        // The action plan follows the findings: new ones open actions, fixed ones close them.
+        if let Err(e) = crate::actions::sync::run(&self.pool, time::OffsetDateTime::now_utc()).await
+        {
+            tracing::warn!(error = %e, "action plan not updated");
         }
         report.duration = started.elapsed();
         Ok(report)

@@ -262,16 +262,20 @@ pub async fn update_deliverable(
     }
     // A deliverable bound to a check is done when the check passes, not when someone says so.
     if form.status == "done"
-        && let Some(bound) = db::phases::bound_deliverables(&state.db, Some(deliverable))
-            .await?
-            .into_iter()
-            .next()
+        && let Some(bound) = db::phases::bound_deliverables(
+            &state.db,
+            db::phases::CheckScope::Deliverable(deliverable),
+        )
+        .await?
+        .into_iter()
+        .next()
         && let Ok(check) = DeliverableCheck::parse(&bound.check_spec)
     {
         let coverage = crate::docs::live::current_report(&state.db, &state.settings.docs)
             .await?
             .overall;
-        let verdict = crate::phases::live::verdict(&state.db, &coverage, &check).await?;
+        let verdict =
+            crate::phases::live::verdict(&state.db, &state.settings, &coverage, &check).await?;
         if !verdict.passing {
             let problem = format!(
                 "This deliverable is checked by the portal ({}), and the check fails: {} It turns done by itself when the check passes; or waive it with a reason.",
@@ -364,7 +368,13 @@ pub async fn bind_check(
         let coverage = crate::docs::live::current_report(&state.db, &state.settings.docs)
             .await?
             .overall;
-        crate::phases::live::check_deliverables(&state.db, &coverage, Some(deliverable)).await?;
+        crate::phases::live::check_deliverables(
+            &state.db,
+            &state.settings,
+            &coverage,
+            crate::db::phases::CheckScope::Deliverable(deliverable),
+        )
+        .await?;
     }
     Ok(Redirect::to(&format!("/phases/{id}#deliverable-{deliverable}")).into_response())
 }

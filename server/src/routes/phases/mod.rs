@@ -249,7 +249,13 @@ async fn respond_to_plan(
             let coverage = crate::docs::live::current_report(&state.db, &state.settings.docs)
                 .await?
                 .overall;
-            crate::phases::live::check_deliverables(&state.db, &coverage, None).await?;
+            crate::phases::live::check_deliverables(
+                &state.db,
+                &state.settings,
+                &coverage,
+                crate::db::phases::CheckScope::Phase(id),
+            )
+            .await?;
             Ok(Redirect::to(&format!("/phases/{id}")).into_response())
         }
         Imported::Refused(error) => refuse(error, Some(preview)).await,

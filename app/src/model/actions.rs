@@ -1,0 +1,190 @@
+//! The action plan: open findings rolled up into actions, ordered by the grade points their fix
+//! would add, each with an owner, a due date, an effort class and a state.
+
+use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime};
+
+use super::findings::{FindingKind, Severity};
+
+/// Where an action stands. People choose open or accepted risk; done is the portal's verdict
+/// (the findings are gone) and cannot be chosen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ActionState {
+    Open,
+    Accepted,
+    Done,
+}
+
+impl ActionState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionState::Open => "open",
+            ActionState::Accepted => "accepted",
+            ActionState::Done => "done",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ActionState> {
+        [ActionState::Open, ActionState::Accepted, ActionState::Done]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ActionState::Open => "open",
+            ActionState::Accepted => "accepted risk",
+            ActionState::Done => "done",
+        }
+    }
+}
+
+/// How much work the fix is: a quick win (one line of configuration) or longer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Effort {
+    Quick,
+    Longer,
+}
+
+impl Effort {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Effort::Quick => "quick",
+            Effort::Longer => "longer",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Effort> {
+        [Effort::Quick, Effort::Longer]
+            .into_iter()
+            .find(|e| e.as_str() == text)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Effort::Quick => "quick win",
+            Effort::Longer => "longer",
+        }
+    }
+
+    /// The effort a kind's fix usually takes: a setting in the compose file or a label is quick;
+    /// anything that needs investigation, a new check or a new job is longer.
+    pub fn default_for(kind: FindingKind) -> Effort {
+        use FindingKind::*;
+        match kind {
+            NoRestartPolicy | NoMemoryLimit | NoCpuLimit | PublicPort | ImageLatest
+            | ImageUntagged | RouteWithoutAuth | RouteWithoutTls | MemoryNearLimit
+            | MemoryOversized | AuthNotEnforced => Effort::Quick,
+            _ => Effort::Longer,
+        }
+    }
+}
+
+/// One service an action concerns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActionService {
+    pub engine: String,
+    pub key: String,
+    pub name: String,
+    /// The finding's fact on this service ("restart policy is 'no'").
+    pub fact: String,
+}
+
+/// One change of an action, by a person or by the portal.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActionChangeView {
+    pub state: ActionState,
+    pub note: String,
+    pub by: String,
+    pub at: OffsetDateTime,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ActionView {
+    pub id: i64,
+    pub kind: FindingKind,
+    /// The worst severity among its findings; None once done.
+    pub severity: Option<Severity>,
+    /// Empty for a done action across services.
+    pub services: Vec<ActionService>,
+    /// Whether one change fixes it for every service (the action spans the fleet).
+    pub fleet_wide: bool,
+    pub fix: String,
+    /// Hundredths of a grade point the fix would add now (0 for a done action).
+    pub points: i64,
+    /// The cap whose condition the fix removes, if the letter would rise with it.
+    pub lifts_cap: Option<String>,
+    pub owner: Option<String>,
+    pub due_on: Option<Date>,
+    pub effort: Effort,
+    pub effort_overridden: bool,
+    pub state: ActionState,
+    pub reason: Option<String>,
+    pub risk_expires_on: Option<Date>,
+    pub opened_at: OffsetDateTime,
+    pub closed_at: Option<OffsetDateTime>,
+    /// The latest change, if any.
+    pub last_change: Option<ActionChangeView>,
+}
+
+impl ActionView {
+    pub fn title(&self) -> String {
+        match (self.fleet_wide, self.services.as_slice()) {
+            (false, [one]) => format!("{}: {}", self.kind.title(), one.name),
+            (_, services) => format!("{} ({} services)", self.kind.title(), services.len()),
+        }
+    }
+
+    pub fn overdue(&self, today: Date) -> bool {
+        self.state == ActionState::Open && self.due_on.is_some_and(|d| d < today)
+    }
+}
+
+/// A refused change of one action, shown beside its form.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActionRefusal {
+    pub action_id: i64,
+    pub message: String,
+}
+
+pub struct ActionsPage {
+    /// Open actions, most points first.
+    pub open: Vec<ActionView>,
+    pub accepted: Vec<ActionView>,
+    /// Done within the last 30 days, newest first.
+    pub done: Vec<ActionView>,
+    /// The grade now, in hundredths, and what fixing every open action would make it.
+    pub grade_now: i64,
+    pub grade_if_all_fixed: i64,
+    pub can_edit: bool,
+    pub refusal: Option<ActionRefusal>,
+    pub today: Date,
+    pub now: OffsetDateTime,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_and_efforts_round_trip() {
+        for s in [ActionState::Open, ActionState::Accepted, ActionState::Done] {
+            assert_eq!(ActionState::parse(s.as_str()), Some(s));
+        }
+        for e in [Effort::Quick, Effort::Longer] {
+            assert_eq!(Effort::parse(e.as_str()), Some(e));
+        }
+        assert_eq!(ActionState::parse("closed"), None);
+        assert_eq!(Effort::parse("huge"), None);
+        assert_eq!(
+            Effort::default_for(FindingKind::NoRestartPolicy),
+            Effort::Quick
+        );
+        assert_eq!(
+            Effort::default_for(FindingKind::RestartLoop),
+            Effort::Longer
+        );
+    }
+}

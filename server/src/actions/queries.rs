@@ -1,0 +1,214 @@
+//! The action plan's queries: current services with their findings, stored actions with their
+//! latest change, and the appends.
+
+use sqlx::types::Json;
+use sqlx::{PgConnection, PgExecutor, PgPool};
+use time::{Date, OffsetDateTime};
+
+use app::model::actions::{ActionState, Effort};
+use app::model::{Finding, FindingKind};
+
+use super::rollup::{ActionKey, CurrentService, Latest, Stored};
+use crate::auth::SessionUser;
+
+pub async fn current_services(db: &PgPool) -> sqlx::Result<Vec<CurrentService>> {
+    type Row = (i64, String, String, String, Json<Vec<Finding>>);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT s.id, e.name, s.key, s.display_name, s.findings
+         FROM services s JOIN engines e ON e.id = s.engine_id
+         WHERE s.removed_at IS NULL AND e.configured
+         ORDER BY e.name, s.key",
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, engine, key, name, findings)| CurrentService {
+            id,
+            engine,
+            key,
+            name,
+            findings: findings.0,
+        })
+        .collect())
+}
+
+/// Services an action names that are no longer current (removed, or their engine left the
+/// configuration): (id, engine, key, name).
+pub async fn services_by_id(
+    db: &PgPool,
+    ids: &[i64],
+) -> sqlx::Result<Vec<(i64, String, String, String)>> {
+    sqlx::query_as(
+        "SELECT s.id, e.name, s.key, s.display_name
+         FROM services s JOIN engines e ON e.id = s.engine_id WHERE s.id = ANY($1)",
+    )
+    .bind(ids)
+    .fetch_all(db)
+    .await
+}
+
+#[derive(sqlx::FromRow)]
+struct StoredRow {
+    id: i64,
+    kind: String,
+    service_id: Option<i64>,
+    opened_at: OffsetDateTime,
+    closed_at: Option<OffsetDateTime>,
+    state: Option<String>,
+    owner: Option<String>,
+    due_on: Option<Date>,
+    effort: Option<String>,
+    reason: Option<String>,
+    risk_expires_on: Option<Date>,
+    note: Option<String>,
+    actor_name: Option<String>,
+    at: Option<OffsetDateTime>,
+}
+
+/// Every action still open, and those closed within `done_days` (None: all of them, as the
+/// worker needs to reopen an old one), each with its latest change.
+pub async fn stored(db: impl PgExecutor<'_>, done_days: Option<i64>) -> sqlx::Result<Vec<Stored>> {
+    let rows: Vec<StoredRow> = sqlx::query_as(
+        "SELECT a.id, a.kind, a.service_id, a.opened_at, a.closed_at,
+                c.state, c.owner, c.due_on, c.effort, c.reason, c.risk_expires_on, c.note,
+                c.actor_name, c.at
+         FROM actions a
+         LEFT JOIN LATERAL (SELECT * FROM action_changes WHERE action_id = a.id
+                            ORDER BY id DESC LIMIT 1) c ON true
+         WHERE a.closed_at IS NULL OR $1::int IS NULL
+            OR a.closed_at > now() - make_interval(days => $1::int)
+         ORDER BY a.id",
+    )
+    .bind(done_days.map(|d| d as i32))
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().filter_map(stored_of).collect())
+}
+
+/// One action with its latest change, locked for an update by a person.
+pub async fn one_for_update(conn: &mut PgConnection, id: i64) -> sqlx::Result<Option<Stored>> {
+    let row: Option<StoredRow> = sqlx::query_as(
+        "SELECT a.id, a.kind, a.service_id, a.opened_at, a.closed_at,
+                c.state, c.owner, c.due_on, c.effort, c.reason, c.risk_expires_on, c.note,
+                c.actor_name, c.at
+         FROM actions a
+         LEFT JOIN LATERAL (SELECT * FROM action_changes WHERE action_id = a.id
+                            ORDER BY id DESC LIMIT 1) c ON true
+         WHERE a.id = $1
+         FOR UPDATE OF a",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.and_then(stored_of))
+}
+
+fn stored_of(r: StoredRow) -> Option<Stored> {
+    // A kind this version no longer raises (a row from a newer or older release) is skipped
+    // rather than failing the whole page.
+    let kind = FindingKind::from_slug(&r.kind)?;
+    let latest = match (r.state.as_deref().and_then(ActionState::parse), r.at) {
+        (Some(state), Some(at)) => Some(Latest {
+            state,
+            owner: r.owner,
+            due_on: r.due_on,
+            effort: r.effort.as_deref().and_then(Effort::parse),
+            reason: r.reason,
+            risk_expires_on: r.risk_expires_on,
+            note: r.note.unwrap_or_default(),
+            by: r.actor_name.unwrap_or_default(),
+            at,
+        }),
+        _ => None,
+    };
+    Some(Stored {
+        id: r.id,
+        key: ActionKey {
+            kind,
+            service_id: r.service_id,
+        },
+        opened_at: r.opened_at,
+        closed_at: r.closed_at,
+        latest,
+    })
+}
+
+/// Registers a new action; an action already there (another replica's refresh) is left alone.
+pub async fn open(conn: &mut PgConnection, key: ActionKey) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO actions (kind, service_id) VALUES ($1, $2)
+         ON CONFLICT (kind, coalesce(service_id, 0)) DO NOTHING",
+    )
+    .bind(key.kind.slug())
+    .bind(key.service_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_closed(conn: &mut PgConnection, id: i64, closed: bool) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE actions SET closed_at = CASE WHEN $2 THEN now() END,
+                opened_at = CASE WHEN $2 THEN opened_at ELSE now() END
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(closed)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// What a change sets: the whole state of the action after it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct NewState {
+    pub state: ActionState,
+    pub owner: Option<String>,
+    pub due_on: Option<Date>,
+    pub effort: Option<Effort>,
+    pub reason: Option<String>,
+    pub risk_expires_on: Option<Date>,
+    pub note: String,
+}
+
+impl NewState {
+    /// The state in force, carried forward by a change that only moves the state.
+    pub fn carried(latest: Option<&Latest>, state: ActionState, note: String) -> NewState {
+        NewState {
+            state,
+            owner: latest.and_then(|l| l.owner.clone()),
+            due_on: latest.and_then(|l| l.due_on),
+            effort: latest.and_then(|l| l.effort),
+            reason: None,
+            risk_expires_on: None,
+            note,
+        }
+    }
+}
+
+pub async fn append(
+    conn: &mut PgConnection,
+    action_id: i64,
+    change: &NewState,
+    actor: &SessionUser,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO action_changes (action_id, state, owner, due_on, effort, reason,
+                                     risk_expires_on, note, actor_subject, actor_name)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(action_id)
+    .bind(change.state.as_str())
+    .bind(&change.owner)
+    .bind(change.due_on)
+    .bind(change.effort.map(Effort::as_str))
+    .bind(&change.reason)
+    .bind(change.risk_expires_on)
+    .bind(&change.note)
+    .bind(&actor.subject)
+    .bind(actor.display_name())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
