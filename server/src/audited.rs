@@ -8,6 +8,21 @@ use sqlx::{PgConnection, PgPool};
 use crate::auth::SessionUser;
 use crate::db::audit::{self, Outcome, Record};
 
+/// Why a unit of work stopped without writing anything: a refusal to show the person, a thing
+/// that is not there, or the database.
+#[derive(Debug)]
+pub enum Stopped {
+    Refused(String),
+    Missing,
+    Database(sqlx::Error),
+}
+
+impl From<sqlx::Error> for Stopped {
+    fn from(e: sqlx::Error) -> Self {
+        Stopped::Database(e)
+    }
+}
+
 /// What the audit trail says about a change: who, what, on what, and the state it replaced and
 /// wrote.
 pub struct Change<'a, B: Serialize, A: Serialize> {
@@ -27,17 +42,59 @@ where
     A: Serialize,
     F: AsyncFnOnce(&mut PgConnection) -> Result<T, E>,
 {
+    let Change {
+        actor,
+        action,
+        target,
+        before,
+        after,
+    } = change;
+    write_recording(db, actor, action, async |conn| {
+        let value = work(conn).await?;
+        let recorded = Recorded {
+            target: target.to_string(),
+            before,
+            after,
+        };
+        Ok((value, recorded))
+    })
+    .await
+}
+
+/// The part of the record only the write knows: its target (named by a new row's id) and the
+/// state it replaced and wrote.
+pub struct Recorded<B: Serialize, A: Serialize> {
+    pub target: String,
+    pub before: Option<B>,
+    pub after: Option<A>,
+}
+
+/// [`write`] for a change whose record depends on what the write did (a release records the
+/// claim it ended, a new deliverable is named by its id): `work` returns its value and the
+/// record's target, before and after.
+pub async fn write_recording<T, E, B, A, F>(
+    db: &PgPool,
+    actor: &SessionUser,
+    action: &str,
+    work: F,
+) -> Result<T, E>
+where
+    E: From<sqlx::Error>,
+    B: Serialize,
+    A: Serialize,
+    F: AsyncFnOnce(&mut PgConnection) -> Result<(T, Recorded<B, A>), E>,
+{
     let mut tx = db.begin().await?;
-    let value = work(&mut tx).await?;
+    let (value, recorded) = work(&mut tx).await?;
     audit::append(
         &mut *tx,
         Record {
-            actor: change.actor,
-            action: change.action,
-            target: change.target,
+            actor,
+            action,
+            target: &recorded.target,
             outcome: Outcome::Done,
-            before: change.before,
-            after: change.after,
+            before: recorded.before,
+            after: recorded.after,
         },
     )
     .await?;

@@ -182,15 +182,22 @@ async fn import_phase(
     let database = Database::open(settings).await?;
     let actor = crate::auth::SessionUser::command_line();
     let source = crate::phases::mojibake::decode(&bytes).0;
-    let outcome =
-        crate::routes::phases::write_plan(&database.pool, &draft, number, &source, &actor).await;
+    let outcome = crate::phases::write::import_plan(
+        &database.pool,
+        settings,
+        &draft,
+        number,
+        &source,
+        &actor,
+    )
+    .await;
     database.close().await;
     match outcome.map_err(|e| anyhow::anyhow!("{e}"))? {
-        crate::routes::phases::Imported::Created { id, number } => {
+        crate::phases::write::Imported::Created { id, number } => {
             println!("imported as {number} (phase {id})");
             Ok(())
         }
-        crate::routes::phases::Imported::Refused(reason) => anyhow::bail!("{reason}"),
+        crate::phases::write::Imported::Refused(reason) => anyhow::bail!("{reason}"),
     }
 }
 

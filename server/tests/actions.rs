@@ -132,19 +132,14 @@ async fn the_action_plan_follows_the_findings_and_is_worth_its_points(db: PgPool
     assert_eq!(audit_records(&db, "done").await, 0);
 
     // Accepted until tomorrow, with an owner: recorded with its audit record.
-    let response = app
-        .post_form(
-            "/actions",
-            &path,
-            &[
-                ("state", "accepted"),
-                ("owner", "ops team"),
-                ("reason", "The sidecar is sized by its image"),
-                ("risk_expires_on", &tomorrow),
-                ("effort", "longer"),
-            ],
-        )
-        .await;
+    let acceptance = [
+        ("state", "accepted"),
+        ("owner", "ops team"),
+        ("reason", "The sidecar is sized by its image"),
+        ("risk_expires_on", tomorrow.as_str()),
+        ("effort", "longer"),
+    ];
+    let response = app.post_form("/actions", &path, &acceptance).await;
     assert_eq!(response.status(), 303);
     assert_eq!(
         latest(&db, memory).await.unwrap().0,
@@ -157,19 +152,7 @@ async fn the_action_plan_follows_the_findings_and_is_worth_its_points(db: PgPool
 
     // The same again changes nothing, and a refused write inside the unit of work leaves no
     // audit record.
-    let response = app
-        .post_form(
-            "/actions",
-            &path,
-            &[
-                ("state", "accepted"),
-                ("owner", "ops team"),
-                ("reason", "The sidecar is sized by its image"),
-                ("risk_expires_on", &tomorrow),
-                ("effort", "longer"),
-            ],
-        )
-        .await;
+    let response = app.post_form("/actions", &path, &acceptance).await;
     assert_eq!(response.status(), 400);
     assert!(response.text().await.unwrap().contains("Nothing changed"));
     assert_eq!(audit_records(&db, "done").await, 1);
@@ -261,4 +244,54 @@ async fn the_action_plan_follows_the_findings_and_is_worth_its_points(db: PgPool
     let changes = count(&db, "action_changes").await;
     worker.refresh_once().await.unwrap();
     assert_eq!(count(&db, "action_changes").await, changes);
+}
+
+/// The unit of work every person's write goes through: when the work fails, by a refusal or by
+/// the database, neither the change nor its audit record is kept.
+#[sqlx::test(migrator = "audit_portal::db::MIGRATOR")]
+async fn a_failed_write_leaves_neither_the_change_nor_its_record(db: PgPool) {
+    use audit_portal::audited::{self, Change, Stopped};
+    let actor = audit_portal::auth::SessionUser::command_line();
+    let change = || Change::<(), ()> {
+        actor: &actor,
+        action: "test.write",
+        target: "actions",
+        before: None,
+        after: None,
+    };
+    let insert = "INSERT INTO actions (kind, service_id) VALUES ('no_cpu_limit', NULL)";
+
+    // The work writes, then refuses.
+    let refused = audited::write(&db, change(), async |conn| -> Result<(), Stopped> {
+        sqlx::query(insert).execute(&mut *conn).await?;
+        Err(Stopped::Refused("no".into()))
+    })
+    .await;
+    assert!(matches!(refused, Err(Stopped::Refused(_))));
+    // The work writes, then the database refuses (an accepted risk without its reason).
+    let failed = audited::write(&db, change(), async |conn| -> sqlx::Result<()> {
+        sqlx::query(insert).execute(&mut *conn).await?;
+        sqlx::query(
+            "INSERT INTO action_changes (action_id, state, actor_subject, actor_name)
+             SELECT id, 'accepted', 'x', 'x' FROM actions",
+        )
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    })
+    .await;
+    assert!(failed.is_err());
+    assert_eq!(count(&db, "actions").await, 0);
+    assert_eq!(count(&db, "action_changes").await, 0);
+    assert_eq!(count(&db, "audit_log").await, 0);
+
+    // The same write that succeeds keeps both.
+    audited::write(&db, change(), async |conn| -> sqlx::Result<()> {
+        sqlx::query(insert).execute(&mut *conn).await?;
+        Ok(())
+    })
+    .await
+    .unwrap();
+    assert_eq!(count(&db, "actions").await, 1);
+    assert_eq!(count(&db, "audit_log").await, 1);
 }

@@ -30,6 +30,24 @@ async fn post(app: &TestApp, phase: i64, path: &str, fields: &[(&str, &str)]) ->
         .await
 }
 
+/// Imports a plan through the form; returns the new phase's id.
+async fn import(app: &TestApp, plan: &str) -> i64 {
+    let response = app
+        .post_form(
+            "/phases",
+            "/phases/import",
+            &[("plan", plan), ("intent", "import")],
+        )
+        .await;
+    assert_eq!(response.status(), 303);
+    response.headers()["location"]
+        .to_str()
+        .unwrap()
+        .trim_start_matches("/phases/")
+        .parse()
+        .unwrap()
+}
+
 #[sqlx::test(migrator = "audit_portal::db::MIGRATOR")]
 async fn a_bound_deliverable_follows_its_check_and_refuses_a_manual_done(db: PgPool) {
     let fleet = Fleet::new("dc");
@@ -42,26 +60,11 @@ async fn a_bound_deliverable_follows_its_check_and_refuses_a_manual_done(db: PgP
 
     let app = spawn_app(db.clone(), s).await;
     app.sign_in(Role::Editor).await;
-    let response = app
-        .post_form(
-        "/phases",
-        "/phases/import",
-        &[
-            (
-                "plan",
-                "# PHASE-11: Restart policies\n\n## Deliverables\n- [ ] Every container restarts by itself\n",
-            ),
-            ("intent", "import"),
-        ],
+    let phase = import(
+        &app,
+        "# PHASE-11: Restart policies\n\n## Deliverables\n- [ ] Every container restarts by itself\n",
     )
     .await;
-    assert_eq!(response.status(), 303);
-    let phase: i64 = response.headers()["location"]
-        .to_str()
-        .unwrap()
-        .trim_start_matches("/phases/")
-        .parse()
-        .unwrap();
     let deliverable: i64 =
         sqlx::query_scalar("SELECT id FROM phase_deliverables WHERE phase_id = $1")
             .bind(phase)
@@ -228,26 +231,11 @@ async fn deliverables_bound_to_a_backup_job_and_a_route(db: PgPool) {
 
     let app = spawn_app(db.clone(), s).await;
     app.sign_in(Role::Editor).await;
-    let response = app
-        .post_form(
-            "/phases",
-            "/phases/import",
-            &[
-                (
-                    "plan",
-                    "# PHASE-12: Recovery\n\n## Deliverables\n- [ ] Nightly backups restore\n- [ ] Wiki reachable\n",
-                ),
-                ("intent", "import"),
-            ],
-        )
-        .await;
-    assert_eq!(response.status(), 303);
-    let phase: i64 = response.headers()["location"]
-        .to_str()
-        .unwrap()
-        .trim_start_matches("/phases/")
-        .parse()
-        .unwrap();
+    let phase = import(
+        &app,
+        "# PHASE-12: Recovery\n\n## Deliverables\n- [ ] Nightly backups restore\n- [ ] Wiki reachable\n",
+    )
+    .await;
     let ids: Vec<i64> = sqlx::query_scalar(
         "SELECT id FROM phase_deliverables WHERE phase_id = $1 ORDER BY position",
     )

@@ -12,7 +12,7 @@ use app::model::Role;
 use app::model::actions::{ActionRefusal, ActionState, Effort};
 
 use super::queries::{self, NewState};
-use crate::audited::{self, Change};
+use crate::audited::{self, Change, Stopped};
 use crate::auth::{CurrentUser, Page, authorize};
 use crate::error::{AppError, AppResult};
 use crate::routes::form::ValidForm;
@@ -118,19 +118,6 @@ pub fn parse(form: &UpdateForm, today: Date) -> Result<NewState, String> {
     })
 }
 
-/// Why a change was not written.
-enum Refusal {
-    Missing,
-    Says(String),
-    Database(sqlx::Error),
-}
-
-impl From<sqlx::Error> for Refusal {
-    fn from(e: sqlx::Error) -> Self {
-        Refusal::Database(e)
-    }
-}
-
 pub async fn update(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -162,10 +149,10 @@ pub async fn update(
     };
     let written = audited::write(&state.db, change, async |conn| {
         let Some(action) = queries::one_for_update(conn, id).await? else {
-            return Err(Refusal::Missing);
+            return Err(Stopped::Missing);
         };
         if action.closed_at.is_some() {
-            return Err(Refusal::Says(
+            return Err(Stopped::Refused(
                 "This action is done: its findings are gone. It reopens by itself if they return."
                     .into(),
             ));
@@ -180,7 +167,7 @@ pub async fn update(
                 && next.note.is_empty()
         });
         if unchanged {
-            return Err(Refusal::Says("Nothing changed.".into()));
+            return Err(Stopped::Refused("Nothing changed.".into()));
         }
         queries::append(conn, id, &next, &user).await?;
         Ok(())
@@ -188,9 +175,9 @@ pub async fn update(
     .await;
     match written {
         Ok(()) => Ok(Redirect::to(&format!("/actions#action-{id}")).into_response()),
-        Err(Refusal::Missing) => Err(AppError::NotFound(format!("Action #{id}"))),
-        Err(Refusal::Says(message)) => refuse(message).await,
-        Err(Refusal::Database(e)) => Err(e.into()),
+        Err(Stopped::Missing) => Err(AppError::NotFound(format!("Action #{id}"))),
+        Err(Stopped::Refused(message)) => refuse(message).await,
+        Err(Stopped::Database(e)) => Err(e.into()),
     }
 }
 

@@ -9,6 +9,7 @@ use time::{Date, OffsetDateTime};
 
 use app::model::docs::{Attestation, Claim, CoverageFigures, CoveragePoint, DocCheck, ServiceRef};
 
+use crate::auth::SessionUser;
 use crate::docs::ScanOutcome;
 use crate::docs::ScannedDoc;
 
@@ -17,8 +18,11 @@ type PreviousDoc = (String, String, Json<Vec<DocCheck>>, Option<OffsetDateTime>)
 
 /// Applies a scan in one transaction: docs upserted (history appended on change), vanished
 /// files marked removed, the problem list replaced.
-pub async fn apply_scan(db: &PgPool, scan: &ScanOutcome, at: OffsetDateTime) -> sqlx::Result<()> {
-    let mut tx = db.begin().await?;
+pub async fn apply_scan(
+    tx: &mut sqlx::PgConnection,
+    scan: &ScanOutcome,
+    at: OffsetDateTime,
+) -> sqlx::Result<()> {
     let previous: Vec<PreviousDoc> =
         sqlx::query_as("SELECT path, content_hash, checks, removed_at FROM docs")
             .fetch_all(&mut *tx)
@@ -93,7 +97,7 @@ pub async fn apply_scan(db: &PgPool, scan: &ScanOutcome, at: OffsetDateTime) -> 
         .bind(at)
         .execute(&mut *tx)
         .await?;
-    tx.commit().await
+    Ok(())
 }
 
 async fn history<'e>(
@@ -331,4 +335,95 @@ pub async fn attestations(db: &PgPool, path: &str) -> sqlx::Result<Vec<Attestati
         .into_iter()
         .map(|(by, at, note)| Attestation { by, at, note })
         .collect())
+}
+
+/// Whether a current service has that key on that engine.
+pub async fn service_exists(db: &PgPool, engine: &str, key: &str) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM services s JOIN engines e ON e.id = s.engine_id
+                        WHERE e.name = $1 AND s.key = $2 AND s.removed_at IS NULL)",
+    )
+    .bind(engine)
+    .bind(key)
+    .fetch_one(db)
+    .await
+}
+
+/// Whether a doc of that path is in the folder now.
+pub async fn doc_exists(db: &PgPool, path: &str) -> sqlx::Result<bool> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM docs WHERE path = $1 AND removed_at IS NULL)")
+        .bind(path)
+        .fetch_one(db)
+        .await
+}
+
+pub struct NewClaim<'a> {
+    pub engine: &'a str,
+    pub key: &'a str,
+    pub due: Option<Date>,
+    pub note: &'a str,
+}
+
+/// Claims a service's doc; false when it is claimed already (the partial unique index on open
+/// claims answers, so two people claiming at once cannot both win).
+pub async fn claim(
+    conn: &mut sqlx::PgConnection,
+    c: &NewClaim<'_>,
+    by: &SessionUser,
+) -> sqlx::Result<bool> {
+    let inserted = sqlx::query(
+        "INSERT INTO doc_claims (engine, service_key, actor_subject, actor_name, due, note)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (engine, service_key) WHERE released_at IS NULL DO NOTHING",
+    )
+    .bind(c.engine)
+    .bind(c.key)
+    .bind(&by.subject)
+    .bind(by.display_name())
+    .bind(c.due)
+    .bind(c.note)
+    .execute(conn)
+    .await?;
+    Ok(inserted.rows_affected() == 1)
+}
+
+/// Releases the open claim on a service; returns what it was (by, due, note), or None.
+pub async fn release(
+    conn: &mut sqlx::PgConnection,
+    engine: &str,
+    key: &str,
+    by: &SessionUser,
+) -> sqlx::Result<Option<serde_json::Value>> {
+    let released: Option<(String, Option<Date>, String)> = sqlx::query_as(
+        "UPDATE doc_claims SET released_at = now(), released_by = $3
+         WHERE engine = $1 AND service_key = $2 AND released_at IS NULL
+         RETURNING actor_name, due, note",
+    )
+    .bind(engine)
+    .bind(key)
+    .bind(by.display_name())
+    .fetch_optional(conn)
+    .await?;
+    Ok(released.map(|(by, due, note)| {
+        serde_json::json!({ "by": by, "due": due.map(|d| d.to_string()), "note": note })
+    }))
+}
+
+/// A person's word that a doc matches the running service.
+pub async fn attest(
+    conn: &mut sqlx::PgConnection,
+    path: &str,
+    note: &str,
+    by: &SessionUser,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO doc_attestations (path, actor_subject, actor_name, note) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(path)
+    .bind(&by.subject)
+    .bind(by.display_name())
+    .bind(note)
+    .execute(conn)
+    .await?;
+    Ok(())
 }

@@ -32,13 +32,6 @@ pub struct NewPhase<'a> {
     pub items: &'a [PlanItem],
 }
 
-pub async fn number_taken(db: impl PgExecutor<'_>, number: &str) -> sqlx::Result<bool> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM phases WHERE number = $1)")
-        .bind(number)
-        .fetch_one(db)
-        .await
-}
-
 /// Writes the phase and its deliverables; checked plan items start as done, the rest open.
 pub async fn create(
     tx: &mut PgConnection,

@@ -82,7 +82,7 @@ pub async fn authenticate(db: &PgPool, hash: &[u8]) -> sqlx::Result<Result<ApiCa
 
 /// Revokes a token still active; returns its name, or None when there is none to revoke.
 pub async fn revoke(
-    tx: &mut Transaction<'_, Postgres>,
+    conn: &mut sqlx::PgConnection,
     id: i64,
     by: &str,
 ) -> sqlx::Result<Option<String>> {
@@ -92,7 +92,7 @@ pub async fn revoke(
     )
     .bind(id)
     .bind(by)
-    .fetch_optional(&mut **tx)
+    .fetch_optional(conn)
     .await
 }
 

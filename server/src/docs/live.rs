@@ -30,6 +30,16 @@ pub async fn rescan(db: &PgPool, settings: &DocsSettings) -> anyhow::Result<usiz
     Ok(rescan_with_report(db, settings).await?.0)
 }
 
+/// Reads and checks the docs folder, off the async runtime; None when no folder is configured.
+pub async fn read_folder(settings: &DocsSettings) -> anyhow::Result<Option<super::ScanOutcome>> {
+    let Some(dir) = settings.dir.clone() else {
+        return Ok(None);
+    };
+    let template = settings.template.clone();
+    let scan = tokio::task::spawn_blocking(move || super::scan_dir(&dir, &template)).await??;
+    Ok(Some(scan))
+}
+
 /// [`rescan`], also returning the coverage it computed, for callers that need it next.
 pub async fn rescan_with_report(
     db: &PgPool,
@@ -37,10 +47,10 @@ pub async fn rescan_with_report(
 ) -> anyhow::Result<(usize, CoverageReport)> {
     let now = OffsetDateTime::now_utc();
     let mut scanned = 0;
-    if let Some(dir) = settings.dir.clone() {
-        let template = settings.template.clone();
-        let scan = tokio::task::spawn_blocking(move || super::scan_dir(&dir, &template)).await??;
-        db::docs::apply_scan(db, &scan, now).await?;
+    if let Some(scan) = read_folder(settings).await? {
+        let mut tx = db.begin().await?;
+        db::docs::apply_scan(&mut tx, &scan, now).await?;
+        tx.commit().await?;
         scanned = scan.docs.len();
     }
     let report = current_report(db, settings).await?;

@@ -9,3 +9,4 @@ pub mod mojibake;
 pub mod record;
 pub mod remediation;
 pub mod signoff;
+pub mod write;

@@ -13,10 +13,10 @@ use app::pages::doc_detail::{DocPage, DocView};
 use app::pages::docs::{DocsPage, DocsView};
 use app::render_page;
 
-use crate::auth::{CurrentUser, Page, SessionUser, authorize};
+use crate::audited::{self, Change, Recorded, Stopped};
+use crate::auth::{CurrentUser, Page, authorize};
 use crate::charts::{Overlays, Series, Threshold, YAxis, share_over_time};
 use crate::db;
-use crate::db::audit::{Outcome, Record};
 use crate::docs::live::current_report;
 use crate::error::{AppError, AppResult};
 use crate::routes::form::ValidForm;
@@ -172,15 +172,7 @@ pub async fn claim(
         (Ok(due), Ok(note)) => (due, note),
         (Err(e), _) | (_, Err(e)) => return refuse(&state, &page, e).await,
     };
-    let exists: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM services s JOIN engines e ON e.id = s.engine_id
-                        WHERE e.name = $1 AND s.key = $2 AND s.removed_at IS NULL)",
-    )
-    .bind(&form.engine)
-    .bind(&form.key)
-    .fetch_one(&state.db)
-    .await?;
-    if !exists {
+    if !db::docs::service_exists(&state.db, &form.engine, &form.key).await? {
         return refuse(
             &state,
             &page,
@@ -191,31 +183,34 @@ pub async fn claim(
         )
         .await;
     }
-    let mut tx = state.db.begin().await?;
-    let inserted = sqlx::query(
-        "INSERT INTO doc_claims (engine, service_key, actor_subject, actor_name, due, note)
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (engine, service_key) WHERE released_at IS NULL DO NOTHING",
-    )
-    .bind(&form.engine)
-    .bind(&form.key)
-    .bind(&user.subject)
-    .bind(user.display_name())
-    .bind(due)
-    .bind(&note)
-    .execute(&mut *tx)
-    .await?;
-    if inserted.rows_affected() == 0 {
-        drop(tx);
-        return refuse(
-            &state,
-            &page,
-            format!("{} is already claimed; release that claim first.", form.key),
-        )
-        .await;
-    }
     let after = serde_json::json!({ "due": due.map(|d| d.to_string()), "note": note, "by": user.display_name() });
-    record(&mut tx, &user, "docs.claim", &target, None, Some(after)).await?;
-    tx.commit().await?;
+    let change = Change::<(), _> {
+        actor: &user,
+        action: "docs.claim",
+        target: &target,
+        before: None,
+        after: Some(after),
+    };
+    let claimed = audited::write(&state.db, change, async |conn| -> Result<(), Stopped> {
+        let new = db::docs::NewClaim {
+            engine: &form.engine,
+            key: &form.key,
+            due,
+            note: &note,
+        };
+        if db::docs::claim(conn, &new, &user).await? {
+            Ok(())
+        } else {
+            Err(Stopped::Refused(format!(
+                "{} is already claimed; release that claim first.",
+                form.key
+            )))
+        }
+    })
+    .await;
+    if let Err(refusal) = claimed {
+        return answer(refusal, &state, &page).await;
+    }
     Ok(Redirect::to("/docs").into_response())
 }
 
@@ -233,24 +228,29 @@ pub async fn release(
 ) -> AppResult<Response> {
     let target = format!("{}/{}", form.engine, form.key);
     authorize(&state.db, &user, Role::Editor, "docs.release", &target).await?;
-    let mut tx = state.db.begin().await?;
-    let released: Option<(String, Option<Date>, String)> = sqlx::query_as(
-        "UPDATE doc_claims SET released_at = now(), released_by = $3
-         WHERE engine = $1 AND service_key = $2 AND released_at IS NULL
-         RETURNING actor_name, due, note",
+    let released = audited::write_recording(
+        &state.db,
+        &user,
+        "docs.release",
+        async |conn| -> Result<_, Stopped> {
+            match db::docs::release(conn, &form.engine, &form.key, &user).await? {
+                // The record keeps whose claim was released: only the release itself knows.
+                Some(claim) => {
+                    let recorded = Recorded {
+                        target: target.clone(),
+                        before: Some(claim),
+                        after: None::<()>,
+                    };
+                    Ok(((), recorded))
+                }
+                None => Err(Stopped::Refused(format!("{} has no open claim.", form.key))),
+            }
+        },
     )
-    .bind(&form.engine)
-    .bind(&form.key)
-    .bind(user.display_name())
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some((by, due, note)) = released else {
-        drop(tx);
-        return refuse(&state, &page, format!("{} has no open claim.", form.key)).await;
-    };
-    let before = serde_json::json!({ "by": by, "due": due.map(|d| d.to_string()), "note": note });
-    record(&mut tx, &user, "docs.release", &target, Some(before), None).await?;
-    tx.commit().await?;
+    .await;
+    if let Err(refusal) = released {
+        return answer(refusal, &state, &page).await;
+    }
     Ok(Redirect::to("/docs").into_response())
 }
 
@@ -271,43 +271,35 @@ pub async fn verify(
         Ok(note) => note,
         Err(e) => return refuse(&state, &page, e).await,
     };
-    let known: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM docs WHERE path = $1 AND removed_at IS NULL)",
-    )
-    .bind(&form.path)
-    .fetch_one(&state.db)
-    .await?;
-    if !known {
+    if !db::docs::doc_exists(&state.db, &form.path).await? {
         return refuse(&state, &page, format!("There is no doc {}.", form.path)).await;
     }
-    let mut tx = state.db.begin().await?;
-    sqlx::query("INSERT INTO doc_attestations (path, actor_subject, actor_name, note) VALUES ($1, $2, $3, $4)")
-        .bind(&form.path)
-        .bind(&user.subject)
-        .bind(user.display_name())
-        .bind(&note)
-        .execute(&mut *tx)
-        .await?;
-    record(
-        &mut tx,
-        &user,
-        "docs.verify",
-        &form.path,
-        None,
-        Some(serde_json::json!({ "note": note })),
-    )
+    let change = Change::<(), _> {
+        actor: &user,
+        action: "docs.verify",
+        target: &form.path,
+        before: None,
+        after: Some(serde_json::json!({ "note": note })),
+    };
+    audited::write(&state.db, change, async |conn| -> sqlx::Result<()> {
+        db::docs::attest(conn, &form.path, &note, &user).await
+    })
     .await?;
-    tx.commit().await?;
-    // The figures may have changed: snapshot them now rather than at the next refresh.
+    snapshot_coverage(&state, OffsetDateTime::now_utc()).await?;
+    Ok(Redirect::to("/docs").into_response())
+}
+
+/// A write may have moved the figures: snapshot them now rather than at the next refresh.
+async fn snapshot_coverage(state: &AppState, now: OffsetDateTime) -> AppResult<()> {
     let report = current_report(&state.db, &state.settings.docs).await?;
     db::docs::snapshot_if_changed(
         &state.db,
         &report.overall,
         state.settings.docs.target_share,
-        OffsetDateTime::now_utc(),
+        now,
     )
     .await?;
-    Ok(Redirect::to("/docs").into_response())
+    Ok(())
 }
 
 pub async fn rescan(
@@ -315,41 +307,35 @@ pub async fn rescan(
     CurrentUser(user): CurrentUser,
 ) -> AppResult<Response> {
     authorize(&state.db, &user, Role::Editor, "docs.rescan", "docs folder").await?;
-    let scanned = crate::docs::live::rescan(&state.db, &state.settings.docs)
+    let scan = crate::docs::live::read_folder(&state.settings.docs)
         .await
         .map_err(AppError::Internal)?;
-    let mut tx = state.db.begin().await?;
-    record(
-        &mut tx,
-        &user,
-        "docs.rescan",
-        "docs folder",
-        None,
-        Some(serde_json::json!({ "docs": scanned })),
-    )
+    let scanned = scan.as_ref().map_or(0, |s| s.docs.len());
+    let now = OffsetDateTime::now_utc();
+    // What the scan found and the audit record of the rescan are written together.
+    let change = Change::<(), _> {
+        actor: &user,
+        action: "docs.rescan",
+        target: "docs folder",
+        before: None,
+        after: Some(serde_json::json!({ "docs": scanned })),
+    };
+    audited::write(&state.db, change, async |conn| -> sqlx::Result<()> {
+        if let Some(scan) = &scan {
+            db::docs::apply_scan(conn, scan, now).await?;
+        }
+        Ok(())
+    })
     .await?;
-    tx.commit().await?;
+    snapshot_coverage(&state, now).await?;
     Ok(Redirect::to("/docs").into_response())
 }
 
-async fn record(
-    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
-    user: &SessionUser,
-    action: &str,
-    target: &str,
-    before: Option<serde_json::Value>,
-    after: Option<serde_json::Value>,
-) -> sqlx::Result<()> {
-    db::audit::append(
-        &mut **tx,
-        Record {
-            actor: user,
-            action,
-            target,
-            outcome: Outcome::Done,
-            before,
-            after,
-        },
-    )
-    .await
+/// The answer to a write that stopped: the refusal shown on the page, or the error.
+async fn answer(stopped: Stopped, state: &AppState, page: &Page) -> AppResult<Response> {
+    match stopped {
+        Stopped::Refused(message) => refuse(state, page, message).await,
+        Stopped::Missing => Err(AppError::NotFound("That claim".into())),
+        Stopped::Database(e) => Err(e.into()),
+    }
 }

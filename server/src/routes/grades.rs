@@ -14,10 +14,10 @@ use app::model::{Role, Section};
 use app::pages::grades::{GradeHistoryPage, GradesData, GradesPage};
 use app::render_page;
 
+use crate::audited::{self, Change, Recorded};
 use crate::auth::{CurrentUser, Page, authorize};
 use crate::charts::{Marker, Overlays, Series, Threshold, YAxis, share_over_time};
 use crate::db;
-use crate::db::audit::{Outcome, Record};
 use crate::db::grades::NewAssessment;
 use crate::error::AppResult;
 use crate::grade::evidence::{ASSESSED, evidence_lifetime_days};
@@ -248,23 +248,19 @@ pub async fn assess(
         evidence_date,
         expires_on,
     };
-    let mut tx = state.db.begin().await?;
-    db::grades::add_assessment(&mut *tx, &user, &assessment).await?;
     let after = serde_json::json!({ "score": score.to_string(), "note": note, "link": link,
         "evidence_date": evidence_date.to_string(), "expires_on": expires_on.to_string() });
-    db::audit::append(
-        &mut *tx,
-        Record::<(), _> {
-            actor: &user,
-            action: "grade.assess",
-            target: &form.category,
-            outcome: Outcome::Done,
-            before: None,
-            after: Some(after),
-        },
-    )
+    let change = Change::<(), _> {
+        actor: &user,
+        action: "grade.assess",
+        target: &form.category,
+        before: None,
+        after: Some(after),
+    };
+    audited::write(&state.db, change, async |conn| -> sqlx::Result<()> {
+        db::grades::add_assessment(conn, &user, &assessment).await
+    })
     .await?;
-    tx.commit().await?;
     live::snapshot(&state.db, &state.settings.docs).await?;
     Ok(Redirect::to("/grades").into_response())
 }
@@ -333,22 +329,18 @@ pub async fn override_score(
         .into_iter()
         .find(|o| o.category == form.category)
         .map(|o| serde_json::json!({ "score": o.score.to_string(), "justification": o.justification }));
-    let mut tx = state.db.begin().await?;
-    db::grades::add_override(&mut *tx, &user, &form.category, score, justification).await?;
     let after = serde_json::json!({ "score": score.map(|s| s.to_string()), "justification": justification });
-    db::audit::append(
-        &mut *tx,
-        Record {
-            actor: &user,
-            action: "grade.override",
-            target: &form.category,
-            outcome: Outcome::Done,
-            before,
-            after: Some(after),
-        },
-    )
+    let change = Change {
+        actor: &user,
+        action: "grade.override",
+        target: &form.category,
+        before,
+        after: Some(after),
+    };
+    audited::write(&state.db, change, async |conn| -> sqlx::Result<()> {
+        db::grades::add_override(conn, &user, &form.category, score, justification).await
+    })
     .await?;
-    tx.commit().await?;
     live::snapshot(&state.db, &state.settings.docs).await?;
     Ok(Redirect::to("/grades").into_response())
 }
@@ -462,31 +454,32 @@ pub async fn change_rubric(
     };
     let (new_categories, new_thresholds) = normalized(&rubric);
     let (old_categories, old_thresholds) = normalized(&current);
-    let mut tx = state.db.begin().await?;
-    let saved = db::grades::add_rubric(
-        &mut *tx,
-        &user,
-        &new_categories,
-        &new_thresholds,
-        &failing,
-        &new_caps,
-    )
-    .await?;
     let before = serde_json::json!({ "version": version, "categories": old_categories, "thresholds": old_thresholds, "failing": current.failing, "caps": old_caps });
-    let after = serde_json::json!({ "version": saved, "categories": new_categories, "thresholds": new_thresholds, "failing": failing, "caps": new_caps });
-    db::audit::append(
-        &mut *tx,
-        Record {
-            actor: &user,
-            action: "grade.rubric",
-            target: "rubric",
-            outcome: Outcome::Done,
-            before: Some(before),
-            after: Some(after),
+    // The record names the version the write assigned.
+    audited::write_recording(
+        &state.db,
+        &user,
+        "grade.rubric",
+        async |conn| -> sqlx::Result<_> {
+            let saved = db::grades::add_rubric(
+                conn,
+                &user,
+                &new_categories,
+                &new_thresholds,
+                &failing,
+                &new_caps,
+            )
+            .await?;
+            let after = serde_json::json!({ "version": saved, "categories": new_categories, "thresholds": new_thresholds, "failing": failing, "caps": new_caps });
+            let recorded = Recorded {
+                target: "rubric".to_string(),
+                before: Some(before),
+                after: Some(after),
+            };
+            Ok(((), recorded))
         },
     )
     .await?;
-    tx.commit().await?;
     live::snapshot(&state.db, &state.settings.docs).await?;
     Ok(Redirect::to("/grades").into_response())
 }

@@ -17,9 +17,9 @@ use app::pages::rollout_detail::{RolloutData, RolloutPage};
 use app::pages::rollouts::{RolloutsData, RolloutsPage};
 use app::render_page;
 
+use crate::audited::{Change, Stopped};
 use crate::auth::{CurrentUser, Page, SessionUser, authorize};
 use crate::db;
-use crate::db::audit::{Outcome, Record};
 use crate::db::rollouts::{FromTemplate, ItemEvent};
 use crate::error::{AppError, AppResult};
 use crate::rollouts::checks::Check;
@@ -231,7 +231,7 @@ pub async fn show(
     Ok(Html(render(&state, &page, id, None, None).await?))
 }
 
-/// Writes one change and its audit record in one transaction, then redirects back.
+/// Writes one change and its audit record through the audited unit of work.
 async fn audited<F>(
     state: &AppState,
     user: &SessionUser,
@@ -243,21 +243,14 @@ async fn audited<F>(
 where
     F: AsyncFnOnce(&mut sqlx::PgConnection) -> sqlx::Result<()>,
 {
-    let mut tx = state.db.begin().await?;
-    write(&mut tx).await?;
-    db::audit::append(
-        &mut *tx,
-        Record::<(), _> {
-            actor: user,
-            action,
-            target,
-            outcome: Outcome::Done,
-            before: None,
-            after: Some(after),
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    let change = Change::<(), _> {
+        actor: user,
+        action,
+        target,
+        before: None,
+        after: Some(after),
+    };
+    crate::audited::write(&state.db, change, write).await?;
     Ok(())
 }
 
@@ -588,34 +581,30 @@ pub async fn update_item(
     let before =
         serde_json::json!({ "status": item.status, "owner": item.owner, "due_on": item.due_on });
     let after = serde_json::json!({ "status": form.status, "owner": owner, "due_on": due_on, "note": note, "link": link });
-    let mut tx = state.db.begin().await?;
-    db::rollouts::add_item_event(
-        &mut *tx,
-        &ItemEvent {
-            item: item_id,
-            status: &form.status,
-            source: "person",
-            owner: owner.as_deref(),
-            due_on,
-            note: &note,
-            link: link.as_deref(),
-            actor: &name,
-        },
-    )
+    let change = Change {
+        actor: &user,
+        action: "rollout.item",
+        target: &item.title,
+        before: Some(before),
+        after: Some(after),
+    };
+    crate::audited::write(&state.db, change, async |conn| -> sqlx::Result<()> {
+        db::rollouts::add_item_event(
+            conn,
+            &ItemEvent {
+                item: item_id,
+                status: &form.status,
+                source: "person",
+                owner: owner.as_deref(),
+                due_on,
+                note: &note,
+                link: link.as_deref(),
+                actor: &name,
+            },
+        )
+        .await
+    })
     .await?;
-    db::audit::append(
-        &mut *tx,
-        Record {
-            actor: &user,
-            action: "rollout.item",
-            target: &item.title,
-            outcome: Outcome::Done,
-            before: Some(before),
-            after: Some(after),
-        },
-    )
-    .await?;
-    tx.commit().await?;
     Ok(Redirect::to(&format!("/rollouts/{id}#item-{item_id}")).into_response())
 }
 
@@ -697,38 +686,45 @@ pub async fn create(
         .map(str::trim)
         .filter(|m| !m.is_empty());
     let goal = form.goal.as_deref().unwrap_or_default().trim();
-    let mut tx = state.db.begin().await?;
-    if db::rollouts::slug_taken(&mut *tx, slug).await? {
-        return fail(format!("A rollout called '{slug}' exists already.")).await;
-    }
     let actor = user.display_name().to_string();
-    let id = db::rollouts::create_from_template(
-        &mut tx,
-        &FromTemplate {
-            template,
-            slug,
-            name,
-            goal,
-            host: &host,
-            allowlist_middleware: allowlist,
-            candidates: &candidates,
-            actor: &actor,
-        },
-    )
-    .await?;
-    db::audit::append(
-        &mut *tx,
-        Record::<(), _> {
-            actor: &user,
-            action: "rollout.create",
-            target: slug,
-            outcome: Outcome::Done,
-            before: None,
-            after: Some(serde_json::json!({ "template": template, "name": name, "host": host, "candidates": candidates })),
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    let change = Change::<(), _> {
+        actor: &user,
+        action: "rollout.create",
+        target: slug,
+        before: None,
+        after: Some(
+            serde_json::json!({ "template": template, "name": name, "host": host, "candidates": candidates }),
+        ),
+    };
+    let created = crate::audited::write(&state.db, change, async |conn| -> Result<i64, Stopped> {
+        if db::rollouts::slug_taken(&mut *conn, slug).await? {
+            return Err(Stopped::Refused(format!(
+                "A rollout called '{slug}' exists already."
+            )));
+        }
+        let id = db::rollouts::create_from_template(
+            conn,
+            &FromTemplate {
+                template,
+                slug,
+                name,
+                goal,
+                host: &host,
+                allowlist_middleware: allowlist,
+                candidates: &candidates,
+                actor: &actor,
+            },
+        )
+        .await?;
+        Ok(id)
+    })
+    .await;
+    let id = match created {
+        Ok(id) => id,
+        Err(Stopped::Refused(message)) => return fail(message).await,
+        Err(Stopped::Missing) => return Err(AppError::NotFound(format!("Rollout {slug}"))),
+        Err(Stopped::Database(e)) => return Err(e.into()),
+    };
     recheck(&state).await?;
     Ok(Redirect::to(&format!("/rollouts/{id}")).into_response())
 }

@@ -15,9 +15,9 @@ use app::pages::service_detail::ServiceDetailPage;
 use app::pages::services::{ServicesPage, ServicesView};
 use app::render_page;
 
+use crate::audited::Change;
 use crate::auth::{CurrentUser, Page, authorize};
 use crate::db;
-use crate::db::audit::{Outcome, Record};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::worker::stale_after;
@@ -139,18 +139,17 @@ pub async fn refresh_now(
 ) -> AppResult<Redirect> {
     const ACTION: &str = "inventory.refresh";
     authorize(&state.db, &user, Role::Admin, ACTION, "all engines").await?;
-    let mut tx = state.db.begin().await?;
-    let record = Record::<(), ()> {
+    let change = Change::<(), ()> {
         actor: &user,
         action: ACTION,
         target: "all engines",
-        outcome: Outcome::Done,
         before: None,
         after: None,
     };
-    db::audit::append(&mut *tx, record).await?;
-    db::engines::request_refresh(&mut *tx).await?;
-    tx.commit().await?;
+    crate::audited::write(&state.db, change, async |conn| -> sqlx::Result<()> {
+        db::engines::request_refresh(conn).await
+    })
+    .await?;
     Ok(Redirect::to("/services?refreshed=1"))
 }
 

@@ -12,10 +12,10 @@ use app::pages::tokens::{TokensPage, TokensView};
 use app::render_page;
 
 use super::form::ValidForm;
+use crate::audited::Recorded;
 use crate::auth::tokens::{self, CreateError, Scope};
 use crate::auth::{CurrentUser, Page, authorize};
 use crate::db;
-use crate::db::audit::{Outcome, Record};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
@@ -126,22 +126,23 @@ pub async fn revoke(
         &id.to_string(),
     )
     .await?;
-    let mut tx = state.db.begin().await?;
-    let Some(name) = db::tokens::revoke(&mut tx, id, user.display_name()).await? else {
-        return Err(AppError::NotFound(format!("An active token with id {id}")));
-    };
-    db::audit::append(
-        &mut *tx,
-        Record::<(), ()> {
-            actor: &user,
-            action: "token.revoke",
-            target: &name,
-            outcome: Outcome::Done,
-            before: None,
-            after: None,
+    // The record names the token, which the revocation reads.
+    crate::audited::write_recording(
+        &state.db,
+        &user,
+        "token.revoke",
+        async |conn| -> Result<_, AppError> {
+            let Some(name) = db::tokens::revoke(conn, id, user.display_name()).await? else {
+                return Err(AppError::NotFound(format!("An active token with id {id}")));
+            };
+            let recorded = Recorded::<(), ()> {
+                target: name,
+                before: None,
+                after: None,
+            };
+            Ok(((), recorded))
         },
     )
     .await?;
-    tx.commit().await?;
     Ok(Redirect::to("/settings/tokens").into_response())
 }

@@ -18,9 +18,9 @@ use app::pages::phase_detail::{PhaseDetailData, PhaseDetailPage};
 use app::render_page;
 
 use super::parse_id;
+use crate::audited::{self, Change, Recorded};
 use crate::auth::{CurrentUser, Page, authorize};
 use crate::db;
-use crate::db::audit::{Outcome, Record};
 use crate::db::phases::NewDeliverable;
 use crate::docs::markdown::analyse;
 use crate::error::{AppError, AppResult};
@@ -285,33 +285,30 @@ pub async fn update_deliverable(
             return refuse(&state, &page, &session, id, problem, &draft).await;
         }
     }
-    let mut tx = state.db.begin().await?;
-    db::phases::add_event(
-        &mut *tx,
-        deliverable,
-        &form.status,
-        note,
-        link,
-        report,
-        &user,
-    )
-    .await?;
-    db::audit::append(
-        &mut *tx,
-        Record::<(), _> {
-            actor: &user,
-            action: "phase.deliverable",
-            target: &format!("phase {id} deliverable {deliverable}"),
-            outcome: Outcome::Done,
-            before: None,
-            after: Some(
-                serde_json::json!({ "status": form.status, "note": note, "link": link,
+    let change = Change::<(), _> {
+        actor: &user,
+        action: "phase.deliverable",
+        target: &format!("phase {id} deliverable {deliverable}"),
+        before: None,
+        after: Some(
+            serde_json::json!({ "status": form.status, "note": note, "link": link,
                 "report_bytes": report.map(str::len) }),
-            ),
-        },
-    )
+        ),
+    };
+    audited::write(&state.db, change, async |tx| -> sqlx::Result<()> {
+        db::phases::add_event(
+            &mut *tx,
+            deliverable,
+            &form.status,
+            note,
+            link,
+            report,
+            &user,
+        )
+        .await?;
+        Ok(())
+    })
     .await?;
-    tx.commit().await?;
     Ok(Redirect::to(&format!("/phases/{id}#deliverable-{deliverable}")).into_response())
 }
 
@@ -349,21 +346,18 @@ pub async fn bind_check(
             Err(e) => return refuse(&state, &page, &session, id, e, &draft).await,
         }
     };
-    let mut tx = state.db.begin().await?;
-    db::phases::set_check(&mut *tx, deliverable, spec.as_deref(), &user).await?;
-    db::audit::append(
-        &mut *tx,
-        Record::<(), _> {
-            actor: &user,
-            action: "phase.deliverable_check",
-            target: &format!("phase {id} deliverable {deliverable}"),
-            outcome: Outcome::Done,
-            before: None,
-            after: Some(serde_json::json!({ "check": spec })),
-        },
-    )
+    let change = Change::<(), _> {
+        actor: &user,
+        action: "phase.deliverable_check",
+        target: &format!("phase {id} deliverable {deliverable}"),
+        before: None,
+        after: Some(serde_json::json!({ "check": spec })),
+    };
+    audited::write(&state.db, change, async |tx| -> sqlx::Result<()> {
+        db::phases::set_check(&mut *tx, deliverable, spec.as_deref(), &user).await?;
+        Ok(())
+    })
     .await?;
-    tx.commit().await?;
     if spec.is_some() {
         let coverage = crate::docs::live::current_report(&state.db, &state.settings.docs)
             .await?
@@ -417,7 +411,6 @@ pub async fn add_deliverable(
         )
         .await;
     }
-    let mut tx = state.db.begin().await?;
     let new = NewDeliverable {
         text,
         origin: "added",
@@ -425,20 +418,21 @@ pub async fn add_deliverable(
         due_on: None,
         signoff_id: None,
     };
-    let did = db::phases::add_deliverable(&mut tx, id, &new, &user).await?;
-    db::audit::append(
-        &mut *tx,
-        Record::<(), _> {
-            actor: &user,
-            action: "phase.add_deliverable",
-            target: &format!("phase {id} deliverable {did}"),
-            outcome: Outcome::Done,
-            before: None,
-            after: Some(serde_json::json!({ "text": text })),
+    let did = audited::write_recording(
+        &state.db,
+        &user,
+        "phase.add_deliverable",
+        async |tx| -> sqlx::Result<_> {
+            let did = db::phases::add_deliverable(tx, id, &new, &user).await?;
+            let recorded = Recorded {
+                target: format!("phase {id} deliverable {did}"),
+                before: None::<()>,
+                after: Some(serde_json::json!({ "text": text })),
+            };
+            Ok((did, recorded))
         },
     )
     .await?;
-    tx.commit().await?;
     Ok(Redirect::to(&format!("/phases/{id}#deliverable-{did}")).into_response())
 }
 
@@ -567,23 +561,23 @@ pub async fn add_report(
             Some(_) => {}
         }
     }
-    let mut tx = state.db.begin().await?;
-    let report_id = db::phases::add_report(&mut *tx, id, kind, body, &claims, &user).await?;
-    db::audit::append(
-        &mut *tx,
-        Record::<(), _> {
-            actor: &user,
-            action: "phase.report",
-            target: &format!("phase {id} {kind} report {report_id}"),
-            outcome: Outcome::Done,
-            before: None,
-            after: Some(
-                serde_json::json!({ "kind": kind, "bytes": body.len(), "claims": claims.len() }),
-            ),
+    audited::write_recording(
+        &state.db,
+        &user,
+        "phase.report",
+        async |tx| -> sqlx::Result<_> {
+            let report_id = db::phases::add_report(&mut *tx, id, kind, body, &claims, &user).await?;
+            let recorded = Recorded {
+                target: format!("phase {id} {kind} report {report_id}"),
+                before: None::<()>,
+                after: Some(
+                    serde_json::json!({ "kind": kind, "bytes": body.len(), "claims": claims.len() }),
+                ),
+            };
+            Ok(((), recorded))
         },
     )
     .await?;
-    tx.commit().await?;
     // A completion report makes the phase due for Acceptance.
     crate::grade::live::snapshot(&state.db, &state.settings.docs).await?;
     Ok(Redirect::to(&format!("/phases/{id}#reports-h")).into_response())

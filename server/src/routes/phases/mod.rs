@@ -23,12 +23,12 @@ use app::render_page;
 
 use crate::auth::{CurrentUser, Page, SessionUser, authorize};
 use crate::db;
-use crate::db::audit::{Outcome, Record};
-use crate::db::phases::{NewPhase, points};
+use crate::db::phases::points;
 use crate::error::{AppError, AppResult};
 use crate::grade::rubric::Score;
 use crate::phases::chain::{self, ChainCheck};
 use crate::phases::import::{PlanDraft, normalise_number, parse_plan};
+use crate::phases::write::{Imported, import_plan};
 use crate::routes::form::{ValidForm, parse_date};
 use crate::state::AppState;
 
@@ -103,77 +103,6 @@ pub struct ImportForm {
     intent: Option<String>,
 }
 
-/// The outcome of writing an imported plan.
-pub enum Imported {
-    Created { id: i64, number: String },
-    Refused(String),
-}
-
-/// Validates the phase number and writes the phase with its audit record. Shared by the import
-/// form and `audit-portal import-phase`.
-pub async fn write_plan(
-    db: &sqlx::PgPool,
-    draft: &PlanDraft,
-    number: Option<String>,
-    source: &str,
-    actor: &SessionUser,
-) -> AppResult<Imported> {
-    let Some(number) = number else {
-        return Ok(Imported::Refused(
-            "The plan states no phase number: give one in the field below (e.g. PHASE-03).".into(),
-        ));
-    };
-    let mut tx = db.begin().await?;
-    if db::phases::number_taken(&mut *tx, &number).await? {
-        return Ok(Imported::Refused(format!(
-            "{number} exists already. Imports never overwrite a phase: give this plan another number."
-        )));
-    }
-    let id = db::phases::create(
-        &mut tx,
-        &NewPhase {
-            number: &number,
-            title: &draft.title,
-            starts_on: draft.starts_on,
-            due_on: draft.due_on,
-            target_grade: draft.target_grade,
-            claimed_grade: draft.claimed_grade,
-            objectives: &draft.objectives,
-            criteria: &draft.criteria,
-            source: Some(source),
-            notes: &draft.notes,
-            items: &draft.items,
-        },
-        actor,
-    )
-    .await?;
-    // Items whose words promise a live check are bound to it (the preview said so).
-    let ids = db::phases::deliverable_ids(&mut *tx, id).await?;
-    for (deliverable, item) in ids.iter().zip(&draft.items) {
-        if let Some(check) = crate::phases::checks::suggest(&item.text) {
-            db::phases::set_check(&mut *tx, *deliverable, Some(&check.spec()), actor).await?;
-        }
-    }
-    db::audit::append(
-        &mut *tx,
-        Record::<(), _> {
-            actor,
-            action: "phase.import",
-            target: &number,
-            outcome: Outcome::Done,
-            before: None,
-            after: Some(serde_json::json!({
-                "title": draft.title, "items": draft.items.len(),
-                "checked": draft.items.iter().filter(|i| i.checked).count(),
-                "notes": draft.notes,
-            })),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Imported::Created { id, number })
-}
-
 pub async fn import(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -243,21 +172,8 @@ async fn respond_to_plan(
         };
         return Ok(Html(render_list(state, page, extras).await?).into_response());
     }
-    match write_plan(&state.db, &draft, number, &plan.text, user).await? {
-        Imported::Created { id, .. } => {
-            // The checks the import bound give their verdict now, not at the next refresh.
-            let coverage = crate::docs::live::current_report(&state.db, &state.settings.docs)
-                .await?
-                .overall;
-            crate::phases::live::check_deliverables(
-                &state.db,
-                &state.settings,
-                &coverage,
-                crate::db::phases::CheckScope::Phase(id),
-            )
-            .await?;
-            Ok(Redirect::to(&format!("/phases/{id}")).into_response())
-        }
+    match import_plan(&state.db, &state.settings, &draft, number, &plan.text, user).await? {
+        Imported::Created { id, .. } => Ok(Redirect::to(&format!("/phases/{id}")).into_response()),
         Imported::Refused(error) => refuse(error, Some(preview)).await,
     }
 }
@@ -374,7 +290,16 @@ pub async fn create(
         ..PlanDraft::default()
     };
     let source = format!("# {number}: {}\n", draft.title);
-    match write_plan(&state.db, &draft, Some(number), &source, &user).await? {
+    match import_plan(
+        &state.db,
+        &state.settings,
+        &draft,
+        Some(number),
+        &source,
+        &user,
+    )
+    .await?
+    {
         Imported::Created { id, .. } => Ok(Redirect::to(&format!("/phases/{id}")).into_response()),
         Imported::Refused(error) => {
             let html = render_list(&state, &page, refuse(error)).await?;
