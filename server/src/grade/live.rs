@@ -155,18 +155,24 @@ pub fn snapshot_of(version: i32, result: &GradeResult, at: OffsetDateTime) -> Gr
 }
 
 /// Recomputes the grade and appends a snapshot if it changed (or a day passed).
-pub async fn snapshot(db: &PgPool, docs: &DocsSettings) -> sqlx::Result<bool> {
+pub async fn snapshot(db: &PgPool, docs: &DocsSettings) -> sqlx::Result<()> {
     let coverage = crate::docs::live::current_report(db, docs).await?;
-    snapshot_with(db, &coverage.overall).await
+    snapshot_with(db, &coverage.overall).await.map(|_| ())
 }
 
-pub async fn snapshot_with(db: &PgPool, coverage: &CoverageFigures) -> sqlx::Result<bool> {
-    let (version, _, result) = current_with(db, coverage).await?;
+/// [`snapshot`] from coverage the caller holds; returns the grade it scored, for the checks
+/// that read it next (so a refresh scores it once).
+pub async fn snapshot_with(
+    db: &PgPool,
+    coverage: &CoverageFigures,
+) -> sqlx::Result<(i32, Rubric, GradeResult)> {
+    let (version, rubric, result) = current_with(db, coverage).await?;
     db::grades::snapshot_if_changed(
         db,
         &snapshot_of(version, &result, OffsetDateTime::now_utc()),
     )
-    .await
+    .await?;
+    Ok((version, rubric, result))
 }
 
 fn why(category: &str, measured: bool, evidence: &[String]) -> String {

@@ -14,22 +14,30 @@ use super::checks::{self, DeliverableCheck, Facts, Outcome, RouteFact};
 use crate::auth::SessionUser;
 use crate::config::Settings;
 use crate::db;
+use crate::grade::evidence::GradeResult;
+use crate::grade::rubric::Rubric;
 
-/// Gathers what the checks read, in a few queries whatever the number of deliverables.
+/// The grade as the caller scored it: (rubric version, rubric, result).
+pub type Graded = (i32, Rubric, GradeResult);
+
+/// Gathers what the checks read, in a few queries whatever the number of deliverables. The
+/// worker passes the grade it has just scored, so a refresh scores it once.
 pub async fn facts(
     pool: &PgPool,
     settings: &Settings,
     coverage: &CoverageFigures,
+    graded: Option<&Graded>,
 ) -> sqlx::Result<Facts> {
-    type ServiceRow = (String, String, Json<Vec<app::model::Finding>>);
     // (host, url, latest probe's verdict, the route's findings)
     type RouteRow = (String, String, Option<bool>, Json<Vec<app::model::Finding>>);
+    let scored = async {
+        match graded {
+            Some(g) => Ok(g.clone()),
+            None => crate::grade::live::current_with(pool, coverage).await,
+        }
+    };
     let (services, items, routes, backups, (_, rubric, grade)) = tokio::try_join!(
-        sqlx::query_as::<_, ServiceRow>(
-            "SELECT e.name, s.key, s.findings FROM services s JOIN engines e ON e.id = s.engine_id
-             WHERE s.removed_at IS NULL AND e.configured",
-        )
-        .fetch_all(pool),
+        crate::actions::queries::current_services(pool),
         sqlx::query_as::<_, (i64, String)>(
             "SELECT i.id, e.status FROM rollout_items i
              JOIN LATERAL (SELECT status FROM rollout_item_events WHERE item_id = i.id
@@ -43,7 +51,7 @@ pub async fn facts(
         )
         .fetch_all(pool),
         crate::evidence::gather_backups(pool, settings),
-        crate::grade::live::current_with(pool, coverage),
+        scored,
     )?;
     let mut by_host: HashMap<String, Vec<RouteFact>> = HashMap::new();
     for (host, url, probe_ok, findings) in routes {
@@ -79,8 +87,11 @@ pub async fn facts(
     Ok(Facts {
         services: services
             .into_iter()
-            .map(|(engine, key, findings)| {
-                ((engine, key), findings.0.iter().map(|f| f.kind).collect())
+            .map(|s| {
+                (
+                    (s.engine, s.key),
+                    s.findings.iter().map(|f| f.kind).collect(),
+                )
             })
             .collect(),
         coverage: (coverage.documented_share() * 10_000.0).round() as u32,
@@ -100,12 +111,13 @@ pub async fn check_deliverables(
     settings: &Settings,
     coverage: &CoverageFigures,
     scope: db::phases::CheckScope,
+    graded: Option<&Graded>,
 ) -> sqlx::Result<usize> {
     let bound = db::phases::bound_deliverables(pool, scope).await?;
     if bound.is_empty() {
         return Ok(0);
     }
-    let facts = facts(pool, settings, coverage).await?;
+    let facts = facts(pool, settings, coverage, graded).await?;
     let portal = SessionUser::portal();
     let mut changed = 0;
     let mut tx = pool.begin().await?;
@@ -144,6 +156,6 @@ pub async fn verdict(
 ) -> sqlx::Result<Outcome> {
     Ok(checks::evaluate(
         check,
-        &facts(pool, settings, coverage).await?,
+        &facts(pool, settings, coverage, None).await?,
     ))
 }

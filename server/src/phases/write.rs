@@ -102,7 +102,13 @@ pub async fn import_plan(
     let coverage = crate::docs::live::current_report(db, &settings.docs)
         .await?
         .overall;
-    super::live::check_deliverables(db, settings, &coverage, db::phases::CheckScope::Phase(id))
-        .await?;
+    super::live::check_deliverables(
+        db,
+        settings,
+        &coverage,
+        db::phases::CheckScope::Phase(id),
+        None,
+    )
+    .await?;
     Ok(Imported::Created { id, number })
 }

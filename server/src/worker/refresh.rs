@@ -200,11 +200,14 @@ impl Worker {
             };
         match coverage {
             Ok(coverage) => {
-                if let Err(e) =
-                    crate::grade::live::snapshot_with(&self.pool, &coverage.overall).await
-                {
-                    tracing::warn!(error = %e, "grade snapshot failed");
-                }
+                let graded =
+                    match crate::grade::live::snapshot_with(&self.pool, &coverage.overall).await {
+                        Ok(graded) => Some(graded),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "grade snapshot failed");
+                            None
+                        }
+                    };
                 // Rollout items the inventory proves follow it on every refresh.
                 if let Err(e) = crate::rollouts::live::check_all(
                     &self.pool,
@@ -222,6 +225,7 @@ impl Worker {
                     &self.settings,
                     &coverage.overall,
                     crate::db::phases::CheckScope::All,
+                    graded.as_ref(),
                 )
                 .await
                 {

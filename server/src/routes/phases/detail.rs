@@ -367,6 +367,7 @@ pub async fn bind_check(
             &state.settings,
             &coverage,
             crate::db::phases::CheckScope::Deliverable(deliverable),
+            None,
         )
         .await?;
     }
