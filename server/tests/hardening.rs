@@ -330,6 +330,47 @@ async fn anonymous_visitors_get_no_session_and_expired_ones_are_purged(db: PgPoo
     );
 }
 
+/// The store's expiry of the one signed-in session.
+async fn session_expiry(db: &PgPool) -> time::OffsetDateTime {
+    sqlx::query_scalar("SELECT max(expiry_date) FROM tower_sessions.session")
+        .fetch_one(db)
+        .await
+        .unwrap()
+}
+
+/// A session in use stays alive: its idle expiry moves forward in the store as pages are read
+/// (otherwise an active reader would be signed out one idle period after signing in), but at
+/// most once per interval, so a page view does not write the session each time.
+#[sqlx::test(migrator = "audit_portal::db::MIGRATOR")]
+async fn reading_pages_keeps_a_session_alive_with_few_writes(db: PgPool) {
+    let app = spawn_app(db.clone(), settings(&[])).await;
+    app.sign_in(Role::Viewer).await;
+    assert_eq!(app.get_text("/").await.0, 200);
+    let after_first_view = session_expiry(&db).await;
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    assert_eq!(app.get_text("/services").await.0, 200);
+    assert_eq!(
+        session_expiry(&db).await,
+        after_first_view,
+        "a view within the interval writes nothing"
+    );
+
+    // With the interval elapsed (here: no interval), a view moves the expiry forward.
+    let mut every_view = settings(&[]);
+    every_view.auth.session_touch_every = Duration::ZERO;
+    let app = spawn_app(db.clone(), every_view).await;
+    app.sign_in(Role::Viewer).await;
+    assert_eq!(app.get_text("/").await.0, 200);
+    let before = session_expiry(&db).await;
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    assert_eq!(app.get_text("/services").await.0, 200);
+    let after = session_expiry(&db).await;
+    assert!(
+        after - before >= time::Duration::seconds(1),
+        "{before} then {after}"
+    );
+}
+
 #[sqlx::test(migrator = "audit_portal::db::MIGRATOR")]
 async fn pages_are_never_cached_but_static_files_are(db: PgPool) {
     let app = spawn_app(db, settings(&[])).await;

@@ -118,8 +118,31 @@ pub async fn require_sign_in(
         );
         return (StatusCode::FORBIDDEN, Html(page)).into_response();
     }
+    if let Err(e) = keep_alive(&session, state.settings.auth.session_touch_every).await {
+        return AppError::Internal(anyhow::Error::new(e).context("writing the session"))
+            .into_response();
+    }
     req.extensions_mut().insert(CurrentUser(user));
     next.run(req).await
+}
+
+/// The session key holding when this session last had its idle expiry moved (unix seconds).
+const TOUCHED_KEY: &str = "touched_at";
+
+/// Moves a session's idle expiry forward when it was last moved `every` ago or more: the
+/// changed value makes the session layer save it with a new expiry. In between, a page view
+/// writes nothing.
+async fn keep_alive(
+    session: &Session,
+    every: std::time::Duration,
+) -> Result<(), tower_sessions::session::Error> {
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let touched: Option<i64> = session.get(TOUCHED_KEY).await?;
+    let due = touched.is_none_or(|t| now.saturating_sub(t) >= every.as_secs() as i64);
+    if due {
+        session.insert(TOUCHED_KEY, now).await?;
+    }
+    Ok(())
 }
 
 /// Browsers asking for a page go to the sign-in, and come back afterwards; anything else is 401.

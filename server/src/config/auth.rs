@@ -15,6 +15,10 @@ pub struct AuthSettings {
     pub session_idle: Duration,
     /// A session ends this long after sign-in, however active (ASVS L2: 12 h).
     pub session_absolute: Duration,
+    /// How often a session in use has its idle expiry moved forward in the store. Reads do not
+    /// otherwise write the session, so without this an active reader would be signed out one
+    /// idle period after sign-in; with it, a session costs at most one write a minute.
+    pub session_touch_every: Duration,
     /// Sign-offs need an authentication at most this old, else the provider is asked again.
     pub reauth_max_age: Duration,
 }
@@ -159,6 +163,7 @@ impl RawAuth {
             groups: self.groups,
             session_idle: Duration::from_secs(self.session_idle_minutes * 60),
             session_absolute: Duration::from_secs(self.session_absolute_hours * 3600),
+            session_touch_every: Duration::from_secs(60),
             reauth_max_age: Duration::from_secs(self.reauth_max_age_minutes * 60),
         })
     }
