@@ -149,6 +149,20 @@ async fn the_action_plan_follows_the_findings_and_is_worth_its_points(db: PgPool
     let (_, page) = app.get_text("/actions").await;
     assert!(page.contains(&format!("accepted risk until {tomorrow}")));
     assert!(page.contains("longer (set)"));
+    // The service's own page lists its action, linking to the plan.
+    let service_page = format!(
+        "/services/test/{}",
+        fleet.key("unbounded").replace('/', "%2F")
+    );
+    let (status, page) = app.get_text(&service_page).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains(&format!(
+            "No memory limit: accepted risk until {tomorrow}, owner ops team"
+        )),
+        "{page}"
+    );
+    assert!(page.contains(&format!("href=\"/actions#action-{memory}\"")));
 
     // The same again changes nothing, and a refused write inside the unit of work leaves no
     // audit record.

@@ -142,6 +142,39 @@ impl ActionView {
     }
 }
 
+/// An open action as a service's page lists it, linking to the plan.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServiceAction {
+    pub id: i64,
+    pub kind: FindingKind,
+    pub state: ActionState,
+    pub owner: Option<String>,
+    pub due_on: Option<Date>,
+    pub risk_expires_on: Option<Date>,
+    /// Whether the action spans every service with the kind (one change fixes them all).
+    pub fleet_wide: bool,
+}
+
+impl ServiceAction {
+    /// "open, owner ops, due 2026-12-10" or "accepted risk until 2027-01-31".
+    pub fn summary(&self) -> String {
+        let mut parts = vec![match (self.state, self.risk_expires_on) {
+            (ActionState::Accepted, Some(d)) => format!("accepted risk until {d}"),
+            (s, _) => s.label().to_string(),
+        }];
+        if let Some(o) = &self.owner {
+            parts.push(format!("owner {o}"));
+        }
+        if let Some(d) = self.due_on {
+            parts.push(format!("due {d}"));
+        }
+        if self.fleet_wide {
+            parts.push("one change for every service".into());
+        }
+        parts.join(", ")
+    }
+}
+
 /// A refused change of one action, shown beside its form.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ActionRefusal {

@@ -5,11 +5,16 @@ use time::OffsetDateTime;
 
 use crate::components::format;
 use crate::components::widgets::{StatusBadge, TimeAgo};
+use crate::model::actions::ServiceAction;
 use crate::model::{Finding, ServiceDetail, ServiceEvent, ServiceFacts};
 use crate::pages::routes::{RouteDetails, StatusBar};
 
 #[component]
-pub fn ServiceDetailPage(detail: ServiceDetail, now: OffsetDateTime) -> impl IntoView {
+pub fn ServiceDetailPage(
+    detail: ServiceDetail,
+    actions: Vec<ServiceAction>,
+    now: OffsetDateTime,
+) -> impl IntoView {
     let ServiceDetail {
         summary,
         compose_project,
@@ -66,6 +71,7 @@ pub fn ServiceDetailPage(detail: ServiceDetail, now: OffsetDateTime) -> impl Int
             <dt>"Last seen"</dt><dd><TimeAgo at=summary.last_seen now=now/></dd>
         </dl>
         <FindingsSection findings=summary.findings.clone()/>
+        <ActionsSection actions=actions/>
         <section aria-labelledby="routes-h">
             <h2 id="routes-h">"Routes"</h2>
             {latency_svg.map(|svg| view! { <div inner_html=svg></div> })}
@@ -81,6 +87,28 @@ pub fn ServiceDetailPage(detail: ServiceDetail, now: OffsetDateTime) -> impl Int
 
 fn short_id(id: &str) -> String {
     id.trim_start_matches("sha256:").chars().take(12).collect()
+}
+
+/// The open actions for this service's findings, with their owner and due date, linking to
+/// the action plan.
+#[component]
+fn ActionsSection(actions: Vec<ServiceAction>) -> impl IntoView {
+    (!actions.is_empty()).then(|| {
+        let items = actions
+            .into_iter()
+            .map(|a| {
+                let href = format!("/actions#action-{}", a.id);
+                let line = format!("{}: {}", a.kind.title(), a.summary());
+                view! { <li><a href=href>{line}</a></li> }
+            })
+            .collect_view();
+        view! {
+            <section aria-labelledby="actions-h">
+                <h2 id="actions-h">"Actions"</h2>
+                <ul class="plain">{items}</ul>
+            </section>
+        }
+    })
 }
 
 #[component]

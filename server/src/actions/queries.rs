@@ -5,7 +5,7 @@ use sqlx::types::Json;
 use sqlx::{PgConnection, PgExecutor, PgPool};
 use time::{Date, OffsetDateTime};
 
-use app::model::actions::{ActionState, Effort};
+use app::model::actions::{ActionState, Effort, ServiceAction};
 use app::model::{Finding, FindingKind};
 
 use super::rollup::{ActionKey, CurrentService, Latest, Stored};
@@ -211,4 +211,52 @@ pub async fn append(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// The open actions concerning one service: its own, and those across services for a kind it
+/// has. Each with the state in force today.
+pub async fn for_service(
+    db: &PgPool,
+    engine: &str,
+    key: &str,
+    kinds: &[&str],
+    today: Date,
+) -> sqlx::Result<Vec<ServiceAction>> {
+    let rows: Vec<StoredRow> = sqlx::query_as(
+        "SELECT a.id, a.kind, a.service_id, a.opened_at, a.closed_at,
+                c.state, c.owner, c.due_on, c.effort, c.reason, c.risk_expires_on, c.note,
+                c.actor_name, c.at
+         FROM actions a
+         LEFT JOIN LATERAL (SELECT * FROM action_changes WHERE action_id = a.id
+                            ORDER BY id DESC LIMIT 1) c ON true
+         WHERE a.closed_at IS NULL
+           AND (a.service_id = (SELECT s.id FROM services s JOIN engines e ON e.id = s.engine_id
+                                WHERE e.name = $1 AND s.key = $2)
+                OR (a.service_id IS NULL AND a.kind = ANY($3)))
+         ORDER BY a.id",
+    )
+    .bind(engine)
+    .bind(key)
+    .bind(kinds)
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(stored_of)
+        .map(|s| {
+            let state = super::rollup::state_now(false, s.latest.as_ref(), today);
+            let latest = s.latest.as_ref();
+            ServiceAction {
+                id: s.id,
+                kind: s.key.kind,
+                state,
+                owner: latest.and_then(|l| l.owner.clone()),
+                due_on: latest.and_then(|l| l.due_on),
+                risk_expires_on: latest
+                    .filter(|_| state == ActionState::Accepted)
+                    .and_then(|l| l.risk_expires_on),
+                fleet_wide: s.key.service_id.is_none(),
+            }
+        })
+        .collect())
 }

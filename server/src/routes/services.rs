@@ -71,10 +71,18 @@ pub async fn detail(
         .ok_or_else(|| AppError::NotFound(format!("The service '{key}' on engine '{engine}'")))?;
     let title = detail.summary.display_name.clone();
     let now = OffsetDateTime::now_utc();
+    let kinds: Vec<&str> = detail
+        .summary
+        .findings
+        .iter()
+        .map(|f| f.kind.slug())
+        .collect();
+    let actions =
+        crate::actions::queries::for_service(&state.db, &engine, &key, &kinds, now.date()).await?;
     Ok(Html(render_page(
         page.meta(title, Section::Services),
         move || {
-            view! { <ServiceDetailPage detail=detail now=now/> }
+            view! { <ServiceDetailPage detail=detail actions=actions now=now/> }
         },
     )))
 }
