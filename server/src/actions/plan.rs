@@ -79,7 +79,8 @@ pub async fn load(pool: &PgPool, settings: &Settings, now: OffsetDateTime) -> sq
         base: &base,
         memo: HashMap::new(),
     };
-    let mut fixable: Vec<(rollup::ActionKey, Vec<i64>)> = vec![];
+    // (service id, kind) of every open action's findings, for the grade with all of them done.
+    let mut fixable: std::collections::HashSet<(i64, FindingKind)> = Default::default();
     for s in &stored {
         let rolled = current.get(&s.key);
         let state = rollup::state_now(s.closed_at.is_some(), s.latest.as_ref(), today);
@@ -94,7 +95,7 @@ pub async fn load(pool: &PgPool, settings: &Settings, now: OffsetDateTime) -> sq
         let ids = rolled.service_ids();
         let (points, lifts_cap) = value.of(s.key.kind, &ids);
         if state == ActionState::Open {
-            fixable.push((s.key, ids));
+            fixable.extend(ids.iter().map(|id| (*id, s.key.kind)));
         }
         let view = view_of(s, state, Some(rolled), &names, points, lifts_cap);
         match state {
@@ -103,11 +104,7 @@ pub async fn load(pool: &PgPool, settings: &Settings, now: OffsetDateTime) -> sq
         }
     }
     plan.grade_if_all_fixed = inputs
-        .grade_without(&coverage, |id, kind| {
-            fixable
-                .iter()
-                .any(|(key, ids)| key.kind == kind && ids.contains(&id))
-        })
+        .grade_without(&coverage, |id, kind| fixable.contains(&(id, kind)))
         .total
         .hundredths_truncated() as i64;
     plan.open.sort_by(|a, b| {
