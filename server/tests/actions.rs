@@ -149,6 +149,30 @@ async fn the_action_plan_follows_the_findings_and_is_worth_its_points(db: PgPool
     let (_, page) = app.get_text("/actions").await;
     assert!(page.contains(&format!("accepted risk until {tomorrow}")));
     assert!(page.contains("longer (set)"));
+    // A due date already past marks the action overdue, on the plan and on the dashboard.
+    let yesterday = (OffsetDateTime::now_utc().date() - Duration::days(1)).to_string();
+    let response = app
+        .post_form(
+            "/actions",
+            &format!("/actions/{restart}"),
+            &[
+                ("state", "open"),
+                ("owner", "ops team"),
+                ("due_on", &yesterday),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 303);
+    let (_, page) = app.get_text("/actions").await;
+    assert!(page.contains(&format!("{yesterday} (overdue)")));
+    let (_, dashboard) = app.get_text("/").await;
+    assert!(
+        dashboard.contains("open action(s), most grade points first; 1 accepted risk(s).")
+            && dashboard.contains("1 overdue."),
+        "{dashboard}"
+    );
+    assert_eq!(audit_records(&db, "done").await, 2);
+
     // The service's own page lists its action, linking to the plan.
     let service_page = format!(
         "/services/test/{}",
@@ -169,7 +193,7 @@ async fn the_action_plan_follows_the_findings_and_is_worth_its_points(db: PgPool
     let response = app.post_form("/actions", &path, &acceptance).await;
     assert_eq!(response.status(), 400);
     assert!(response.text().await.unwrap().contains("Nothing changed"));
-    assert_eq!(audit_records(&db, "done").await, 1);
+    assert_eq!(audit_records(&db, "done").await, 2);
 
     // The exports list every open action; the accepted risk has its own section.
     let response = app.get("/actions/ACTION_PLAN_TODO.md").await;
@@ -243,7 +267,7 @@ async fn the_action_plan_follows_the_findings_and_is_worth_its_points(db: PgPool
             .unwrap()
             .contains("This action is done")
     );
-    assert_eq!(audit_records(&db, "done").await, 1);
+    assert_eq!(audit_records(&db, "done").await, 2);
 
     // The policy removed again: the same action reopens, with the fact.
     docker(&["update", "--restart", "no", &fleet.container("loose")]);

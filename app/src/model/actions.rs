@@ -175,6 +175,16 @@ impl ServiceAction {
     }
 }
 
+/// The action plan in three figures, for the dashboard.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ActionCounts {
+    pub open: i64,
+    /// Open with a due date in the past.
+    pub overdue: i64,
+    /// Accepted risks still within their expiry.
+    pub accepted: i64,
+}
+
 /// A refused change of one action, shown beside its form.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ActionRefusal {

@@ -5,6 +5,7 @@ use time::OffsetDateTime;
 
 use crate::components::format;
 use crate::components::widgets::TimeAgo;
+use crate::model::actions::ActionCounts;
 use crate::model::docs::CoverageFigures;
 use crate::model::phases::PhaseSummary;
 use crate::model::rollouts::RolloutSummary;
@@ -23,6 +24,7 @@ pub struct DashboardView {
     pub grade: DashboardGrade,
     pub phases: Vec<PhaseSummary>,
     pub rollouts: Vec<RolloutSummary>,
+    pub actions: ActionCounts,
     pub now: OffsetDateTime,
 }
 
@@ -49,6 +51,7 @@ pub fn DashboardPage(data: DashboardView) -> impl IntoView {
         grade,
         phases,
         rollouts,
+        actions,
         now,
     } = data;
     let count = |status: &str| phases.iter().filter(|p| p.status() == status).count();
@@ -146,6 +149,12 @@ pub fn DashboardPage(data: DashboardView) -> impl IntoView {
                     grade.change_7d.clone().unwrap_or_else(|| "no 7-day history yet".into()),
                     grade.change_30d.clone().unwrap_or_else(|| "no 30-day history yet".into()))}</p>
                 <div class="mini-chart" inner_html=grade.chart_svg.clone()></div>
+            </section>
+            <section class="card" aria-labelledby="actions-h">
+                <h2 id="actions-h"><a href="/actions">"Action plan"</a></h2>
+                <p class="big">{actions.open}</p>
+                <p>{format!("open action(s), most grade points first; {} accepted risk(s).", actions.accepted)}</p>
+                {(actions.overdue > 0).then(|| view! { <p class="error-text">{format!("{} overdue.", actions.overdue)}</p> })}
             </section>
             <section class="card" aria-labelledby="docs-h">
                 <h2 id="docs-h"><a href="/docs">"Documentation coverage"</a></h2>

@@ -5,7 +5,7 @@ use sqlx::types::Json;
 use sqlx::{PgConnection, PgExecutor, PgPool};
 use time::{Date, OffsetDateTime};
 
-use app::model::actions::{ActionState, Effort, ServiceAction};
+use app::model::actions::{ActionCounts, ActionState, Effort, ServiceAction};
 use app::model::{Finding, FindingKind};
 
 use super::rollup::{ActionKey, CurrentService, Latest, Stored};
@@ -259,4 +259,29 @@ pub async fn for_service(
             }
         })
         .collect())
+}
+
+/// How many actions are open (and of those overdue) and accepted as risks, as of `today`.
+pub async fn counts(db: &PgPool, today: Date) -> sqlx::Result<ActionCounts> {
+    let (open, overdue, accepted): (i64, i64, i64) = sqlx::query_as(
+        "WITH latest AS (
+             SELECT coalesce(c.state, 'open') = 'accepted' AND c.risk_expires_on >= $1 AS accepted,
+                    c.due_on
+             FROM actions a
+             LEFT JOIN LATERAL (SELECT state, due_on, risk_expires_on FROM action_changes
+                                WHERE action_id = a.id ORDER BY id DESC LIMIT 1) c ON true
+             WHERE a.closed_at IS NULL)
+         SELECT count(*) FILTER (WHERE NOT coalesce(accepted, false)),
+                count(*) FILTER (WHERE NOT coalesce(accepted, false) AND due_on < $1),
+                count(*) FILTER (WHERE accepted)
+         FROM latest",
+    )
+    .bind(today)
+    .fetch_one(db)
+    .await?;
+    Ok(ActionCounts {
+        open,
+        overdue,
+        accepted,
+    })
 }

@@ -27,9 +27,11 @@ pub async fn dashboard(State(state): State<AppState>, page: Page) -> AppResult<H
         .await?
         .overall;
     let grade = dashboard_grade(&state, &docs).await?;
-    let (phases, rollouts) = tokio::try_join!(
+    let today = OffsetDateTime::now_utc().date();
+    let (phases, rollouts, actions) = tokio::try_join!(
         db::phases::summaries(&state.db),
         db::rollouts::summaries(&state.db),
+        crate::actions::queries::counts(&state.db, today),
     )?;
     let data = DashboardView {
         counts,
@@ -40,6 +42,7 @@ pub async fn dashboard(State(state): State<AppState>, page: Page) -> AppResult<H
         grade,
         phases,
         rollouts,
+        actions,
         now: OffsetDateTime::now_utc(),
     };
     Ok(Html(render_page(
