@@ -149,6 +149,14 @@ async fn the_action_plan_follows_the_findings_and_is_worth_its_points(db: PgPool
     let (_, page) = app.get_text("/actions").await;
     assert!(page.contains(&format!("accepted risk until {tomorrow}")));
     assert!(page.contains("longer (set)"));
+    // The plan narrowed to an owner, or to a kind of finding.
+    let (_, page) = app.get_text("/actions?owner=OPS+team").await;
+    assert!(page.contains(&unbounded) && !page.contains(&loose));
+    let (_, page) = app
+        .get_text("/actions?owner=none&kind=no_restart_policy")
+        .await;
+    assert!(page.contains(&loose) && !page.contains(&unbounded));
+
     // A due date already past marks the action overdue, on the plan and on the dashboard.
     let yesterday = (OffsetDateTime::now_utc().date() - Duration::days(1)).to_string();
     let response = app

@@ -175,6 +175,48 @@ impl ServiceAction {
     }
 }
 
+/// What the plan is narrowed to (`/actions?owner=ops&effort=quick&kind=no_healthcheck`); an
+/// empty filter shows everything. Values that cannot be read are ignored, as an unknown sort is
+/// on the other lists.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ActionFilter {
+    /// An owner, matched without regard to case; "none" selects unowned actions.
+    pub owner: Option<String>,
+    pub effort: Option<Effort>,
+    pub kind: Option<FindingKind>,
+}
+
+impl ActionFilter {
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> ActionFilter {
+        let mut f = ActionFilter::default();
+        for (name, value) in pairs {
+            let value = value.trim();
+            match name {
+                "owner" if !value.is_empty() => f.owner = Some(value.to_string()),
+                "effort" => f.effort = Effort::parse(value),
+                "kind" => f.kind = FindingKind::from_slug(value),
+                _ => {}
+            }
+        }
+        f
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == ActionFilter::default()
+    }
+
+    pub fn matches(&self, a: &ActionView) -> bool {
+        let owner_ok = match (&self.owner, &a.owner) {
+            (None, _) => true,
+            (Some(wanted), None) => wanted.eq_ignore_ascii_case("none"),
+            (Some(wanted), Some(owner)) => wanted.eq_ignore_ascii_case(owner),
+        };
+        owner_ok
+            && self.effort.is_none_or(|e| e == a.effort)
+            && self.kind.is_none_or(|k| k == a.kind)
+    }
+}
+
 /// The action plan in three figures, for the dashboard.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ActionCounts {
@@ -202,6 +244,7 @@ pub struct ActionsPage {
     pub grade_now: i64,
     pub grade_if_all_fixed: i64,
     pub can_edit: bool,
+    pub filter: ActionFilter,
     pub refusal: Option<ActionRefusal>,
     pub today: Date,
     pub now: OffsetDateTime,
@@ -229,5 +272,15 @@ mod tests {
             Effort::default_for(FindingKind::RestartLoop),
             Effort::Longer
         );
+    }
+
+    #[test]
+    fn a_filter_reads_its_fields_and_ignores_what_it_cannot_read() {
+        let f =
+            ActionFilter::from_pairs([("owner", " Ops "), ("effort", "quick"), ("kind", "bogus")]);
+        assert_eq!(f.owner.as_deref(), Some("Ops"));
+        assert_eq!(f.effort, Some(Effort::Quick));
+        assert_eq!(f.kind, None);
+        assert!(ActionFilter::from_pairs([("owner", ""), ("sort", "x")]).is_empty());
     }
 }

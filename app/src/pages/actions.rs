@@ -5,7 +5,10 @@ use time::{Date, OffsetDateTime};
 
 use crate::components::forms::CsrfField;
 use crate::components::widgets::TimeAgo;
-use crate::model::actions::{ActionRefusal, ActionState, ActionView, ActionsPage, Effort};
+use crate::model::FindingKind;
+use crate::model::actions::{
+    ActionFilter, ActionRefusal, ActionState, ActionView, ActionsPage, Effort,
+};
 use crate::model::service_query::url_encode;
 
 fn points(hundredths: i64) -> String {
@@ -21,6 +24,7 @@ pub fn ActionsPlanPage(data: ActionsPage) -> impl IntoView {
         grade_now,
         grade_if_all_fixed,
         can_edit,
+        filter,
         refusal,
         today,
         now,
@@ -91,12 +95,43 @@ pub fn ActionsPlanPage(data: ActionsPage) -> impl IntoView {
             " · "
             <a href="/actions.csv" download="actions.csv">"Download CSV"</a>
         </p>
+        <FilterForm filter=filter/>
         <section aria-labelledby="open-h">
             <h2 id="open-h">"Open, most points first"</h2>
             {open_view}
         </section>
         {accepted_view}
         {done_view}
+    }
+}
+
+/// Narrows the plan by owner, effort or finding kind: a GET form, so the URL can be shared.
+#[component]
+fn FilterForm(filter: ActionFilter) -> impl IntoView {
+    let narrowed = !filter.is_empty();
+    let kinds = FindingKind::ALL
+        .into_iter()
+        .map(|k| view! { <option value=k.slug() selected=filter.kind == Some(k)>{k.title()}</option> })
+        .collect_view();
+    view! {
+        <form method="get" action="/actions" class="form-grid" aria-label="Filter the plan">
+            <label>"Owner (or none)"<input name="owner" type="text" value=filter.owner.clone().unwrap_or_default()/></label>
+            <label>"Effort"
+                <select name="effort">
+                    <option value="" selected=filter.effort.is_none()>"any"</option>
+                    <option value="quick" selected=filter.effort == Some(Effort::Quick)>"quick win"</option>
+                    <option value="longer" selected=filter.effort == Some(Effort::Longer)>"longer"</option>
+                </select>
+            </label>
+            <label>"Finding"
+                <select name="kind">
+                    <option value="" selected=filter.kind.is_none()>"any"</option>
+                    {kinds}
+                </select>
+            </label>
+            <button type="submit">"Filter"</button>
+            {narrowed.then(|| view! { <a href="/actions">"Show every action"</a> })}
+        </form>
     }
 }
 

@@ -1,11 +1,12 @@
 //! `GET /actions`: the plan, with a form per action for editors and admins.
 
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::response::Html;
 use leptos::prelude::*;
+use serde::Deserialize;
 use time::OffsetDateTime;
 
-use app::model::actions::{ActionRefusal, ActionsPage};
+use app::model::actions::{ActionFilter, ActionRefusal, ActionView, ActionsPage};
 use app::model::{Role, Section};
 use app::pages::actions::ActionsPlanPage;
 use app::render_page;
@@ -15,21 +16,26 @@ use crate::auth::Page;
 use crate::error::AppResult;
 use crate::state::AppState;
 
-/// The page, with a refused change shown beside its action's form.
+/// The page, narrowed by `filter`, with a refused change shown beside its action's form.
 pub async fn render(
     state: &AppState,
     page: &Page,
+    filter: ActionFilter,
     refusal: Option<ActionRefusal>,
 ) -> AppResult<String> {
     let now = OffsetDateTime::now_utc();
     let plan = plan::load(&state.db, &state.settings, now).await?;
+    let narrow = |actions: Vec<ActionView>| -> Vec<ActionView> {
+        actions.into_iter().filter(|a| filter.matches(a)).collect()
+    };
     let data = ActionsPage {
-        open: plan.open,
-        accepted: plan.accepted,
-        done: plan.done,
+        open: narrow(plan.open),
+        accepted: narrow(plan.accepted),
+        done: narrow(plan.done),
         grade_now: plan.grade_now,
         grade_if_all_fixed: plan.grade_if_all_fixed,
         can_edit: page.can(Role::Editor),
+        filter,
         refusal,
         today: now.date(),
         now,
@@ -42,6 +48,24 @@ pub async fn render(
     ))
 }
 
-pub async fn list(State(state): State<AppState>, page: Page) -> AppResult<Html<String>> {
-    Ok(Html(render(&state, &page, None).await?))
+/// The filter form's fields, as sent.
+#[derive(Debug, Default, Deserialize)]
+pub struct FilterParams {
+    owner: Option<String>,
+    effort: Option<String>,
+    kind: Option<String>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    page: Page,
+    Query(params): Query<FilterParams>,
+) -> AppResult<Html<String>> {
+    let pairs = [
+        ("owner", params.owner.as_deref()),
+        ("effort", params.effort.as_deref()),
+        ("kind", params.kind.as_deref()),
+    ];
+    let filter = ActionFilter::from_pairs(pairs.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))));
+    Ok(Html(render(&state, &page, filter, None).await?))
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use time::{Date, Duration, OffsetDateTime};
 
 use app::model::Role;
-use app::model::actions::{ActionRefusal, ActionState, Effort};
+use app::model::actions::{ActionFilter, ActionRefusal, ActionState, Effort};
 
 use super::queries::{self, NewState};
 use crate::audited::{self, Change, Stopped};
@@ -132,7 +132,8 @@ pub async fn update(
             action_id: id,
             message,
         };
-        let html = super::list::render(&state, &page, Some(refusal)).await?;
+        let html =
+            super::list::render(&state, &page, ActionFilter::default(), Some(refusal)).await?;
         Ok((StatusCode::BAD_REQUEST, Html(html)).into_response())
     };
     let today = OffsetDateTime::now_utc().date();
