@@ -175,37 +175,36 @@ pub async fn create(
     }
     let (secret, hash) = generate();
     let expires_at = expires_days.map(|d| OffsetDateTime::now_utc() + time::Duration::days(d));
-    let mut tx = db.begin().await?;
-    let created = crate::db::tokens::create(
-        &mut tx,
-        &crate::db::tokens::NewToken {
-            name: &name,
-            prefix: &display_prefix(&secret),
-            hash: &hash,
-            scopes,
-            created_by: by.display_name(),
-            expires_at,
-        },
-    )
-    .await?;
-    if created.is_none() {
-        return Err(CreateError::Invalid(format!(
-            "A token named '{name}' exists already (revoked ones keep their name)."
-        )));
-    }
     let scope_names: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
-    crate::db::audit::append(
-        &mut *tx,
-        crate::db::audit::Record::<(), _> {
-            actor: by,
-            action: "token.create",
-            target: &name,
-            outcome: crate::db::audit::Outcome::Done,
-            before: None,
-            after: Some(serde_json::json!({ "scopes": scope_names, "expires_at": expires_at.map(|t| t.to_string()) })),
-        },
-    )
+    let change = crate::audited::Change::<(), _> {
+        actor: by,
+        action: "token.create",
+        target: &name,
+        before: None,
+        after: Some(
+            serde_json::json!({ "scopes": scope_names, "expires_at": expires_at.map(|t| t.to_string()) }),
+        ),
+    };
+    crate::audited::write(db, change, async |conn| -> Result<(), CreateError> {
+        let created = crate::db::tokens::create(
+            conn,
+            &crate::db::tokens::NewToken {
+                name: &name,
+                prefix: &display_prefix(&secret),
+                hash: &hash,
+                scopes,
+                created_by: by.display_name(),
+                expires_at,
+            },
+        )
+        .await?;
+        match created {
+            Some(_) => Ok(()),
+            None => Err(CreateError::Invalid(format!(
+                "A token named '{name}' exists already (revoked ones keep their name)."
+            ))),
+        }
+    })
     .await?;
-    tx.commit().await?;
     Ok(secret)
 }

@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 
+use sqlx::PgPool;
 use sqlx::types::Json;
-use sqlx::{PgPool, Postgres, Transaction};
 use time::OffsetDateTime;
 
 use app::model::ServiceFacts;
@@ -23,7 +23,7 @@ pub struct NewRun<'a> {
     pub reported_by: &'a str,
 }
 
-pub async fn insert_run(tx: &mut Transaction<'_, Postgres>, r: &NewRun<'_>) -> sqlx::Result<i64> {
+pub async fn insert_run(conn: &mut sqlx::PgConnection, r: &NewRun<'_>) -> sqlx::Result<i64> {
     sqlx::query_scalar(
         "INSERT INTO backup_runs (job, kind, ok, started_at, finished_at, bytes, detail, reported_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -36,7 +36,7 @@ pub async fn insert_run(tx: &mut Transaction<'_, Postgres>, r: &NewRun<'_>) -> s
     .bind(r.bytes)
     .bind(r.detail)
     .bind(r.reported_by)
-    .fetch_one(&mut **tx)
+    .fetch_one(conn)
     .await
 }
 

@@ -1,6 +1,6 @@
 //! API tokens: created with their audit record, looked up by hash, revoked, listed.
 
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::PgPool;
 use time::OffsetDateTime;
 
 use app::model::evidence::TokenRow;
@@ -17,10 +17,7 @@ pub struct NewToken<'a> {
 }
 
 /// Inserts a token; `Ok(None)` when the name is taken (the unique constraint answers).
-pub async fn create(
-    tx: &mut Transaction<'_, Postgres>,
-    t: &NewToken<'_>,
-) -> sqlx::Result<Option<i64>> {
+pub async fn create(conn: &mut sqlx::PgConnection, t: &NewToken<'_>) -> sqlx::Result<Option<i64>> {
     let scopes: Vec<&str> = t.scopes.iter().map(|s| s.as_str()).collect();
     sqlx::query_scalar(
         "INSERT INTO api_tokens (name, prefix, secret_hash, scopes, created_by, expires_at)
@@ -33,7 +30,7 @@ pub async fn create(
     .bind(&scopes)
     .bind(t.created_by)
     .bind(t.expires_at)
-    .fetch_optional(&mut **tx)
+    .fetch_optional(conn)
     .await
 }
 

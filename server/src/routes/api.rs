@@ -14,7 +14,6 @@ use time::OffsetDateTime;
 
 use crate::auth::tokens::{self, ApiCaller, Scope};
 use crate::db;
-use crate::db::audit::{Outcome, Record};
 use crate::db::tokens::Refusal;
 use crate::state::AppState;
 
@@ -182,36 +181,37 @@ async fn heartbeat(
         )));
     }
     let actor = caller.as_actor();
-    let mut tx = state.db.begin().await?;
-    let id = db::backups::insert_run(
-        &mut tx,
-        &db::backups::NewRun {
-            job,
-            kind: &hb.kind,
-            ok: hb.ok,
-            started_at: hb.started_at,
-            finished_at: hb.finished_at,
-            bytes: hb.bytes,
-            detail,
-            reported_by: &caller.name,
+    // The record names the run the write created.
+    let id = crate::audited::write_recording(
+        &state.db,
+        &actor,
+        "backup.heartbeat",
+        async |conn| -> sqlx::Result<_> {
+            let id = db::backups::insert_run(
+                &mut *conn,
+                &db::backups::NewRun {
+                    job,
+                    kind: &hb.kind,
+                    ok: hb.ok,
+                    started_at: hb.started_at,
+                    finished_at: hb.finished_at,
+                    bytes: hb.bytes,
+                    detail,
+                    reported_by: &caller.name,
+                },
+            )
+            .await?;
+            // The worker re-judges the jobs now rather than at its next tick.
+            db::engines::request_refresh(&mut *conn).await?;
+            let recorded = crate::audited::Recorded::<(), _> {
+                target: job.to_string(),
+                before: None,
+                after: Some(json!({ "run": id, "kind": hb.kind, "ok": hb.ok })),
+            };
+            Ok((id, recorded))
         },
     )
     .await?;
-    db::audit::append(
-        &mut *tx,
-        Record::<(), _> {
-            actor: &actor,
-            action: "backup.heartbeat",
-            target: job,
-            outcome: Outcome::Done,
-            before: None,
-            after: Some(json!({ "run": id, "kind": hb.kind, "ok": hb.ok })),
-        },
-    )
-    .await?;
-    // The worker re-judges the jobs now rather than at its next tick.
-    db::engines::request_refresh(&mut *tx).await?;
-    tx.commit().await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "id": id, "job": job, "kind": hb.kind, "ok": hb.ok })),
