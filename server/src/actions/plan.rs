@@ -74,6 +74,16 @@ pub async fn load(pool: &PgPool, settings: &Settings, now: OffsetDateTime) -> sq
         grade_if_all_fixed: 0,
     };
     let mut value = Valuation {
+        finding_sets: inputs
+            .services
+            .iter()
+            .map(|(id, s)| {
+                let mut kinds = s.findings.clone();
+                kinds.sort();
+                kinds.dedup();
+                (*id, kinds)
+            })
+            .collect(),
         inputs: &inputs,
         coverage: &coverage,
         base: &base,
@@ -129,6 +139,8 @@ struct Valuation<'a> {
     inputs: &'a crate::grade::live::Inputs,
     coverage: &'a app::model::docs::CoverageFigures,
     base: &'a crate::grade::evidence::GradeResult,
+    /// Each current service's kinds of finding, sorted: the memo's key.
+    finding_sets: HashMap<i64, Vec<FindingKind>>,
     memo: HashMap<(FindingKind, Vec<FindingKind>), (i64, Option<String>)>,
 }
 
@@ -136,16 +148,9 @@ impl Valuation<'_> {
     fn of(&mut self, kind: FindingKind, ids: &[i64]) -> (i64, Option<String>) {
         let memo_key = match ids {
             [one] => self
-                .inputs
-                .services
-                .iter()
-                .find(|(id, _)| id == one)
-                .map(|(_, s)| {
-                    let mut kinds = s.findings.clone();
-                    kinds.sort();
-                    kinds.dedup();
-                    (kind, kinds)
-                }),
+                .finding_sets
+                .get(one)
+                .map(|kinds| (kind, kinds.clone())),
             _ => None,
         };
         if let Some(known) = memo_key.as_ref().and_then(|k| self.memo.get(k)) {

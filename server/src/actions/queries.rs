@@ -70,15 +70,10 @@ struct StoredRow {
 /// worker needs to reopen an old one), each with its latest change.
 pub async fn stored(db: impl PgExecutor<'_>, done_days: Option<i64>) -> sqlx::Result<Vec<Stored>> {
     let rows: Vec<StoredRow> = sqlx::query_as(
-        "SELECT a.id, a.kind, a.service_id, a.opened_at, a.closed_at,
-                c.state, c.owner, c.due_on, c.effort, c.reason, c.risk_expires_on, c.note,
-                c.actor_name, c.at
-         FROM actions a
-         LEFT JOIN LATERAL (SELECT * FROM action_changes WHERE action_id = a.id
-                            ORDER BY id DESC LIMIT 1) c ON true
-         WHERE a.closed_at IS NULL OR $1::int IS NULL
-            OR a.closed_at > now() - make_interval(days => $1::int)
-         ORDER BY a.id",
+        "SELECT * FROM actions_now
+         WHERE closed_at IS NULL OR $1::int IS NULL
+            OR closed_at > now() - make_interval(days => $1::int)
+         ORDER BY id",
     )
     .bind(done_days.map(|d| d as i32))
     .fetch_all(db)
@@ -88,19 +83,15 @@ pub async fn stored(db: impl PgExecutor<'_>, done_days: Option<i64>) -> sqlx::Re
 
 /// One action with its latest change, locked for an update by a person.
 pub async fn one_for_update(conn: &mut PgConnection, id: i64) -> sqlx::Result<Option<Stored>> {
-    let row: Option<StoredRow> = sqlx::query_as(
-        "SELECT a.id, a.kind, a.service_id, a.opened_at, a.closed_at,
-                c.state, c.owner, c.due_on, c.effort, c.reason, c.risk_expires_on, c.note,
-                c.actor_name, c.at
-         FROM actions a
-         LEFT JOIN LATERAL (SELECT * FROM action_changes WHERE action_id = a.id
-                            ORDER BY id DESC LIMIT 1) c ON true
-         WHERE a.id = $1
-         FOR UPDATE OF a",
-    )
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?;
+    // The action's row is locked first, so the latest change read next stays the latest.
+    sqlx::query("SELECT 1 FROM actions WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    let row: Option<StoredRow> = sqlx::query_as("SELECT * FROM actions_now WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
     Ok(row.and_then(stored_of))
 }
 
@@ -223,17 +214,12 @@ pub async fn for_service(
     today: Date,
 ) -> sqlx::Result<Vec<ServiceAction>> {
     let rows: Vec<StoredRow> = sqlx::query_as(
-        "SELECT a.id, a.kind, a.service_id, a.opened_at, a.closed_at,
-                c.state, c.owner, c.due_on, c.effort, c.reason, c.risk_expires_on, c.note,
-                c.actor_name, c.at
-         FROM actions a
-         LEFT JOIN LATERAL (SELECT * FROM action_changes WHERE action_id = a.id
-                            ORDER BY id DESC LIMIT 1) c ON true
-         WHERE a.closed_at IS NULL
-           AND (a.service_id = (SELECT s.id FROM services s JOIN engines e ON e.id = s.engine_id
-                                WHERE e.name = $1 AND s.key = $2)
-                OR (a.service_id IS NULL AND a.kind = ANY($3)))
-         ORDER BY a.id",
+        "SELECT * FROM actions_now
+         WHERE closed_at IS NULL
+           AND (service_id = (SELECT s.id FROM services s JOIN engines e ON e.id = s.engine_id
+                              WHERE e.name = $1 AND s.key = $2)
+                OR (service_id IS NULL AND kind = ANY($3)))
+         ORDER BY id",
     )
     .bind(engine)
     .bind(key)
@@ -261,27 +247,22 @@ pub async fn for_service(
         .collect())
 }
 
-/// How many actions are open (and of those overdue) and accepted as risks, as of `today`.
+/// How many actions are open (and of those overdue) and accepted as risks, as of `today`: the
+/// open actions' states by the same rule the plan shows them with.
 pub async fn counts(db: &PgPool, today: Date) -> sqlx::Result<ActionCounts> {
-    let (open, overdue, accepted): (i64, i64, i64) = sqlx::query_as(
-        "WITH latest AS (
-             SELECT coalesce(c.state, 'open') = 'accepted' AND c.risk_expires_on >= $1 AS accepted,
-                    c.due_on
-             FROM actions a
-             LEFT JOIN LATERAL (SELECT state, due_on, risk_expires_on FROM action_changes
-                                WHERE action_id = a.id ORDER BY id DESC LIMIT 1) c ON true
-             WHERE a.closed_at IS NULL)
-         SELECT count(*) FILTER (WHERE NOT coalesce(accepted, false)),
-                count(*) FILTER (WHERE NOT coalesce(accepted, false) AND due_on < $1),
-                count(*) FILTER (WHERE accepted)
-         FROM latest",
-    )
-    .bind(today)
-    .fetch_one(db)
-    .await?;
-    Ok(ActionCounts {
-        open,
-        overdue,
-        accepted,
-    })
+    let mut counts = ActionCounts::default();
+    let open = stored(db, Some(0)).await?;
+    for action in open.iter().filter(|a| a.closed_at.is_none()) {
+        match super::rollup::state_now(false, action.latest.as_ref(), today) {
+            ActionState::Accepted => counts.accepted += 1,
+            _ => {
+                counts.open += 1;
+                let due = action.latest.as_ref().and_then(|l| l.due_on);
+                if due.is_some_and(|d| d < today) {
+                    counts.overdue += 1;
+                }
+            }
+        }
+    }
+    Ok(counts)
 }
