@@ -72,9 +72,9 @@ export async function waitForService(context, key, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     // Through the signed-in browser context: the API needs a session like every page.
-    const response = await context.request.get(`${PORTAL}/api/services`);
+    const response = await context.request.get(`${PORTAL}/api/v1/services?per_page=500`);
     if (response.ok()) {
-      const services = await response.json();
+      const services = (await response.json()).items;
       if (services.some((s) => s.key === key)) return;
     }
     await new Promise((r) => setTimeout(r, 250));

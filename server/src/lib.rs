@@ -5,6 +5,7 @@
 #![recursion_limit = "256"]
 
 pub mod actions;
+pub mod api;
 pub mod audit;
 pub mod audited;
 pub mod auth;

@@ -31,7 +31,13 @@ async fn nobody_reaches_a_page_without_signing_in(db: PgPool) {
             "{path} → {location}"
         );
     }
-    assert_eq!(app.get("/api/services").await.status(), 401);
+    assert_eq!(app.get("/api/v1/services").await.status(), 401);
+    let moved = app.get("/api/services?state=running").await;
+    assert_eq!(moved.status(), 308);
+    assert_eq!(
+        moved.headers()["location"],
+        "/api/v1/services?state=running"
+    );
     assert_eq!(app.get("/services.csv").await.status(), 401);
     assert_eq!(app.get("/healthz").await.status(), 200);
     assert_eq!(app.get("/readyz").await.status(), 200);

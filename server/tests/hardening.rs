@@ -379,7 +379,7 @@ async fn pages_are_never_cached_but_static_files_are(db: PgPool) {
         "/",
         "/services",
         "/services.csv",
-        "/api/services",
+        "/api/v1/services",
         "/grades/history.csv",
     ] {
         let response = app.get(path).await;

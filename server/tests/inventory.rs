@@ -224,10 +224,13 @@ async fn every_finding_on_a_real_fleet(db: PgPool) {
     let (_, csv) = app.get_text("/services.csv").await;
     assert!(csv.starts_with("engine,service,name,"));
     assert!(csv.contains(&format!("test,{}/oom,", fleet.project)));
-    let json: Vec<ServiceSummary> = app.get("/api/services").await.json().await.unwrap();
+    let json: serde_json::Value = app.get("/api/v1/services").await.json().await.unwrap();
+    let items = json["items"].as_array().expect("a page of services");
     assert!(
-        json.iter()
-            .any(|s| s.key == fleet.key("sick") && s.health.as_deref() == Some("unhealthy"))
+        items
+            .iter()
+            .any(|s| s["key"] == fleet.key("sick").as_str() && s["health"] == "unhealthy"),
+        "{json}"
     );
 }
 
@@ -549,7 +552,8 @@ async fn secrets_in_labels_health_checks_and_logs_reach_no_page_export_or_log(db
         "/services".into(),
         format!("/services/test/{}", fleet.key("vault")),
         "/services.csv".into(),
-        "/api/services".into(),
+        "/api/v1/services".into(),
+        "/api/v1/findings".into(),
         "/engines".into(),
         "/grades".into(),
         "/grades/history.csv".into(),

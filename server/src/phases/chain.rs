@@ -117,6 +117,16 @@ pub fn verify(records: &[SignoffRecord]) -> ChainCheck {
     }
 }
 
+/// The whole verdict: the chain's own links first, then the audit trail's record of it.
+pub fn verify_against(records: &[SignoffRecord], recorded: &[(i64, String)]) -> ChainCheck {
+    match verify(records) {
+        ChainCheck::Intact { records: n } => {
+            cross_check(records, recorded).unwrap_or(ChainCheck::Intact { records: n })
+        }
+        broken => broken,
+    }
+}
+
 /// Checks the chain against the audit trail, which recorded each sign-off's `seq` and hash when
 /// it was signed: a chain whose last records were removed still links up, but the trail still
 /// names them. Returns the first discrepancy.

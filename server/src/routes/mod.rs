@@ -1,6 +1,5 @@
 //! The HTTP surface: one module per area, assembled into one router here.
 
-pub mod api;
 mod assets;
 mod audit;
 mod auth;
@@ -11,11 +10,10 @@ mod evidence;
 pub(crate) mod form;
 pub(crate) mod grades;
 mod health;
-mod metrics;
 mod pages;
 pub(crate) mod phases;
 mod rollouts;
-mod services;
+pub(crate) mod services;
 mod tokens;
 
 use std::time::Duration;
@@ -69,7 +67,6 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(pages::dashboard))
         .route("/services", get(services::list))
         .route("/services.csv", get(services::csv))
-        .route("/api/services", get(services::json))
         .route("/services/refresh", post(services::refresh_now))
         .route("/services/{engine}/{*service}", get(services::detail))
         .route("/engines", get(services::engines))
@@ -145,18 +142,19 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(
             crate::auth::csrf::MAX_PLAN_BYTES,
         ))
-        .layer(sessions)
         // Router layers wrap each route inside the routing, where the matched template is known:
         // it names the route in the log line and in the request metrics, refusals included.
         .layer(axum::middleware::from_fn(crate::metrics::track_route));
     // Machines use /api/v1 with a bearer token: no session, no cookie, so no CSRF token either.
-    let machines = api::router()
+    let machines = crate::api::router()
         .layer(axum::extract::DefaultBodyLimit::max(
-            api::MAX_HEARTBEAT_BYTES,
+            crate::api::MAX_HEARTBEAT_BYTES,
         ))
         .layer(axum::middleware::from_fn(crate::metrics::track_route));
     pages
         .merge(machines)
+        // The API reads a signed-in person's session as well as a token.
+        .layer(sessions)
         // Outermost of the stateful layers: a request for a foreign name touches no session.
         .layer(from_fn_with_state(state.clone(), crate::auth::host::verify))
         .with_state(state)

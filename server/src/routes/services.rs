@@ -1,6 +1,5 @@
 //! The inventory pages and downloads: `/services`, a service's page, `/engines`, CSV and JSON.
 
-use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect};
@@ -98,12 +97,6 @@ pub async fn engines(State(state): State<AppState>, page: Page) -> AppResult<Htm
     )))
 }
 
-pub async fn json(State(state): State<AppState>) -> AppResult<Json<Vec<ServiceSummary>>> {
-    let mut rows = db::services::summaries(&state.db, stale_after(&state.settings)).await?;
-    ServiceQuery::default().apply(&mut rows);
-    Ok(Json(rows))
-}
-
 pub async fn csv(State(state): State<AppState>) -> AppResult<impl IntoResponse> {
     let mut rows = db::services::summaries(&state.db, stale_after(&state.settings)).await?;
     ServiceQuery::default().apply(&mut rows);
@@ -118,7 +111,7 @@ pub async fn csv(State(state): State<AppState>) -> AppResult<impl IntoResponse> 
 }
 
 /// Fills the Docs column with the doc that documents each service, if any.
-async fn link_docs(state: &AppState, rows: &mut [ServiceSummary]) -> AppResult<()> {
+pub(crate) async fn link_docs(state: &AppState, rows: &mut [ServiceSummary]) -> AppResult<()> {
     let report = crate::docs::live::current_report(&state.db, &state.settings.docs).await?;
     for row in rows.iter_mut() {
         row.doc = report

@@ -8,7 +8,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::api::{ApiError, authenticate, require};
+use super::{ApiError, authenticate, require};
 use crate::auth::tokens::Scope;
 use crate::state::AppState;
 
