@@ -21,6 +21,7 @@ pub mod error;
 pub mod evidence;
 pub mod grade;
 pub mod metrics;
+pub mod notify;
 pub mod phases;
 pub mod rollouts;
 pub mod routes;

@@ -63,6 +63,7 @@ fn UserArea(viewer: Viewer) -> impl IntoView {
             <span class="badge">{role}</span>
             {is_admin.then(|| view! { <a href="/audit">"Audit trail"</a> })}
             {is_admin.then(|| view! { <a href="/settings/tokens">"API tokens"</a> })}
+            {is_admin.then(|| view! { <a href="/settings/notifications">"Notifications"</a> })}
             <form method="post" action="/auth/logout" class="inline">
                 <CsrfField/>
                 <button type="submit" class="link-button">"Sign out"</button>

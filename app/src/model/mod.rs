@@ -10,6 +10,7 @@ pub mod findings;
 pub mod grade;
 pub mod inventory;
 pub mod nav;
+pub mod notify;
 pub mod phases;
 pub mod rollouts;
 pub mod routes;

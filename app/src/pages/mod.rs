@@ -12,6 +12,7 @@ pub mod engines;
 pub mod errors;
 pub mod grades;
 pub mod monitoring;
+pub mod notifications;
 pub mod phase_detail;
 pub mod phases;
 pub mod rollout_detail;

@@ -7,6 +7,7 @@ mod auth;
 mod edge;
 mod engines;
 mod evidence;
+mod notify;
 mod raw;
 mod secret;
 
@@ -20,6 +21,7 @@ pub use engines::{EngineConfig, EngineEndpoint};
 pub use evidence::{
     BackupJob, DEFAULT_EVERY_HOURS, DEFAULT_RESTORE_EVERY_DAYS, EvidenceSettings, HttpSource,
 };
+pub use notify::{Channel, ChannelKind, NotifySettings};
 pub use secret::{Secret, redact_url};
 
 /// A configuration value that cannot be used, and why.
@@ -68,6 +70,8 @@ pub struct Settings {
     pub evidence: EvidenceSettings,
     /// Networks whose scrapers may read `/metrics` without a token (when no proxy relays them).
     pub metrics_allow: Vec<ipnet::IpNet>,
+    /// Notification channels (ntfy, Gotify, webhooks) and the digest hour.
+    pub notify: NotifySettings,
 }
 
 /// What the seeded accounting rollout checks against.
@@ -251,6 +255,17 @@ impl Settings {
                 "rollouts.accounting_host = {}, rollouts.allowlist_middleware = {}",
                 self.rollouts.accounting_host,
                 self.rollouts.allowlist_middleware.as_deref().unwrap_or("none (labels only)")
+            ),
+            format!(
+                "notify.channels = [{}], digest at {:02}:00 UTC",
+                self.notify
+                    .channels
+                    .iter()
+                    // Kind and host only: an ntfy topic or a webhook path is a credential too.
+                    .map(|c| format!("{} ({} {}{})", c.name, c.kind.as_str(), c.shown_url(), if c.secret.is_some() { ", secret set" } else { "" }))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                self.notify.digest_hour_utc
             ),
         ]
         .join("\n")

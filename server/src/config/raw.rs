@@ -43,6 +43,8 @@ pub struct RawFile {
     evidence: super::evidence::RawEvidence,
     #[serde(default)]
     backups: Vec<super::evidence::RawBackupJob>,
+    #[serde(default)]
+    notify: super::notify::RawNotify,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -347,6 +349,7 @@ pub fn resolve(file: RawFile, env: &[(String, String)]) -> Result<Settings, Conf
     let rollouts = resolve_rollouts(&env, file.rollouts)?;
     let edge = super::edge::resolve(&env, file.traefik, file.probes)?;
     let evidence = super::evidence::resolve(&env, file.evidence, file.backups)?;
+    let notify = super::notify::resolve(&env, file.notify)?;
 
     Ok(Settings {
         edge,
@@ -364,6 +367,7 @@ pub fn resolve(file: RawFile, env: &[(String, String)]) -> Result<Settings, Conf
         audit,
         engines,
         metrics_allow,
+        notify,
     })
 }
 

@@ -125,6 +125,19 @@ pub fn router(state: AppState) -> Router {
         .route("/audit", get(audit::list))
         .route("/settings/tokens", get(tokens::list).post(tokens::create))
         .route("/settings/tokens/{id}/revoke", post(tokens::revoke))
+        .route("/settings/notifications", get(crate::notify::page::show))
+        .route(
+            "/settings/notifications/rules",
+            post(crate::notify::page::save_rules),
+        )
+        .route(
+            "/settings/notifications/channels/{name}/mode",
+            post(crate::notify::page::set_mode),
+        )
+        .route(
+            "/settings/notifications/channels/{name}/test",
+            post(crate::notify::page::send_test),
+        )
         .route("/auth/login", get(auth::login))
         .route("/auth/callback", get(auth::callback))
         .route("/auth/demo", post(auth::demo))
@@ -142,19 +155,22 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(
             crate::auth::csrf::MAX_PLAN_BYTES,
         ))
+        .layer(sessions.clone())
         // Router layers wrap each route inside the routing, where the matched template is known:
         // it names the route in the log line and in the request metrics, refusals included.
         .layer(axum::middleware::from_fn(crate::metrics::track_route));
     // Machines use /api/v1 with a bearer token: no session, no cookie, so no CSRF token either.
+    // The API reads a signed-in person's session as well as a token. Each router gets the
+    // session layer inside `track_route`: tower-sessions runs its inner service in a span of its
+    // own, where the request span's `route` field could not be recorded.
     let machines = crate::api::router()
         .layer(axum::extract::DefaultBodyLimit::max(
             crate::api::MAX_HEARTBEAT_BYTES,
         ))
+        .layer(sessions)
         .layer(axum::middleware::from_fn(crate::metrics::track_route));
     pages
         .merge(machines)
-        // The API reads a signed-in person's session as well as a token.
-        .layer(sessions)
         // Outermost of the stateful layers: a request for a foreign name touches no session.
         .layer(from_fn_with_state(state.clone(), crate::auth::host::verify))
         .with_state(state)

@@ -91,7 +91,13 @@ async fn lead(
     // The probes run beside the refreshes, on their own interval, as long as this worker leads.
     let probes = CancellationToken::new();
     let _stop_probes = probes.clone().drop_guard();
-    tokio::spawn(crate::edge::run(pool.clone(), settings.clone(), probes));
+    tokio::spawn(crate::edge::run(
+        pool.clone(),
+        settings.clone(),
+        probes.clone(),
+    ));
+    // So does the notification sender.
+    tokio::spawn(crate::notify::run(pool.clone(), settings.clone(), probes));
     let mut listener = PgListener::connect_with(pool)
         .await
         .context("listening for refresh requests")?;

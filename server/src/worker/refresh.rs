@@ -184,6 +184,7 @@ impl Worker {
         }
         // The docs folder is read on every refresh too, so coverage follows both; the grade is
         // scored from the coverage the scan just computed.
+        let mut graded = None;
         let coverage =
             match crate::docs::live::rescan_with_report(&self.pool, &self.settings.docs).await {
                 Ok((docs, coverage)) => {
@@ -200,7 +201,7 @@ impl Worker {
             };
         match coverage {
             Ok(coverage) => {
-                let graded =
+                graded =
                     match crate::grade::live::snapshot_with(&self.pool, &coverage.overall).await {
                         Ok(graded) => Some(graded),
                         Err(e) => {
@@ -238,6 +239,13 @@ impl Worker {
         if let Err(e) = crate::actions::sync::run(&self.pool, time::OffsetDateTime::now_utc()).await
         {
             tracing::warn!(error = %e, "action plan not updated");
+        }
+        // Notifications follow everything above: conditions that started are queued once.
+        let now = time::OffsetDateTime::now_utc();
+        if let Err(e) =
+            crate::notify::watch::run(&self.pool, &self.settings, graded.as_ref(), now).await
+        {
+            tracing::warn!(error = %e, "notification conditions not evaluated");
         }
         report.duration = started.elapsed();
         Ok(report)
