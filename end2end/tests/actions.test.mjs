@@ -30,16 +30,26 @@ test('an editor assigns an action and downloads the action plan', async () => {
     assert.match(await saved.innerText(), /2030-01-31/);
     await screenshot(page, 'action-plan-editor');
 
-    // The download is the same plan as a Markdown checklist: every open action once.
-    const openRows = await page.locator('section[aria-labelledby="open-h"] table.action-plan tbody tr').count();
-    const [download] = await Promise.all([
-      page.waitForEvent('download'),
-      page.getByRole('link', { name: 'Download ACTION_PLAN_TODO.md' }).click(),
-    ]);
-    assert.equal(download.suggestedFilename(), 'ACTION_PLAN_TODO.md');
-    const markdown = readFileSync(await download.path(), 'utf8');
+    // The download is the same plan as a Markdown checklist: every open action once. The worker
+    // may open an action between reading the page and downloading (the fleet's findings settle
+    // over the first refreshes), so a page and a download that disagree are read again.
+    let openRows = -1;
+    let markdown = '';
+    let items = [];
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      await page.goto(`${PORTAL}/actions`);
+      openRows = await page.locator('section[aria-labelledby="open-h"] table.action-plan tbody tr').count();
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('link', { name: 'Download ACTION_PLAN_TODO.md' }).click(),
+      ]);
+      assert.equal(download.suggestedFilename(), 'ACTION_PLAN_TODO.md');
+      markdown = readFileSync(await download.path(), 'utf8');
+      items = markdown.split('\n').filter((l) => l.startsWith('- [ ] '));
+      if (items.length === openRows) break;
+      await page.waitForTimeout(2_000);
+    }
     assert.match(markdown, /^# Action plan/);
-    const items = markdown.split('\n').filter((l) => l.startsWith('- [ ] '));
     assert.equal(items.length, openRows, 'one checklist item per open action');
     assert.ok(
       items.some((l) => l.includes('No restart policy: norestart') && l.includes('owner Erin') && l.includes('due 2030-01-31')),

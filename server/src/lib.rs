@@ -23,6 +23,7 @@ pub mod grade;
 pub mod metrics;
 pub mod notify;
 pub mod phases;
+pub mod readmodel;
 pub mod rollouts;
 pub mod routes;
 pub mod startup;

@@ -7,7 +7,15 @@ use sqlx::PgPool;
 
 use crate::auth::host::HostPolicy;
 use crate::auth::oidc::OidcClient;
+use crate::auth::session_cache::SessionCache;
 use crate::config::Settings;
+use crate::readmodel::ReadModel;
+
+/// How long a cached session is trusted before Postgres is asked again (a sign-out on another
+/// replica takes effect here within this time).
+const SESSION_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(30);
+/// Far more sessions than a team has; a full cache drops the oldest.
+const SESSION_CACHE_ENTRIES: usize = 10_000;
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
@@ -17,6 +25,10 @@ pub struct AppState {
     pub oidc: Option<Arc<OidcClient>>,
     /// The `Host` names requests may carry.
     pub host_policy: Arc<HostPolicy>,
+    /// What the busiest pages show, built once per change of the data.
+    pub read_model: Arc<ReadModel>,
+    /// Sessions read from memory; written through to Postgres.
+    pub sessions: SessionCache,
 }
 
 impl AppState {
@@ -34,6 +46,8 @@ impl AppState {
             settings,
             oidc,
             host_policy,
+            read_model: Arc::default(),
+            sessions: SessionCache::new(SESSION_CACHE_TTL, SESSION_CACHE_ENTRIES),
         })
     }
 }

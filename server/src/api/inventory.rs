@@ -15,9 +15,7 @@ use app::model::service_query::{
 use super::paging::{FindingPage, Paging, ServicePage, given};
 use super::wire::{self, AvailabilitySource, Service, ServiceFinding, ServiceRef};
 use super::{ApiError, Reader};
-use crate::db;
 use crate::state::AppState;
-use crate::worker::stale_after;
 
 /// The services page's filters. Unlike the page, which drops what it does not know, the API
 /// refuses an unknown value so that a typo does not silently widen a script's query.
@@ -92,7 +90,21 @@ async fn matching(
     filter: ServiceFilter,
 ) -> Result<Vec<ServiceSummary>, ApiError> {
     let query = filter.parse()?;
-    let mut rows = db::services::summaries(&state.db, stale_after(&state.settings)).await?;
+    let table = crate::routes::services::services_data(state)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "reading the services for the API failed");
+            ApiError(
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                "internal error".into(),
+            )
+        })?;
+    let mut rows: Vec<ServiceSummary> = table
+        .rows
+        .iter()
+        .filter(|s| query.matches(s))
+        .cloned()
+        .collect();
     query.apply(&mut rows);
     Ok(rows)
 }
@@ -151,16 +163,7 @@ pub(super) async fn services(
     Query(paging): Query<Paging>,
 ) -> Result<Json<ServicePage>, ApiError> {
     paging.parse()?;
-    let mut rows = matching(&state, filter).await?;
-    crate::routes::services::link_docs(&state, &mut rows)
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "linking docs for the API failed");
-            ApiError(
-                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-                "internal error".into(),
-            )
-        })?;
+    let rows = matching(&state, filter).await?;
     let window = paging.cut(rows.into_iter().map(service).collect())?;
     Ok(Json(window.into()))
 }

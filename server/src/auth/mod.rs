@@ -7,6 +7,7 @@ pub mod host;
 pub mod oidc;
 pub mod page;
 pub mod session;
+pub mod session_cache;
 pub mod tokens;
 
 pub use guard::{CurrentUser, authorize};

@@ -133,15 +133,26 @@ async fn render(
     error: Option<String>,
     draft: Option<FormDraft>,
 ) -> AppResult<String> {
-    let (version, rubric, result) = live::current(&state.db, &state.settings.docs).await?;
-    let grade = live::view(version, &rubric, &result, Score::from_hundredths(TARGET));
-    // Tall enough that each 5-point letter band can carry its letter.
-    let chart_svg = trend_chart(state, 90, 760, 400).await?;
-    let categories_svg = category_chart(state, 90).await?;
+    let generation = state.read_model.current(&state.db).await?;
+    let built = generation
+        .grades
+        .get_or_try_init(|| async {
+            let (version, rubric, result) = live::current(&state.db, &state.settings.docs).await?;
+            let grade = live::view(version, &rubric, &result, Score::from_hundredths(TARGET));
+            // Tall enough that each 5-point letter band can carry its letter.
+            let chart_svg = trend_chart(state, 90, 760, 400).await?;
+            let categories_svg = category_chart(state, 90).await?;
+            Ok::<_, crate::error::AppError>(std::sync::Arc::new(crate::readmodel::GradesData {
+                grade,
+                chart_svg,
+                categories_svg,
+            }))
+        })
+        .await?;
     let data = GradesData {
-        grade,
-        chart_svg,
-        categories_svg,
+        grade: built.grade.clone(),
+        chart_svg: built.chart_svg.clone(),
+        categories_svg: built.categories_svg.clone(),
         can_edit: page.can(Role::Admin),
         error,
         draft,

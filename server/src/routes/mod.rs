@@ -27,7 +27,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
-use tower_sessions::{Expiry, SessionManagerLayer};
+use tower_sessions::{CachingSessionStore, Expiry, SessionManagerLayer};
 use tower_sessions_sqlx_store::PostgresStore;
 
 use crate::state::AppState;
@@ -45,7 +45,10 @@ pub fn router(state: AppState) -> Router {
         .unwrap_or_default();
     let idle = time::Duration::seconds(auth.session_idle.as_secs() as i64);
     let https = state.settings.public_url.starts_with("https://");
-    let sessions = SessionManagerLayer::new(PostgresStore::new(state.db.clone()))
+    // Page views read their session from memory; every write goes through to Postgres.
+    let store =
+        CachingSessionStore::new(state.sessions.clone(), PostgresStore::new(state.db.clone()));
+    let sessions = SessionManagerLayer::new(store)
         // On https the `__Host-` prefix makes browsers refuse the cookie unless it is Secure, for
         // this exact host and path `/`: no sibling subdomain can plant or shadow it.
         .with_name(if https {

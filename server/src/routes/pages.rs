@@ -1,5 +1,7 @@
 //! The dashboard and the 404 page.
 
+use std::sync::Arc;
+
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use axum::response::{Html, IntoResponse};
@@ -17,6 +19,23 @@ use crate::error::AppResult;
 use crate::state::AppState;
 
 pub async fn dashboard(State(state): State<AppState>, page: Page) -> AppResult<Html<String>> {
+    let generation = state.read_model.current(&state.db).await?;
+    let built = generation
+        .dashboard
+        .get_or_try_init(|| async { dashboard_data(&state).await.map(Arc::new) })
+        .await?;
+    let data = DashboardView {
+        now: OffsetDateTime::now_utc(),
+        ..DashboardView::clone(built)
+    };
+    Ok(Html(render_page(
+        page.meta("Dashboard", Section::Dashboard),
+        move || view! { <DashboardPage data=data/> },
+    )))
+}
+
+/// What the dashboard shows, read once per change of the data (see `readmodel`).
+async fn dashboard_data(state: &AppState) -> AppResult<DashboardView> {
     let stale_after = crate::worker::stale_after(&state.settings);
     let (counts, engines, findings) = tokio::try_join!(
         db::services::counts(&state.db, stale_after),
@@ -26,14 +45,14 @@ pub async fn dashboard(State(state): State<AppState>, page: Page) -> AppResult<H
     let docs = crate::docs::live::current_report(&state.db, &state.settings.docs)
         .await?
         .overall;
-    let grade = dashboard_grade(&state, &docs).await?;
+    let grade = dashboard_grade(state, &docs).await?;
     let today = OffsetDateTime::now_utc().date();
     let (phases, rollouts, actions) = tokio::try_join!(
         db::phases::summaries(&state.db),
         db::rollouts::summaries(&state.db),
         crate::actions::queries::counts(&state.db, today),
     )?;
-    let data = DashboardView {
+    Ok(DashboardView {
         counts,
         engines,
         findings,
@@ -44,11 +63,7 @@ pub async fn dashboard(State(state): State<AppState>, page: Page) -> AppResult<H
         rollouts,
         actions,
         now: OffsetDateTime::now_utc(),
-    };
-    Ok(Html(render_page(
-        page.meta("Dashboard", Section::Dashboard),
-        move || view! { <DashboardPage data=data/> },
-    )))
+    })
 }
 
 /// The grade with its change over 7 and 30 days, from the snapshots.

@@ -1,5 +1,7 @@
 //! The inventory pages and downloads: `/services`, a service's page, `/engines`, CSV and JSON.
 
+use std::sync::Arc;
+
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect};
@@ -18,6 +20,7 @@ use crate::audited::Change;
 use crate::auth::{CurrentUser, Page, authorize};
 use crate::db;
 use crate::error::{AppError, AppResult};
+use crate::readmodel::ServicesData;
 use crate::state::AppState;
 use crate::worker::stale_after;
 
@@ -34,14 +37,15 @@ pub async fn list(
     Query(params): Query<ListParams>,
 ) -> AppResult<Html<String>> {
     let query = ServiceQuery::parse(params.query);
-    let stale = stale_after(&state.settings);
-    let (mut rows, counts, engines) = tokio::try_join!(
-        db::services::summaries(&state.db, stale),
-        db::services::counts(&state.db, stale),
-        db::engines::names(&state.db),
-    )?;
+    let table = services_data(&state).await?;
+    let mut rows: Vec<ServiceSummary> = table
+        .rows
+        .iter()
+        .filter(|s| query.matches(s))
+        .cloned()
+        .collect();
     query.apply(&mut rows);
-    link_docs(&state, &mut rows).await?;
+    let (counts, engines) = (table.counts.clone(), table.engines.clone());
     let notice = params
         .refreshed
         .map(|_| "Refresh requested: the worker is reading every engine now.".to_string());
@@ -58,6 +62,29 @@ pub async fn list(
         meta,
         move || view! { <ServicesPage data=data/> },
     )))
+}
+
+/// The services table of the data as it is now, built once per change (see `readmodel`).
+pub(crate) async fn services_data(state: &AppState) -> AppResult<Arc<ServicesData>> {
+    let generation = state.read_model.current(&state.db).await?;
+    let data = generation
+        .services
+        .get_or_try_init(|| async {
+            let stale = stale_after(&state.settings);
+            let (mut rows, counts, engines) = tokio::try_join!(
+                db::services::summaries(&state.db, stale),
+                db::services::counts(&state.db, stale),
+                db::engines::names(&state.db),
+            )?;
+            link_docs(state, &mut rows).await?;
+            Ok::<_, AppError>(Arc::new(ServicesData {
+                rows,
+                counts,
+                engines,
+            }))
+        })
+        .await?;
+    Ok(data.clone())
 }
 
 pub async fn detail(
@@ -111,7 +138,7 @@ pub async fn csv(State(state): State<AppState>) -> AppResult<impl IntoResponse> 
 }
 
 /// Fills the Docs column with the doc that documents each service, if any.
-pub(crate) async fn link_docs(state: &AppState, rows: &mut [ServiceSummary]) -> AppResult<()> {
+async fn link_docs(state: &AppState, rows: &mut [ServiceSummary]) -> AppResult<()> {
     let report = crate::docs::live::current_report(&state.db, &state.settings.docs).await?;
     for row in rows.iter_mut() {
         row.doc = report

@@ -1,0 +1,109 @@
+//! The read model: what the busiest pages show (the inventory rows with their docs, the
+//! dashboard's figures, the grade with its evidence and charts), computed once per change of
+//! the data and shared by every view until the data changes again.
+//!
+//! Postgres itself says whether the data changed: `pg_current_snapshot()` names the
+//! transactions committed so far, and while its text stays the same no write of any kind has
+//! committed (a person's, the worker's, another replica's, a script's), so what was built from
+//! it still holds. That one query per view replaces the dozen that computing a page took, and no
+//! write path has to remember to invalidate anything. Each part is built lazily, once per
+//! generation (the async `OnceCell` is the single flight: concurrent views wait for one build),
+//! and a generation older than [`MAX_AGE`] is replaced anyway, for figures that move with the
+//! clock alone ("stale", "over 24 h", "overdue").
+
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use sqlx::PgPool;
+use tokio::sync::OnceCell;
+
+use app::model::grade::GradeView;
+use app::model::{InventoryCounts, ServiceSummary};
+use app::pages::dashboard::DashboardView;
+
+/// The longest a generation is served without a write, for the clock-driven figures.
+pub const MAX_AGE: Duration = Duration::from_secs(30);
+
+/// The services table: every current and removed service with its doc, unfiltered.
+#[derive(Debug)]
+pub struct ServicesData {
+    pub rows: Vec<ServiceSummary>,
+    pub counts: InventoryCounts,
+    pub engines: Vec<String>,
+}
+
+/// The grades page's figures and its two charts, as finished SVG.
+#[derive(Debug)]
+pub struct GradesData {
+    pub grade: GradeView,
+    pub chart_svg: String,
+    pub categories_svg: String,
+}
+
+/// The parts built from one state of the data.
+#[derive(Debug)]
+pub struct Generation {
+    version: String,
+    built: Instant,
+    pub services: OnceCell<Arc<ServicesData>>,
+    pub dashboard: OnceCell<Arc<DashboardView>>,
+    pub grades: OnceCell<Arc<GradesData>>,
+}
+
+impl Generation {
+    fn new(version: String) -> Self {
+        Generation {
+            version,
+            built: Instant::now(),
+            services: OnceCell::new(),
+            dashboard: OnceCell::new(),
+            grades: OnceCell::new(),
+        }
+    }
+
+    fn holds(&self, version: &str) -> bool {
+        self.version == version && self.built.elapsed() < MAX_AGE
+    }
+}
+
+/// The current generation, shared by the handlers of one process.
+#[derive(Debug)]
+pub struct ReadModel {
+    current: RwLock<Arc<Generation>>,
+}
+
+impl Default for ReadModel {
+    fn default() -> Self {
+        ReadModel {
+            current: RwLock::new(Arc::new(Generation::new(String::new()))),
+        }
+    }
+}
+
+/// Which transactions have committed, as text: equal texts, equal data.
+pub async fn data_version(db: &PgPool) -> sqlx::Result<String> {
+    sqlx::query_scalar("SELECT pg_current_snapshot()::text")
+        .fetch_one(db)
+        .await
+}
+
+impl ReadModel {
+    /// The generation for the data as it is now: the current one while nothing has been
+    /// written, else a new, empty one whose parts are built on first use.
+    pub async fn current(&self, db: &PgPool) -> sqlx::Result<Arc<Generation>> {
+        let version = data_version(db).await?;
+        if let Ok(g) = self.current.read()
+            && g.holds(&version)
+        {
+            return Ok(g.clone());
+        }
+        let Ok(mut g) = self.current.write() else {
+            // A poisoned lock cannot hold a half-built generation: build one for this view.
+            return Ok(Arc::new(Generation::new(version)));
+        };
+        if !g.holds(&version) {
+            *g = Arc::new(Generation::new(version));
+        }
+        Ok(g.clone())
+    }
+}
