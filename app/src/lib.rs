@@ -6,6 +6,7 @@
 // levels of type layout on a clean build.
 #![recursion_limit = "256"]
 
+pub mod assets;
 pub mod components;
 pub mod model;
 pub mod pages;

@@ -386,6 +386,30 @@ async fn pages_are_never_cached_but_static_files_are(db: PgPool) {
         assert_eq!(response.status(), 200, "{path}");
         assert_eq!(response.headers()["cache-control"], "no-store", "{path}");
     }
+    // Pages link the stylesheet by a name that carries its content's hash: kept for a year.
+    let (_, page) = app.get_text("/").await;
+    let href = page
+        .split("rel=\"stylesheet\" href=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_string();
+    assert!(
+        href.starts_with("/assets/portal-") && href.ends_with(".css"),
+        "{href}"
+    );
+    let hashed = app.get(&href).await;
+    assert_eq!(hashed.status(), 200);
+    assert_eq!(
+        hashed.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(
+        app.get("/assets/portal-0000000000000000.css")
+            .await
+            .status(),
+        404
+    );
     let css = app.get("/assets/portal.css").await;
     assert!(
         css.headers()["cache-control"]

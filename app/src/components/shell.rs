@@ -27,8 +27,8 @@ pub fn Shell(meta: PageMeta, children: Children) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
                 <title>{title}</title>
-                <link rel="stylesheet" href="/assets/portal.css"/>
-                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <link rel="stylesheet" href=crate::assets::stylesheet_path()/>
+                <link rel="icon" href=crate::assets::favicon_path() type="image/svg+xml"/>
             </head>
             <body>
                 <a class="skip-link" href="#main">"Skip to content"</a>

@@ -66,6 +66,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/assets/portal.css", get(assets::stylesheet))
+        .route("/assets/{name}", get(assets::hashed))
         .route("/favicon.svg", get(assets::favicon))
         .route("/", get(pages::dashboard))
         .route("/services", get(services::list))
