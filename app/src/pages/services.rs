@@ -17,10 +17,29 @@ pub struct ServicesView {
     pub counts: InventoryCounts,
     pub engines: Vec<String>,
     pub query: ServiceQuery,
-    pub rows: Vec<ServiceSummary>,
+    /// The table's rows, rendered by [`rows_html`]: the server keeps them per state of the data
+    /// and query, since a thousand rows cost far more to render than the rest of the page.
+    pub rows_html: std::sync::Arc<String>,
+    pub shown: usize,
     /// Whether this visitor may press "Refresh now".
     pub can_refresh: bool,
-    pub now: OffsetDateTime,
+}
+
+/// The services table's rows as HTML (a row saying so when none matches).
+pub fn rows_html(rows: Vec<ServiceSummary>, now: OffsetDateTime) -> String {
+    let owner = Owner::new();
+    let html = owner.with(|| {
+        if rows.is_empty() {
+            view! { <tr><td colspan="10" class="empty">"No service matches."</td></tr> }.to_html()
+        } else {
+            rows.into_iter()
+                .map(|s| view! { <ServiceRow s=s now=now/> })
+                .collect_view()
+                .to_html()
+        }
+    });
+    owner.cleanup();
+    html
 }
 
 #[component]
@@ -29,11 +48,10 @@ pub fn ServicesPage(data: ServicesView) -> impl IntoView {
         counts,
         engines,
         query,
-        rows,
+        rows_html,
+        shown,
         can_refresh,
-        now,
     } = data;
-    let shown = rows.len();
     view! {
         <h1>"Services"</h1>
         <p class="lead summary-line">{counts.sentence()}</p>
@@ -41,7 +59,7 @@ pub fn ServicesPage(data: ServicesView) -> impl IntoView {
             <FilterForm engines=engines query=query.clone()/>
             <div class="actions">
                 <a class="button secondary" href="/services.csv">"Download CSV"</a>
-                <a class="button secondary" href="/api/services">"JSON"</a>
+                <a class="button secondary" href="/api/v1/services">"JSON"</a>
                 <a class="button secondary" href="/engines">"Engines"</a>
                 {can_refresh.then(|| view! {
                     <form method="post" action="/services/refresh" class="inline">
@@ -51,7 +69,7 @@ pub fn ServicesPage(data: ServicesView) -> impl IntoView {
                 })}
             </div>
         </div>
-        <ServicesTable rows=rows query=query now=now/>
+        <ServicesTable rows_html=rows_html query=query/>
         <p class="muted">{format!("{shown} shown.")}</p>
     }
 }
@@ -103,11 +121,7 @@ fn FilterForm(engines: Vec<String>, query: ServiceQuery) -> impl IntoView {
 }
 
 #[component]
-fn ServicesTable(
-    rows: Vec<ServiceSummary>,
-    query: ServiceQuery,
-    now: OffsetDateTime,
-) -> impl IntoView {
+fn ServicesTable(rows_html: std::sync::Arc<String>, query: ServiceQuery) -> impl IntoView {
     let header = |key: SortKey, label: &'static str| {
         let sort = if query.sort == key {
             Some(if query.descending {
@@ -120,11 +134,6 @@ fn ServicesTable(
         };
         view! { <th scope="col" aria-sort=sort><a href=query.href_sorted_by(key)>{label}</a></th> }
     };
-    let empty = rows.is_empty();
-    let body = rows
-        .into_iter()
-        .map(|s| view! { <ServiceRow s=s now=now/> })
-        .collect_view();
     view! {
         <div class="table-wrap">
             <table class="services">
@@ -143,10 +152,7 @@ fn ServicesTable(
                         <th scope="col">"Docs"</th>
                     </tr>
                 </thead>
-                <tbody>
-                    {body}
-                    {empty.then(|| view! { <tr><td colspan="10" class="empty">"No service matches."</td></tr> })}
-                </tbody>
+                <tbody inner_html=rows_html.to_string()></tbody>
             </table>
         </div>
     }

@@ -24,14 +24,27 @@ pub async fn render(
     refusal: Option<ActionRefusal>,
 ) -> AppResult<String> {
     let now = OffsetDateTime::now_utc();
-    let plan = plan::load(&state.db, &state.settings, now).await?;
-    let narrow = |actions: Vec<ActionView>| -> Vec<ActionView> {
-        actions.into_iter().filter(|a| filter.matches(a)).collect()
+    // Valuing every action scores the grade again per action: once per change of the data.
+    let generation = state.read_model.current(&state.db).await?;
+    let plan = generation
+        .actions
+        .get_or_try_init(|| async {
+            plan::load(&state.db, &state.settings, now)
+                .await
+                .map(std::sync::Arc::new)
+        })
+        .await?;
+    let narrow = |actions: &[ActionView]| -> Vec<ActionView> {
+        actions
+            .iter()
+            .filter(|a| filter.matches(a))
+            .cloned()
+            .collect()
     };
     let data = ActionsPage {
-        open: narrow(plan.open),
-        accepted: narrow(plan.accepted),
-        done: narrow(plan.done),
+        open: narrow(&plan.open),
+        accepted: narrow(&plan.accepted),
+        done: narrow(&plan.done),
         grade_now: plan.grade_now,
         grade_if_all_fixed: plan.grade_if_all_fixed,
         can_edit: page.can(Role::Editor),

@@ -14,6 +14,7 @@ use super::rollup::{self, Stored};
 use super::sync::DONE_SHOWN_DAYS;
 use crate::config::Settings;
 
+#[derive(Debug)]
 pub struct Plan {
     pub open: Vec<ActionView>,
     pub accepted: Vec<ActionView>,

@@ -90,15 +90,18 @@ async fn matching(
     filter: ServiceFilter,
 ) -> Result<Vec<ServiceSummary>, ApiError> {
     let query = filter.parse()?;
-    let table = crate::routes::services::services_data(state)
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "reading the services for the API failed");
-            ApiError(
-                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-                "internal error".into(),
-            )
-        })?;
+    let table = async {
+        let generation = state.read_model.current(&state.db).await?;
+        crate::routes::services::services_data(state, &generation).await
+    }
+    .await
+    .map_err(|e| {
+        tracing::error!(error = %e, "reading the services for the API failed");
+        ApiError(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "internal error".into(),
+        )
+    })?;
     let mut rows: Vec<ServiceSummary> = table
         .rows
         .iter()

@@ -11,7 +11,8 @@
 //! and a generation older than [`MAX_AGE`] is replaced anyway, for figures that move with the
 //! clock alone ("stale", "over 24 h", "overdue").
 
-use std::sync::{Arc, RwLock};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use sqlx::PgPool;
@@ -40,6 +41,13 @@ pub struct GradesData {
     pub categories_svg: String,
 }
 
+/// The documentation page's report and its trend chart.
+#[derive(Debug)]
+pub struct DocsData {
+    pub report: app::model::docs::CoverageReport,
+    pub chart_svg: String,
+}
+
 /// The parts built from one state of the data.
 #[derive(Debug)]
 pub struct Generation {
@@ -48,7 +56,15 @@ pub struct Generation {
     pub services: OnceCell<Arc<ServicesData>>,
     pub dashboard: OnceCell<Arc<DashboardView>>,
     pub grades: OnceCell<Arc<GradesData>>,
+    pub docs: OnceCell<Arc<DocsData>>,
+    pub actions: OnceCell<Arc<crate::actions::plan::Plan>>,
+    /// The services table's rendered rows per query (its `Debug` text), with their count.
+    services_rows: Mutex<HashMap<String, (Arc<String>, usize)>>,
 }
+
+/// Queries whose rows are kept per generation; beyond this the oldest are dropped all at once
+/// (a team uses a handful of filters; a crawler must not grow the cache).
+const MAX_KEPT_QUERIES: usize = 64;
 
 impl Generation {
     fn new(version: String) -> Self {
@@ -58,7 +74,36 @@ impl Generation {
             services: OnceCell::new(),
             dashboard: OnceCell::new(),
             grades: OnceCell::new(),
+            docs: OnceCell::new(),
+            actions: OnceCell::new(),
+            services_rows: Mutex::default(),
         }
+    }
+
+    /// The rendered rows for `query`, rendered by `render` the first time in this generation.
+    pub fn services_rows(
+        &self,
+        query: String,
+        render: impl FnOnce() -> (String, usize),
+    ) -> (Arc<String>, usize) {
+        if let Some(kept) = self
+            .services_rows
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&query).cloned())
+        {
+            return kept;
+        }
+        // Rendered outside the lock: two first views of one query may both render; both are right.
+        let (html, shown) = render();
+        let rendered = (Arc::new(html), shown);
+        if let Ok(mut kept) = self.services_rows.lock() {
+            if kept.len() >= MAX_KEPT_QUERIES {
+                kept.clear();
+            }
+            kept.insert(query, rendered.clone());
+        }
+        rendered
     }
 
     fn holds(&self, version: &str) -> bool {

@@ -23,6 +23,23 @@ use crate::routes::form::ValidForm;
 use crate::state::AppState;
 
 async fn render(state: &AppState, page: &Page, error: Option<String>) -> AppResult<String> {
+    let generation = state.read_model.current(&state.db).await?;
+    let built = generation.docs.get_or_try_init(|| docs_data(state)).await?;
+    let data = DocsView {
+        report: built.report.clone(),
+        chart_svg: built.chart_svg.clone(),
+        can_edit: page.can(Role::Editor),
+        error,
+        now: OffsetDateTime::now_utc(),
+    };
+    Ok(render_page(
+        page.meta("Documentation", Section::Documentation),
+        move || view! { <DocsPage data=data/> },
+    ))
+}
+
+/// The coverage report and its chart, once per change of the data (see `readmodel`).
+async fn docs_data(state: &AppState) -> AppResult<std::sync::Arc<crate::readmodel::DocsData>> {
     let (report, trend) = tokio::try_join!(
         current_report(&state.db, &state.settings.docs),
         db::docs::trend(&state.db, 90)
@@ -58,17 +75,10 @@ async fn render(state: &AppState, page: &Page, error: Option<String>) -> AppResu
         760,
         300,
     );
-    let data = DocsView {
+    Ok(std::sync::Arc::new(crate::readmodel::DocsData {
         report,
         chart_svg,
-        can_edit: page.can(Role::Editor),
-        error,
-        now: OffsetDateTime::now_utc(),
-    };
-    Ok(render_page(
-        page.meta("Documentation", Section::Documentation),
-        move || view! { <DocsPage data=data/> },
-    ))
+    }))
 }
 
 pub async fn coverage(State(state): State<AppState>, page: Page) -> AppResult<Html<String>> {

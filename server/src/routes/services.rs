@@ -20,7 +20,7 @@ use crate::audited::Change;
 use crate::auth::{CurrentUser, Page, authorize};
 use crate::db;
 use crate::error::{AppError, AppResult};
-use crate::readmodel::ServicesData;
+use crate::readmodel::{Generation, ServicesData};
 use crate::state::AppState;
 use crate::worker::stale_after;
 
@@ -37,25 +37,32 @@ pub async fn list(
     Query(params): Query<ListParams>,
 ) -> AppResult<Html<String>> {
     let query = ServiceQuery::parse(params.query);
-    let table = services_data(&state).await?;
-    let mut rows: Vec<ServiceSummary> = table
-        .rows
-        .iter()
-        .filter(|s| query.matches(s))
-        .cloned()
-        .collect();
-    query.apply(&mut rows);
-    let (counts, engines) = (table.counts.clone(), table.engines.clone());
+    let generation = state.read_model.current(&state.db).await?;
+    let table = services_data(&state, &generation).await?;
+    let rows = generation.services_rows(format!("{query:?}"), || {
+        let mut rows: Vec<ServiceSummary> = table
+            .rows
+            .iter()
+            .filter(|s| query.matches(s))
+            .cloned()
+            .collect();
+        query.apply(&mut rows);
+        let shown = rows.len();
+        (
+            app::pages::services::rows_html(rows, OffsetDateTime::now_utc()),
+            shown,
+        )
+    });
     let notice = params
         .refreshed
         .map(|_| "Refresh requested: the worker is reading every engine now.".to_string());
     let data = ServicesView {
-        counts,
-        engines,
+        counts: table.counts.clone(),
+        engines: table.engines.clone(),
         query,
-        rows,
+        rows_html: rows.0,
+        shown: rows.1,
         can_refresh: page.can(Role::Admin),
-        now: OffsetDateTime::now_utc(),
     };
     let meta = page.meta("Services", Section::Services).with_notice(notice);
     Ok(Html(render_page(
@@ -65,8 +72,10 @@ pub async fn list(
 }
 
 /// The services table of the data as it is now, built once per change (see `readmodel`).
-pub(crate) async fn services_data(state: &AppState) -> AppResult<Arc<ServicesData>> {
-    let generation = state.read_model.current(&state.db).await?;
+pub(crate) async fn services_data(
+    state: &AppState,
+    generation: &Generation,
+) -> AppResult<Arc<ServicesData>> {
     let data = generation
         .services
         .get_or_try_init(|| async {
