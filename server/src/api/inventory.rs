@@ -102,14 +102,7 @@ async fn matching(
             "internal error".into(),
         )
     })?;
-    let mut rows: Vec<ServiceSummary> = table
-        .rows
-        .iter()
-        .filter(|s| query.matches(s))
-        .cloned()
-        .collect();
-    query.apply(&mut rows);
-    Ok(rows)
+    Ok(table.matching(&query))
 }
 
 fn service_ref(s: &ServiceSummary) -> ServiceRef {

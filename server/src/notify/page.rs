@@ -98,18 +98,16 @@ pub async fn show(
 
 /// What became of a test message, in words.
 async fn test_outcome(state: &AppState, id: i64) -> AppResult<String> {
-    let recent = queries::recent(&state.db, 200).await?;
-    Ok(
-        match recent.iter().find(|d| d.id == id && d.kind == "test") {
-            Some(d) if d.state == "sent" => format!("Test message sent to {}.", d.channel),
-            Some(d) => format!(
-                "The test message to {} was not delivered: {}. It will be retried.",
-                d.channel,
-                d.last_error.as_deref().unwrap_or("no answer yet")
-            ),
-            None => "No such test message.".to_string(),
-        },
-    )
+    let delivery = queries::delivery(&state.db, id).await?;
+    Ok(match delivery.filter(|d| d.kind == "test") {
+        Some(d) if d.state == "sent" => format!("Test message sent to {}.", d.channel),
+        Some(d) => format!(
+            "The test message to {} was not delivered: {}. It will be retried.",
+            d.channel,
+            d.last_error.as_deref().unwrap_or("no answer yet")
+        ),
+        None => "No such test message.".to_string(),
+    })
 }
 
 /// `POST /settings/notifications/rules`: every rule's checkbox and the days of "open longer than".

@@ -309,34 +309,45 @@ struct DeliveryRow {
     finished_at: Option<OffsetDateTime>,
 }
 
+const DELIVERY_VIEW: &str = "
+    SELECT d.id, d.channel, d.kind, d.title, d.state, d.attempts, a.error AS last_error,
+           d.created_at, d.next_attempt_at, d.finished_at
+    FROM notify_deliveries d
+    LEFT JOIN LATERAL (SELECT error FROM notify_attempts WHERE delivery_id = d.id
+                       ORDER BY id DESC LIMIT 1) a ON true";
+
 /// The latest deliveries with their latest attempt's error.
 pub async fn recent(db: &PgPool, limit: i64) -> sqlx::Result<Vec<DeliveryView>> {
-    let rows: Vec<DeliveryRow> = sqlx::query_as(
-        "SELECT d.id, d.channel, d.kind, d.title, d.state, d.attempts, a.error AS last_error,
-                d.created_at, d.next_attempt_at, d.finished_at
-         FROM notify_deliveries d
-         LEFT JOIN LATERAL (SELECT error FROM notify_attempts WHERE delivery_id = d.id
-                            ORDER BY id DESC LIMIT 1) a ON true
-         ORDER BY d.id DESC LIMIT $1",
-    )
-    .bind(limit)
-    .fetch_all(db)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| DeliveryView {
-            id: r.id,
-            channel: r.channel,
-            kind: r.kind,
-            title: r.title,
-            state: r.state,
-            attempts: r.attempts,
-            last_error: r.last_error,
-            created_at: r.created_at,
-            next_attempt_at: r.next_attempt_at,
-            finished_at: r.finished_at,
-        })
-        .collect())
+    let rows: Vec<DeliveryRow> =
+        sqlx::query_as(&format!("{DELIVERY_VIEW} ORDER BY d.id DESC LIMIT $1"))
+            .bind(limit)
+            .fetch_all(db)
+            .await?;
+    Ok(rows.into_iter().map(view).collect())
+}
+
+/// One delivery as the page shows it.
+pub async fn delivery(db: &PgPool, id: i64) -> sqlx::Result<Option<DeliveryView>> {
+    let row: Option<DeliveryRow> = sqlx::query_as(&format!("{DELIVERY_VIEW} WHERE d.id = $1"))
+        .bind(id)
+        .fetch_optional(db)
+        .await?;
+    Ok(row.map(view))
+}
+
+fn view(r: DeliveryRow) -> DeliveryView {
+    DeliveryView {
+        id: r.id,
+        channel: r.channel,
+        kind: r.kind,
+        title: r.title,
+        state: r.state,
+        attempts: r.attempts,
+        last_error: r.last_error,
+        created_at: r.created_at,
+        next_attempt_at: r.next_attempt_at,
+        finished_at: r.finished_at,
+    }
 }
 
 #[derive(sqlx::FromRow)]

@@ -33,6 +33,20 @@ pub struct ServicesData {
     pub engines: Vec<String>,
 }
 
+impl ServicesData {
+    /// The rows `query` selects, in its order: what the services page and the API list show.
+    pub fn matching(&self, query: &app::model::service_query::ServiceQuery) -> Vec<ServiceSummary> {
+        let mut rows: Vec<ServiceSummary> = self
+            .rows
+            .iter()
+            .filter(|s| query.matches(s))
+            .cloned()
+            .collect();
+        query.apply(&mut rows);
+        rows
+    }
+}
+
 /// The grades page's figures and its two charts, as finished SVG.
 #[derive(Debug)]
 pub struct GradesData {

@@ -40,13 +40,7 @@ pub async fn list(
     let generation = state.read_model.current(&state.db).await?;
     let table = services_data(&state, &generation).await?;
     let rows = generation.services_rows(format!("{query:?}"), || {
-        let mut rows: Vec<ServiceSummary> = table
-            .rows
-            .iter()
-            .filter(|s| query.matches(s))
-            .cloned()
-            .collect();
-        query.apply(&mut rows);
+        let rows = table.matching(&query);
         let shown = rows.len();
         (
             app::pages::services::rows_html(rows, OffsetDateTime::now_utc()),
