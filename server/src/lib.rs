@@ -10,6 +10,7 @@ pub mod audit;
 pub mod audited;
 pub mod auth;
 pub mod bundled_pg;
+pub mod capacity;
 pub mod charts;
 pub mod cli;
 pub mod config;

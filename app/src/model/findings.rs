@@ -57,10 +57,11 @@ pub enum FindingKind {
     BackupLate,
     BackupFailing,
     RestoreUntested,
+    PerformanceRegression,
 }
 
 impl FindingKind {
-    pub const ALL: [FindingKind; 30] = [
+    pub const ALL: [FindingKind; 31] = [
         FindingKind::NoHealthcheck,
         FindingKind::Unhealthy,
         FindingKind::NoRestartPolicy,
@@ -91,6 +92,7 @@ impl FindingKind {
         FindingKind::BackupLate,
         FindingKind::BackupFailing,
         FindingKind::RestoreUntested,
+        FindingKind::PerformanceRegression,
     ];
 
     pub fn slug(self) -> &'static str {
@@ -125,6 +127,7 @@ impl FindingKind {
             FindingKind::BackupLate => "backup_late",
             FindingKind::BackupFailing => "backup_failing",
             FindingKind::RestoreUntested => "restore_untested",
+            FindingKind::PerformanceRegression => "performance_regression",
         }
     }
 
@@ -161,6 +164,7 @@ impl FindingKind {
             FindingKind::BackupLate => "Backup late",
             FindingKind::BackupFailing => "Backup failing",
             FindingKind::RestoreUntested => "Restore not tested",
+            FindingKind::PerformanceRegression => "Worse than its baseline",
         }
     }
 

@@ -43,6 +43,9 @@ pub struct ServiceFacts {
     pub mounts: Vec<MountInfo>,
     pub labels: BTreeMap<String, String>,
     pub env_names: Vec<String>,
+    /// User-defined networks it is attached to.
+    #[serde(default)]
+    pub networks: Vec<String>,
     pub routes: Vec<TraefikRoute>,
     pub log_errors: i64,
     pub log_warnings: i64,

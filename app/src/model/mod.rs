@@ -3,6 +3,7 @@
 pub mod actions;
 pub mod audit_log;
 pub mod auth;
+pub mod capacity;
 pub mod docs;
 pub mod drafts;
 pub mod evidence;

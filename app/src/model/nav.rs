@@ -9,6 +9,7 @@ pub enum Section {
     Documentation,
     Grades,
     Actions,
+    Capacity,
     Phases,
     Rollouts,
     /// Pages outside the navigation (errors, 404).
@@ -17,13 +18,14 @@ pub enum Section {
 
 impl Section {
     /// The navigation, in display order, with the path each entry links to.
-    pub const NAV: [(Section, &'static str, &'static str); 8] = [
+    pub const NAV: [(Section, &'static str, &'static str); 9] = [
         (Section::Dashboard, "Dashboard", "/"),
         (Section::Services, "Services", "/services"),
         (Section::Routes, "Routes", "/routes"),
         (Section::Documentation, "Documentation", "/docs"),
         (Section::Grades, "Grades", "/grades"),
         (Section::Actions, "Actions", "/actions"),
+        (Section::Capacity, "Capacity", "/capacity"),
         (Section::Phases, "Phases", "/phases"),
         (Section::Rollouts, "Rollouts", "/rollouts"),
     ];

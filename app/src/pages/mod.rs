@@ -5,6 +5,7 @@ pub mod actions;
 pub mod audit;
 pub mod auth;
 pub mod backups;
+pub mod capacity;
 pub mod dashboard;
 pub mod doc_detail;
 pub mod docs;

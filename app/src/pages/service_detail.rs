@@ -6,7 +6,9 @@ use time::OffsetDateTime;
 use crate::components::format;
 use crate::components::widgets::{StatusBadge, TimeAgo};
 use crate::model::actions::ServiceAction;
+use crate::model::capacity::{ServiceDependencies, ServiceResources};
 use crate::model::{Finding, ServiceDetail, ServiceEvent, ServiceFacts};
+use crate::pages::capacity::{DependenciesSection, ResourcesSection};
 use crate::pages::routes::{RouteDetails, StatusBar};
 
 #[component]
@@ -14,6 +16,8 @@ pub fn ServiceDetailPage(
     detail: ServiceDetail,
     actions: Vec<ServiceAction>,
     now: OffsetDateTime,
+    resources: ServiceResources,
+    dependencies: ServiceDependencies,
 ) -> impl IntoView {
     let ServiceDetail {
         summary,
@@ -77,6 +81,8 @@ pub fn ServiceDetailPage(
             {latency_svg.map(|svg| view! { <div inner_html=svg></div> })}
             <RouteDetails routes=routes now=now/>
         </section>
+        <ResourcesSection resources=resources/>
+        <DependenciesSection dependencies=dependencies/>
         <RuntimeSection facts=facts.clone()/>
         <NetworkSection facts=facts.clone()/>
         <LogsSection facts=facts.clone()/>

@@ -21,7 +21,7 @@ fn points(hundredths: i64) -> String {
 
 /// Text from containers and people, inline in Markdown: nothing in it may start a link, an
 /// emphasis, a heading, HTML or a new line of the list.
-fn inline(text: &str) -> String {
+pub(crate) fn inline(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -60,6 +60,7 @@ pub fn facts_from(
         mounts: c.mounts.clone(),
         labels: c.labels.clone(),
         env_names: c.env_names.clone(),
+        networks: c.networks.clone(),
         routes: traefik::routes(&c.labels, &settings.auth_middlewares, entrypoints),
         log_errors: c.logs.errors,
         log_warnings: c.logs.warnings,

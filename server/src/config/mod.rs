@@ -4,6 +4,7 @@
 //! the key (the environment variable, or the file's key) and the problem, printed as one line.
 
 mod auth;
+mod capacity;
 mod edge;
 mod engines;
 mod evidence;
@@ -16,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use auth::{AuthSettings, OidcSettings, RoleGroups};
+pub use capacity::CapacitySettings;
 pub use edge::{ApiAuth, EdgeSettings, EntrypointDefaults, ProbeSettings, TraefikApi};
 pub use engines::{EngineConfig, EngineEndpoint};
 pub use evidence::{
@@ -72,6 +74,8 @@ pub struct Settings {
     pub metrics_allow: Vec<ipnet::IpNet>,
     /// Notification channels (ntfy, Gotify, webhooks) and the digest hour.
     pub notify: NotifySettings,
+    /// Right-sizing, baselines and each engine's upgrade trigger.
+    pub capacity: CapacitySettings,
 }
 
 /// What the seeded accounting rollout checks against.

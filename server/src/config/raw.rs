@@ -45,6 +45,8 @@ pub struct RawFile {
     backups: Vec<super::evidence::RawBackupJob>,
     #[serde(default)]
     notify: super::notify::RawNotify,
+    #[serde(default)]
+    capacity: super::capacity::RawCapacity,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -350,6 +352,7 @@ pub fn resolve(file: RawFile, env: &[(String, String)]) -> Result<Settings, Conf
     let edge = super::edge::resolve(&env, file.traefik, file.probes)?;
     let evidence = super::evidence::resolve(&env, file.evidence, file.backups)?;
     let notify = super::notify::resolve(&env, file.notify)?;
+    let capacity = super::capacity::resolve(&env, file.capacity, &engines)?;
 
     Ok(Settings {
         edge,
@@ -368,6 +371,7 @@ pub fn resolve(file: RawFile, env: &[(String, String)]) -> Result<Settings, Conf
         engines,
         metrics_allow,
         notify,
+        capacity,
     })
 }
 

@@ -45,6 +45,15 @@ pub struct ObservedService {
     pub up: bool,
     /// OOM kills, SIGKILL deaths and starts since the previous refresh, for the timeline.
     pub events: Vec<ContainerEvent>,
+    /// Block and network bytes moved since the previous sample of the same container.
+    pub io: IoDelta,
+}
+
+/// Bytes moved between two samples.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IoDelta {
+    pub block: i64,
+    pub net: i64,
 }
 
 /// A change worth keeping in a service's timeline.
@@ -297,6 +306,8 @@ async fn add_hourly(
     let mut cpus: Vec<Option<f64>> = vec![];
     let mut mems: Vec<Option<i64>> = vec![];
     let mut errors = vec![];
+    let mut block = vec![];
+    let mut net = vec![];
     for s in seen {
         let Some(id) = id_of(&s.identity.key) else {
             continue;
@@ -306,18 +317,28 @@ async fn add_hourly(
         cpus.push(s.facts.cpu_percent);
         mems.push(s.facts.memory_usage_bytes);
         errors.push(s.facts.log_errors + s.facts.log_fatals);
+        block.push(s.io.block);
+        net.push(s.io.net);
     }
     sqlx::query(
-        "INSERT INTO service_hourly (service_id, hour, samples, up_samples, cpu_percent_sum, cpu_samples, memory_max, log_errors)
-         SELECT u.id, date_trunc('hour', $1::timestamptz), 1, u.up, coalesce(u.cpu, 0), (u.cpu IS NOT NULL)::int, u.mem, u.errors
-         FROM unnest($2::int8[], $3::int4[], $4::float8[], $5::int8[], $6::int8[]) AS u(id, up, cpu, mem, errors)
+        "INSERT INTO service_hourly (service_id, hour, samples, up_samples, cpu_percent_sum, cpu_samples, cpu_percent_max,
+                                     memory_max, memory_sum, memory_samples, log_errors, block_io_bytes, net_io_bytes)
+         SELECT u.id, date_trunc('hour', $1::timestamptz), 1, u.up, coalesce(u.cpu, 0), (u.cpu IS NOT NULL)::int, u.cpu,
+                u.mem, coalesce(u.mem, 0), (u.mem IS NOT NULL)::int, u.errors, u.block, u.net
+         FROM unnest($2::int8[], $3::int4[], $4::float8[], $5::int8[], $6::int8[], $7::int8[], $8::int8[])
+              AS u(id, up, cpu, mem, errors, block, net)
          ON CONFLICT (service_id, hour) DO UPDATE SET
              samples = service_hourly.samples + 1,
              up_samples = service_hourly.up_samples + EXCLUDED.up_samples,
              cpu_percent_sum = service_hourly.cpu_percent_sum + EXCLUDED.cpu_percent_sum,
              cpu_samples = service_hourly.cpu_samples + EXCLUDED.cpu_samples,
+             cpu_percent_max = greatest(service_hourly.cpu_percent_max, EXCLUDED.cpu_percent_max),
              memory_max = greatest(service_hourly.memory_max, EXCLUDED.memory_max),
-             log_errors = service_hourly.log_errors + EXCLUDED.log_errors",
+             memory_sum = service_hourly.memory_sum + EXCLUDED.memory_sum,
+             memory_samples = service_hourly.memory_samples + EXCLUDED.memory_samples,
+             log_errors = service_hourly.log_errors + EXCLUDED.log_errors,
+             block_io_bytes = service_hourly.block_io_bytes + EXCLUDED.block_io_bytes,
+             net_io_bytes = service_hourly.net_io_bytes + EXCLUDED.net_io_bytes",
     )
     .bind(at)
     .bind(service_ids)
@@ -325,6 +346,8 @@ async fn add_hourly(
     .bind(cpus)
     .bind(mems)
     .bind(errors)
+    .bind(block)
+    .bind(net)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -342,6 +365,7 @@ mod tests {
         findings: Vec<FindingKind>,
     ) -> ObservedService {
         ObservedService {
+            io: IoDelta::default(),
             identity: ServiceIdentity {
                 key: "p/web".into(),
                 compose_project: None,

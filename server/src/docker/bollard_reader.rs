@@ -17,10 +17,11 @@ use time::OffsetDateTime;
 use app::model::{MountInfo, PublishedPort};
 
 use super::EngineReader;
+use super::env_hosts;
 use super::events::EventFeed;
 use super::logs::LogAccumulator;
 use super::observation::{
-    ContainerObservation, EngineObservation, LogSummary, ObserveRequest, StatsSample,
+    ContainerObservation, EngineObservation, HostInfo, LogSummary, ObserveRequest, StatsSample,
 };
 use super::redact::Redactor;
 use crate::config::{EngineConfig, EngineEndpoint, RefreshSettings};
@@ -97,6 +98,20 @@ impl BollardReader {
         let version = deadline(self.call_timeout, docker.version())
             .await
             .context("reading the engine version")?;
+        // The host's facts are for capacity only: an engine whose `info` fails is still read.
+        let host = match deadline(self.call_timeout, docker.info()).await {
+            Ok(info) => Some(HostInfo {
+                cpus: info.ncpu,
+                memory_bytes: info.mem_total,
+                kernel_version: info.kernel_version,
+                operating_system: info.operating_system,
+                storage_driver: info.driver,
+            }),
+            Err(e) => {
+                tracing::warn!(engine = %self.name, error = format!("{e:#}"), "engine info unreadable");
+                None
+            }
+        };
         let options = ListContainersOptions {
             all: true,
             ..Default::default()
@@ -167,6 +182,7 @@ impl BollardReader {
         self.add_image_dates(&docker, &mut containers).await;
         containers.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(EngineObservation {
+            host,
             docker_version: version.version,
             api_version: version.api_version,
             containers,
@@ -226,11 +242,32 @@ impl BollardReader {
                     .copied()
             })
             .unwrap_or(0);
+        let block_io = reading
+            .blkio_stats
+            .and_then(|b| b.io_service_bytes_recursive)
+            .map(|entries| {
+                entries
+                    .iter()
+                    .filter(|e| {
+                        e.op.as_deref().is_some_and(|op| {
+                            op.eq_ignore_ascii_case("read") || op.eq_ignore_ascii_case("write")
+                        })
+                    })
+                    .filter_map(|e| e.value)
+                    .sum()
+            });
+        let net_io = reading.networks.map(|nets| {
+            nets.values()
+                .map(|n| n.rx_bytes.unwrap_or(0) + n.tx_bytes.unwrap_or(0))
+                .sum()
+        });
         Some(StatsSample {
             memory_usage: memory.usage.map(|u| u.saturating_sub(inactive) as i64),
             cpu_total: cpu.cpu_usage.and_then(|u| u.total_usage).unwrap_or(0),
             system_cpu: cpu.system_cpu_usage.unwrap_or(0),
             online_cpus: cpu.online_cpus.unwrap_or(1),
+            block_io,
+            net_io,
         })
     }
 
@@ -380,12 +417,22 @@ pub fn from_inspect(i: ContainerInspectResponse, redactor: &Redactor) -> Contain
         .and_then(|h| h.test.as_ref())
         .and_then(|test| healthcheck_text(test))
         .map(|text| redactor.text(&text));
-    let env_names = config
-        .env
-        .unwrap_or_default()
+    let env = config.env.unwrap_or_default();
+    let env_names = env
         .iter()
         .map(|kv| kv.split_once('=').map(|(k, _)| k).unwrap_or(kv).to_string())
         .collect();
+    let mut env_hosts: Vec<String> = env.iter().flat_map(|kv| env_hosts::hosts_in(kv)).collect();
+    env_hosts.sort();
+    env_hosts.dedup();
+    let mut networks: Vec<String> = i
+        .network_settings
+        .and_then(|n| n.networks)
+        .unwrap_or_default()
+        .into_keys()
+        .filter(|n| !matches!(n.as_str(), "bridge" | "host" | "none" | "default"))
+        .collect();
+    networks.sort();
     let mut ports: Vec<PublishedPort> = host
         .port_bindings
         .unwrap_or_default()
@@ -456,6 +503,8 @@ pub fn from_inspect(i: ContainerInspectResponse, redactor: &Redactor) -> Contain
         ports,
         mounts,
         env_names,
+        env_hosts,
+        networks,
         stats: None,
         logs: LogSummary::default(),
         events: vec![],

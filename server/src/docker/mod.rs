@@ -2,6 +2,7 @@
 //! plain [`observation`] data; [`bollard_reader`] is the real implementation over bollard.
 
 pub mod bollard_reader;
+pub mod env_hosts;
 pub mod events;
 pub mod logs;
 pub mod observation;

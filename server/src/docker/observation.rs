@@ -25,6 +25,8 @@ pub struct ObserveRequest {
 pub struct EngineObservation {
     pub docker_version: Option<String>,
     pub api_version: Option<String>,
+    /// The host as the engine's `info` describes it (None when the call failed).
+    pub host: Option<HostInfo>,
     pub containers: Vec<ContainerObservation>,
     /// Containers listed but gone by the time they were inspected (removed in between).
     pub skipped: Vec<String>,
@@ -57,6 +59,11 @@ pub struct ContainerObservation {
     pub ports: Vec<PublishedPort>,
     pub mounts: Vec<MountInfo>,
     pub env_names: Vec<String>,
+    /// Host names that environment values point at (`db` in `postgres://u:p@db:5432/x`), for
+    /// the dependency map. Never stored: the worker keeps only the edges they prove.
+    pub env_hosts: Vec<String>,
+    /// User-defined networks it is attached to (not `bridge`, `host` or `none`).
+    pub networks: Vec<String>,
     pub stats: Option<StatsSample>,
     pub logs: LogSummary,
     /// What the engine's event stream said about this container since the previous refresh.
@@ -87,6 +94,20 @@ pub struct StatsSample {
     pub cpu_total: u64,
     pub system_cpu: u64,
     pub online_cpus: u32,
+    /// Bytes read and written on block devices since the container started.
+    pub block_io: Option<u64>,
+    /// Bytes received and sent on all its interfaces since the container started.
+    pub net_io: Option<u64>,
+}
+
+/// A Docker host's facts, from `GET /info`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HostInfo {
+    pub cpus: Option<i64>,
+    pub memory_bytes: Option<i64>,
+    pub kernel_version: Option<String>,
+    pub operating_system: Option<String>,
+    pub storage_driver: Option<String>,
 }
 
 /// Log lines since the previous refresh, classified by level.

@@ -96,6 +96,19 @@ pub fn router(state: AppState) -> Router {
             get(crate::actions::export::markdown_file),
         )
         .route("/actions/{id}", post(crate::actions::update::update))
+        .route("/capacity", get(crate::capacity::page::show))
+        .route("/capacity/baselines", post(crate::capacity::baseline::save))
+        .route(
+            "/capacity/CAPACITY_REPORT.md",
+            get(crate::capacity::export::report_file),
+        )
+        .route(
+            "/capacity/RIGHT_SIZING.md",
+            get(crate::capacity::export::rightsizing_file),
+        )
+        .route("/dependencies", get(crate::capacity::dependencies::show))
+        .route("/versions", get(crate::capacity::versions::show))
+        .route("/versions.csv", get(crate::capacity::versions::csv_file))
         .route("/phases", get(phases::list))
         .route("/phases/import", post(phases::import))
         .route("/phases/upload", post(phases::upload))

@@ -106,12 +106,18 @@ pub async fn detail(
         .iter()
         .map(|f| f.kind.slug())
         .collect();
-    let actions =
-        crate::actions::queries::for_service(&state.db, &engine, &key, &kinds, now.date()).await?;
+    let (actions, resources, dependencies) = tokio::try_join!(
+        crate::actions::queries::for_service(&state.db, &engine, &key, &kinds, now.date()),
+        crate::capacity::service::resources(&state.db, &engine, &key, &detail.facts, now),
+        crate::capacity::service::dependencies(&state.db, &engine, &key, &title),
+    )?;
     Ok(Html(render_page(
         page.meta(title, Section::Services),
         move || {
-            view! { <ServiceDetailPage detail=detail actions=actions now=now/> }
+            view! {
+                <ServiceDetailPage detail=detail actions=actions now=now
+                    resources=resources dependencies=dependencies/>
+            }
         },
     )))
 }

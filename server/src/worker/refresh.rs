@@ -9,11 +9,15 @@ use futures::future::join_all;
 use sqlx::PgPool;
 use time::OffsetDateTime;
 
+use app::model::FindingKind;
+
 use crate::audit::{self, FindingInput, ServiceIdentity};
+use crate::capacity;
+use crate::capacity::sizing::{SizingRules, WasFlagged};
 use crate::config::{EngineConfig, Settings};
 use crate::db;
 use crate::db::engines::{EngineRefresh, EngineVersion};
-use crate::db::inventory::{ObservedService, PreviousService};
+use crate::db::inventory::{IoDelta, ObservedService, PreviousService};
 use crate::docker::bollard_reader::BollardReader;
 use crate::docker::observation::StatsSample;
 use crate::docker::redact::Redactor;
@@ -342,7 +346,10 @@ impl Worker {
             .observe(&request)
             .await
             .map_err(|e| format!("{e:#}"))?;
-        let seen = self.audit(&name, &observation.containers, &previous);
+        let history = capacity::record::inputs(&self.pool, engine_id, started_at)
+            .await
+            .map_err(|e| format!("reading the resource history: {e}"))?;
+        let seen = self.audit(&name, &observation.containers, &previous, &history);
         let run = EngineRefresh {
             engine_id,
             started_at,
@@ -370,6 +377,19 @@ impl Worker {
         )
         .await
         .map_err(|e| format!("storing the observation: {e}"))?;
+        let edges = capacity::deps::edges(&dependency_nodes(&seen, &observation.containers));
+        if let Err(e) = capacity::record::after_refresh(
+            &self.pool,
+            engine_id,
+            started_at,
+            observation.host.as_ref(),
+            &seen,
+            &edges,
+        )
+        .await
+        {
+            tracing::warn!(engine = %name, error = %e, "capacity, dependencies and versions not recorded");
+        }
         let samples = observation
             .containers
             .iter()
@@ -389,6 +409,7 @@ impl Worker {
         engine: &str,
         containers: &[crate::docker::ContainerObservation],
         previous: &[PreviousService],
+        history: &HashMap<String, capacity::record::ServiceInputs>,
     ) -> Vec<ObservedService> {
         let now = OffsetDateTime::now_utc();
         let mut seen: Vec<ObservedService> = containers
@@ -421,12 +442,37 @@ impl Worker {
                 let prev = known.filter(|p| p.container_id == c.id);
                 // An OOM kill seen at an earlier refresh is remembered until a newer one.
                 facts.last_oom_kill = facts.last_oom_kill.max(known.and_then(|p| p.last_oom_kill));
+                let inputs = history.get(&identity.key).cloned().unwrap_or_default();
+                let had = |kind: FindingKind| {
+                    known.is_some_and(|p| p.findings.0.iter().any(|f| f.kind == kind))
+                };
                 let input = FindingInput {
                     facts: &facts,
                     previous_restart_count: prev.and_then(|p| p.restart_count),
                     now,
+                    memory: inputs.memory_with(facts.memory_usage_bytes),
+                    was: WasFlagged {
+                        near: had(FindingKind::MemoryNearLimit),
+                        oversized: had(FindingKind::MemoryOversized),
+                    },
+                    sizing: SizingRules {
+                        headroom: self.settings.capacity.headroom,
+                        min_samples: self.settings.capacity.min_samples,
+                    },
                 };
                 let mut findings = audit::findings_for(&input, &self.settings.audit);
+                findings.extend(inputs.comparison.as_ref().and_then(|c| {
+                    // The stored day does not hold this refresh's sample yet.
+                    let c = capacity::regression::Comparison {
+                        now_samples: c.now_samples + 1,
+                        ..c.clone()
+                    };
+                    capacity::regression::finding(
+                        &c,
+                        self.settings.capacity.regression_percent,
+                        self.settings.capacity.min_samples,
+                    )
+                }));
                 findings.extend(crate::edge::findings::route_findings(
                     &facts.routes,
                     &self.edge.probes,
@@ -447,12 +493,14 @@ impl Worker {
                 ));
                 findings.sort_by_key(|x| (x.severity, x.kind));
                 let up = audit::is_up(&facts);
+                let io = io_delta(earlier, c.stats);
                 ObservedService {
                     identity,
                     facts,
                     findings,
                     up,
                     events: c.events.clone(),
+                    io,
                 }
             })
             .collect();
@@ -466,4 +514,46 @@ impl Worker {
         seen.dedup_by(|later, first| later.identity.key == first.identity.key);
         seen
     }
+}
+
+/// Bytes moved between two samples of the same container; a counter that went back (the
+/// container restarted) starts the count again from zero.
+fn io_delta(previous: Option<StatsSample>, current: Option<StatsSample>) -> IoDelta {
+    let (Some(prev), Some(cur)) = (previous, current) else {
+        return IoDelta::default();
+    };
+    let moved = |a: Option<u64>, b: Option<u64>| match (a, b) {
+        (Some(a), Some(b)) => b.checked_sub(a).unwrap_or(b) as i64,
+        _ => 0,
+    };
+    IoDelta {
+        block: moved(prev.block_io, cur.block_io),
+        net: moved(prev.net_io, cur.net_io),
+    }
+}
+
+/// The dependency finder's view of the services just judged, with each container's environment
+/// host names (which are not kept in the facts).
+fn dependency_nodes<'a>(
+    seen: &'a [ObservedService],
+    containers: &'a [crate::docker::ContainerObservation],
+) -> Vec<capacity::deps::Node<'a>> {
+    let by_id: HashMap<&str, &crate::docker::ContainerObservation> =
+        containers.iter().map(|c| (c.id.as_str(), c)).collect();
+    seen.iter()
+        .map(|s| capacity::deps::Node {
+            key: &s.identity.key,
+            compose_project: s.identity.compose_project.as_deref(),
+            compose_service: s.identity.compose_service.as_deref(),
+            container_name: &s.facts.container_name,
+            labels: &s.facts.labels,
+            networks: &s.facts.networks,
+            env_hosts: by_id
+                .get(s.facts.container_id.as_str())
+                .map(|c| c.env_hosts.as_slice())
+                .unwrap_or(&[]),
+            routed: !s.facts.routes.is_empty(),
+            image_ref: &s.facts.image_ref,
+        })
+        .collect()
 }

@@ -4,13 +4,9 @@ use time::OffsetDateTime;
 
 use app::model::{Finding, FindingKind, ServiceFacts, Severity};
 
+use crate::capacity::sizing::{self, MemoryHistory, MemoryVerdict, SizingRules, WasFlagged};
 use crate::config::AuditSettings;
 
-/// Memory use at or above this share of the limit is "near its limit".
-const NEAR_LIMIT_SHARE: f64 = 0.9;
-/// A limit at least this large, with use below [`OVERSIZED_SHARE`] of it, is worth right-sizing.
-const OVERSIZED_MIN_LIMIT: i64 = 512 * 1024 * 1024;
-const OVERSIZED_SHARE: f64 = 0.1;
 /// An OOM kill stays a finding this long after it happened, even once a restart policy has
 /// started the container again (and Docker has cleared its flag).
 const OOM_KILL_REMEMBERED: time::Duration = time::Duration::days(7);
@@ -20,6 +16,11 @@ pub struct FindingInput<'a> {
     /// The same container's restart count at the previous refresh, if it was seen then.
     pub previous_restart_count: Option<i64>,
     pub now: OffsetDateTime,
+    /// Memory over the judged window (7 days) with the current sample; None without any sample.
+    pub memory: Option<MemoryHistory>,
+    /// The memory findings it had at the previous refresh, for hysteresis.
+    pub was: WasFlagged,
+    pub sizing: SizingRules,
 }
 
 fn finding(kind: FindingKind, severity: Severity, fact: String, fix: &str) -> Finding {
@@ -41,7 +42,7 @@ pub fn findings_for(input: &FindingInput, settings: &AuditSettings) -> Vec<Findi
     let mut out = vec![];
     health_findings(f, &mut out);
     restart_findings(input, settings, &mut out);
-    resource_findings(f, &mut out);
+    resource_findings(input, &mut out);
     exposure_findings(f, settings, &mut out);
     image_findings(f, settings, input.now, &mut out);
     if f.log_errors + f.log_fatals > settings.log_error_threshold {
@@ -135,39 +136,55 @@ fn restart_findings(input: &FindingInput, settings: &AuditSettings, out: &mut Ve
     }
 }
 
-fn resource_findings(f: &ServiceFacts, out: &mut Vec<Finding>) {
-    match f.memory_limit_bytes {
-        None => out.push(finding(
+fn resource_findings(input: &FindingInput, out: &mut Vec<Finding>) {
+    let f = input.facts;
+    match (f.memory_limit_bytes, input.memory) {
+        (None, _) => out.push(finding(
             FindingKind::NoMemoryLimit,
             Severity::Medium,
             "no memory limit: one leak can starve the whole host".into(),
             "Set `mem_limit` (compose) a little above the observed peak.",
         )),
-        Some(limit) => {
-            if let Some(used) = f.memory_usage_bytes {
-                let share = used as f64 / limit as f64;
-                if share >= NEAR_LIMIT_SHARE {
-                    out.push(finding(
-                        FindingKind::MemoryNearLimit,
-                        Severity::Medium,
-                        format!(
-                            "uses {} of its {} limit ({:.0}%)",
-                            mib(used),
-                            mib(limit),
-                            share * 100.0
-                        ),
-                        "Raise the limit before the kernel kills it, or reduce its use.",
-                    ));
-                } else if limit >= OVERSIZED_MIN_LIMIT && share < OVERSIZED_SHARE {
-                    out.push(finding(
-                        FindingKind::MemoryOversized,
-                        Severity::Low,
-                        format!("uses {} of a {} limit ({:.1}%)", mib(used), mib(limit), share * 100.0),
-                        "Lower the limit towards twice the observed peak so the host's memory is not promised away.",
-                    ));
-                }
+        (Some(limit), Some(history)) => {
+            let over = |share: f64| {
+                format!(
+                    "7-day peak {} of its {} limit ({:.0}%), over {} samples",
+                    sizing::size(history.peak),
+                    sizing::size(limit),
+                    share * 100.0,
+                    history.samples
+                )
+            };
+            match sizing::judge(limit, history, input.was, input.sizing) {
+                MemoryVerdict::NearLimit { share, recommended } => out.push(Finding {
+                    kind: FindingKind::MemoryNearLimit,
+                    severity: Severity::Medium,
+                    fact: over(share),
+                    fix: format!(
+                        "Raise the limit to {} (peak × {}) before the kernel kills it, or reduce its use.",
+                        sizing::size(recommended),
+                        input.sizing.headroom
+                    ),
+                }),
+                MemoryVerdict::Oversized {
+                    share,
+                    recommended,
+                    frees,
+                } => out.push(Finding {
+                    kind: FindingKind::MemoryOversized,
+                    severity: Severity::Low,
+                    fact: over(share),
+                    fix: format!(
+                        "Lower the limit to {} (peak × {}): frees {} of the host's memory.",
+                        sizing::size(recommended),
+                        input.sizing.headroom,
+                        sizing::size(frees)
+                    ),
+                }),
+                MemoryVerdict::Fine | MemoryVerdict::TooLittleHistory => {}
             }
         }
+        (Some(_), None) => {}
     }
     if f.cpu_limit.is_none() {
         out.push(finding(

@@ -6,6 +6,17 @@ use time::macros::datetime;
 use super::*;
 
 const NOW: OffsetDateTime = datetime!(2026-11-22 12:00 UTC);
+const RULES: SizingRules = SizingRules {
+    headroom: 1.5,
+    min_samples: 1,
+};
+
+/// The memory history of a service seen once: its current use.
+fn one_sample(facts: &ServiceFacts) -> Option<MemoryHistory> {
+    facts
+        .memory_usage_bytes
+        .map(|peak| MemoryHistory { peak, samples: 1 })
+}
 
 /// A service that passes every check.
 fn clean() -> ServiceFacts {
@@ -41,6 +52,9 @@ fn kinds(facts: &ServiceFacts, previous_restart_count: Option<i64>) -> Vec<Findi
         facts,
         previous_restart_count,
         now: NOW,
+        memory: one_sample(facts),
+        was: WasFlagged::default(),
+        sizing: RULES,
     };
     findings_for(&input, &AuditSettings::default())
         .into_iter()
@@ -208,6 +222,9 @@ fn findings_are_sorted_most_severe_first() {
         facts: &facts,
         previous_restart_count: Some(0),
         now: NOW,
+        memory: one_sample(&facts),
+        was: WasFlagged::default(),
+        sizing: RULES,
     };
     let severities: Vec<Severity> = findings_for(&input, &AuditSettings::default())
         .iter()
