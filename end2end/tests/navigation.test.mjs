@@ -22,6 +22,9 @@ const PAGES = [
   ['rollouts', '/rollouts', 'Rollouts'],
   ['routes', '/routes', 'Routes'],
   ['actions', '/actions', 'Action plan'],
+  ['capacity', '/capacity', 'Capacity'],
+  ['dependencies', '/dependencies', 'Dependency map'],
+  ['versions', '/versions', 'Image versions'],
 ];
 
 for (const [name, path, heading] of PAGES) {
@@ -30,7 +33,7 @@ for (const [name, path, heading] of PAGES) {
     const response = await page.goto(`${PORTAL}${path}`);
     assert.equal(response.status(), 200);
     assert.equal(await page.locator('h1').first().innerText(), heading);
-    assert.equal(await page.locator('nav[aria-label="Sections"] a').count(), 8);
+    assert.equal(await page.locator('nav[aria-label="Sections"] a').count(), 9);
     await screenshot(page, name);
     await page.close();
   });

@@ -33,7 +33,8 @@ if [ "$KIND" = steady ]; then
     --label traefik.http.routers.loki.middlewares=authelia@docker --label traefik.http.routers.loki.tls.certresolver=le \
     $IMG "${idle[@]}"
   # The accounting candidate, half integrated: behind Traefik with Authelia and TLS, no VPN allow-list yet.
-  run erpnext "${good[@]}" --label homepage.name=ERPNext --label homepage.group=Business \
+  run erpnext "${good[@]}" -e DB_HOST=mariadb -e REDIS_URL=redis://redis:6379/0 \
+    --label com.docker.compose.depends_on=mariadb:service_started:false --label homepage.name=ERPNext --label homepage.group=Business \
     --label 'traefik.http.routers.erpnext.rule=Host(`accounting.quietly.online`)' \
     --label traefik.http.routers.erpnext.middlewares=authelia@docker --label traefik.http.routers.erpnext.tls.certresolver=le \
     $IMG "${idle[@]}"
@@ -41,7 +42,10 @@ if [ "$KIND" = steady ]; then
   exit 0
 fi
 
+# web needs grafana (compose's depends_on) and sick needs web (a URL in its environment): the
+# dependency map's edges.
 run web "${good[@]}" \
+  --label com.docker.compose.depends_on=grafana:service_started:false \
   --label homepage.name="Web front" --label homepage.group=Apps --label homepage.description="The public web site" \
   --label audit.owner=ops --label audit.tier=1 --label audit.docs=services/web.md \
   --label 'traefik.http.routers.web.rule=Host(`www.quietly.online`)' \
@@ -50,7 +54,7 @@ run web "${good[@]}" \
   -p 0.0.0.0:443:443 $IMG "${idle[@]}"
 run grafana "${good[@]}" --label homepage.name=Grafana --label homepage.group=Monitoring $IMG "${idle[@]}"
 run nohealth --restart unless-stopped --memory 64m --cpus 0.5 $IMG "${idle[@]}"
-run sick --restart unless-stopped --health-cmd false --health-interval 1s --health-retries 1 --memory 64m --cpus 0.5 $IMG "${idle[@]}"
+run sick -e UPSTREAM_URL=http://web:80/ --restart unless-stopped --health-cmd false --health-interval 1s --health-retries 1 --memory 64m --cpus 0.5 $IMG "${idle[@]}"
 run norestart --restart no --health-cmd true --health-interval 2s --memory 64m --cpus 0.5 $IMG "${idle[@]}"
 run crashloop --restart always --memory 64m --cpus 0.5 $IMG sh -c 'echo "FATAL: cannot open config"; exit 1'
 run oom --restart no --memory 8m --memory-swap 8m --cpus 0.5 $IMG sh -c 'x=$(head -c 30000000 /dev/zero | tr "\0" a); sleep 100000'

@@ -117,15 +117,33 @@ async fn the_action_plan_follows_the_findings_and_is_worth_its_points(db: PgPool
     assert_eq!(audit_records(&db, "refused").await, 1);
 
     app.sign_in(Role::Editor).await;
+    // The rows are rendered once per state of the data; each page puts its own token in their
+    // forms, and the row's token is the one its form sends.
+    let row_token = |page: &str| {
+        let form = page
+            .find(&format!("action=\"{path}\""))
+            .unwrap_or_else(|| panic!("no form for {path} in {page}"));
+        common::csrf_token(&page[form..])
+    };
+    let (_, editor_page) = app.get_text("/actions").await;
+    assert!(!editor_page.contains(app::pages::actions::CSRF_PLACEHOLDER));
+    let token = row_token(&editor_page);
+    let (_, again) = app.get_text("/actions").await;
+    assert_ne!(token, row_token(&again), "masked afresh for every page");
     // Bad input says why and changes nothing: an accepted risk without a reason.
     let tomorrow = (OffsetDateTime::now_utc().date() + Duration::days(1)).to_string();
     let response = app
-        .post_form(
-            "/actions",
-            &path,
-            &[("state", "accepted"), ("risk_expires_on", &tomorrow)],
-        )
-        .await;
+        .client
+        .post(format!("{}{path}", app.url))
+        .header("Origin", &app.url)
+        .form(&[
+            ("state", "accepted"),
+            ("risk_expires_on", tomorrow.as_str()),
+            ("csrf_token", token.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 400);
     assert!(response.text().await.unwrap().contains("needs its reason"));
     assert_eq!(count(&db, "action_changes").await, 0);

@@ -372,19 +372,68 @@ async fn reading_pages_keeps_a_session_alive_with_few_writes(db: PgPool) {
 }
 
 #[sqlx::test(migrator = "audit_portal::db::MIGRATOR")]
-async fn pages_are_never_cached_but_static_files_are(db: PgPool) {
+async fn pages_are_revalidated_downloads_never_kept_and_static_files_are(db: PgPool) {
     let app = spawn_app(db, settings(&[])).await;
     app.sign_in(Role::Viewer).await;
-    for path in [
-        "/",
-        "/services",
-        "/services.csv",
-        "/api/v1/services",
-        "/grades/history.csv",
-    ] {
+    for path in ["/services.csv", "/api/v1/services", "/grades/history.csv"] {
         let response = app.get(path).await;
         assert_eq!(response.status(), 200, "{path}");
         assert_eq!(response.headers()["cache-control"], "no-store", "{path}");
+    }
+    // Pages: kept by the browser only to ask again; an unchanged page costs a 304, although each
+    // response masks its CSRF token afresh.
+    for path in ["/", "/services", "/capacity"] {
+        let first = app.get(path).await;
+        assert_eq!(first.status(), 200, "{path}");
+        assert_eq!(
+            first.headers()["cache-control"],
+            "private, no-cache",
+            "{path}"
+        );
+        let tag = first.headers()["etag"].to_str().unwrap().to_string();
+        assert!(tag.starts_with("W/\""), "{tag}");
+        let page = first.text().await.unwrap();
+        let again = app
+            .client
+            .get(format!("{}{path}", app.url))
+            .header("If-None-Match", &tag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), 304, "{path}");
+        assert_eq!(again.headers()["etag"].to_str().unwrap(), tag);
+        assert!(again.text().await.unwrap().is_empty());
+        let stale = app
+            .client
+            .get(format!("{}{path}", app.url))
+            .header("If-None-Match", "W/\"0000\"")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(stale.status(), 200, "{path}");
+        let other = stale.text().await.unwrap();
+        assert_ne!(
+            common::csrf_token(&page),
+            common::csrf_token(&other),
+            "{path}: the token is masked per response"
+        );
+    }
+    // Compressed for a client that asks, gzip and brotli alike.
+    for encoding in ["gzip", "br"] {
+        let response = app
+            .client
+            .get(format!("{}/services", app.url))
+            .header("Accept-Encoding", encoding)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.headers()["content-encoding"], encoding);
+        assert!(
+            response.headers()["vary"]
+                .to_str()
+                .unwrap()
+                .contains("accept-encoding")
+        );
     }
     // Pages link the stylesheet by a name that carries its content's hash: kept for a year.
     let (_, page) = app.get_text("/").await;
@@ -417,4 +466,16 @@ async fn pages_are_never_cached_but_static_files_are(db: PgPool) {
             .unwrap()
             .starts_with("public")
     );
+    // Sign-out tells the browser to drop every kept page.
+    let (_, page) = app.get_text("/").await;
+    let out = app
+        .client
+        .post(format!("{}/auth/logout", app.url))
+        .header("Origin", &app.url)
+        .form(&[("csrf_token", common::csrf_token(&page))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 303);
+    assert_eq!(out.headers()["clear-site-data"], "\"cache\"");
 }

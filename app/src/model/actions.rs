@@ -248,6 +248,10 @@ pub struct ActionsPage {
     pub refusal: Option<ActionRefusal>,
     pub today: Date,
     pub now: OffsetDateTime,
+    /// The three tables' rows (open, accepted, done) already rendered, when the server keeps
+    /// them for the current state of the data; their forms carry
+    /// [`crate::pages::actions::CSRF_PLACEHOLDER`] for the server to replace.
+    pub rendered_rows: Option<std::sync::Arc<[String; 3]>>,
 }
 
 #[cfg(test)]

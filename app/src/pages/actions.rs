@@ -10,9 +10,34 @@ use crate::model::actions::{
     ActionFilter, ActionRefusal, ActionState, ActionView, ActionsPage, Effort,
 };
 use crate::model::service_query::url_encode;
+use crate::render::CsrfToken;
 
 fn points(hundredths: i64) -> String {
     format!("{}.{:02}", hundredths / 100, hundredths % 100)
+}
+
+/// Stands in for the CSRF token in rows rendered once for many views; each response puts its own
+/// masked token in its place.
+pub const CSRF_PLACEHOLDER: &str = "csrf-token-of-this-response";
+
+/// The rows of one table, rendered on their own (no refusal shown), for the server to keep.
+pub fn rows_html(
+    actions: Vec<ActionView>,
+    can_edit: bool,
+    today: Date,
+    now: OffsetDateTime,
+) -> String {
+    let owner = Owner::new();
+    let html = owner.with(|| {
+        provide_context(CsrfToken(CSRF_PLACEHOLDER.to_string()));
+        actions
+            .into_iter()
+            .map(|a| view! { <ActionRow action=a can_edit=can_edit refusal=None today=today now=now/> })
+            .collect_view()
+            .to_html()
+    });
+    owner.cleanup();
+    html
 }
 
 #[component]
@@ -28,6 +53,7 @@ pub fn ActionsPlanPage(data: ActionsPage) -> impl IntoView {
         refusal,
         today,
         now,
+        rendered_rows,
     } = data;
     let summary = format!(
         "{} open action(s), {} accepted risk(s). The grade is {}; with every open action done it would be {}.",
@@ -48,7 +74,12 @@ pub fn ActionsPlanPage(data: ActionsPage) -> impl IntoView {
             })
             .collect_view()
     };
-    let table = |caption: &'static str, actions: Vec<ActionView>| {
+    let kept = |i: usize| rendered_rows.as_ref().map(|r| r[i].clone());
+    let table = |caption: &'static str, actions: Vec<ActionView>, kept: Option<String>| {
+        let body = match kept {
+            Some(html) => view! { <tbody inner_html=html></tbody> }.into_any(),
+            None => view! { <tbody>{rows(actions)}</tbody> }.into_any(),
+        };
         view! {
             <table class="action-plan">
                 <caption class="visually-hidden">{caption}</caption>
@@ -60,21 +91,21 @@ pub fn ActionsPlanPage(data: ActionsPage) -> impl IntoView {
                     <th scope="col">"Due"</th>
                     <th scope="col">"State"</th>
                 </tr></thead>
-                <tbody>{rows(actions)}</tbody>
+                {body}
             </table>
         }
     };
     let open_view = if open.is_empty() {
         view! { <p>"Nothing is open: no current service has a finding."</p> }.into_any()
     } else {
-        table("Open actions", open).into_any()
+        table("Open actions", open, kept(0)).into_any()
     };
     let accepted_view = (!accepted.is_empty()).then(|| {
         view! {
             <section aria-labelledby="accepted-h">
                 <h2 id="accepted-h">"Accepted risks"</h2>
                 <p class="muted">"An accepted risk still counts against the grade; it is open again on its expiry date."</p>
-                {table("Accepted risks", accepted)}
+                {table("Accepted risks", accepted, kept(1))}
             </section>
         }
     });
@@ -82,7 +113,7 @@ pub fn ActionsPlanPage(data: ActionsPage) -> impl IntoView {
         view! {
             <section aria-labelledby="done-h">
                 <h2 id="done-h">"Done in the last 30 days"</h2>
-                {table("Done actions", done)}
+                {table("Done actions", done, kept(2))}
             </section>
         }
     });

@@ -83,17 +83,27 @@ fn EngineSection(engine: EngineCapacity) -> impl IntoView {
                 .into_any()
         }
     };
-    let host = format!(
-        "{} CPUs · {} memory · kernel {} · {} · storage driver {} · Docker {}",
-        engine.cpus.map_or("?".into(), |c| c.to_string()),
-        mem(engine.memory_bytes),
-        engine.kernel_version.clone().unwrap_or_else(|| "?".into()),
-        engine
-            .operating_system
-            .clone()
-            .unwrap_or_else(|| "unknown OS".into()),
-        engine.storage_driver.clone().unwrap_or_else(|| "?".into()),
-        engine.docker_version.clone().unwrap_or_else(|| "?".into()),
+    let host = if engine.memory_bytes.is_none() {
+        "The engine has not described its host yet (it has not answered a refresh).".to_string()
+    } else {
+        format!(
+            "{} CPUs · {} memory · kernel {} · {} · storage driver {} · Docker {}",
+            engine.cpus.map_or("?".into(), |c| c.to_string()),
+            mem(engine.memory_bytes),
+            engine.kernel_version.clone().unwrap_or_else(|| "?".into()),
+            engine
+                .operating_system
+                .clone()
+                .unwrap_or_else(|| "unknown OS".into()),
+            engine.storage_driver.clone().unwrap_or_else(|| "?".into()),
+            engine.docker_version.clone().unwrap_or_else(|| "?".into()),
+        )
+    };
+    let unlimited = format!(
+        "{} container{}, using {}",
+        engine.unlimited,
+        if engine.unlimited == 1 { "" } else { "s" },
+        bytes(engine.unlimited_used)
     );
     view! {
         <section aria-labelledby=labelled_by class="engine-capacity">
@@ -107,7 +117,7 @@ fn EngineSection(engine: EngineCapacity) -> impl IntoView {
                     <tr><th scope="row">"Sum of memory limits"</th>
                         <td class="limits-sum">{format!("{} ({} of the host)", bytes(engine.limits_sum), pct(limits))}</td></tr>
                     <tr><th scope="row">"Without a memory limit"</th>
-                        <td>{format!("{} containers, using {}", engine.unlimited, bytes(engine.unlimited_used))}</td></tr>
+                        <td>{unlimited}</td></tr>
                     <tr><th scope="row">{format!("Upgrade trigger (used above {:.0}%)", engine.trigger_percent)}</th>
                         <td class="trigger">{trigger}</td></tr>
                 </tbody>
@@ -322,6 +332,7 @@ pub fn DependenciesPage(maps: Vec<EngineDependencies>) -> impl IntoView {
         .map(|m| {
             let id = format!("deps-{}", m.engine);
             let labelled_by = id.clone();
+            let any = !m.edges.is_empty();
             let edges = m
                 .edges
                 .into_iter()
@@ -339,11 +350,17 @@ pub fn DependenciesPage(maps: Vec<EngineDependencies>) -> impl IntoView {
                 <section aria-labelledby=labelled_by>
                     <h2 id=id>{format!("Engine {}", m.engine)}</h2>
                     {m.svg.map(|svg| view! { <div class="chart-wrap depmap-wrap" inner_html=svg></div> })}
-                    <p class="muted">{format!("{} services with no known dependency are not drawn.", m.isolated)}</p>
-                    <table class="dependency-edges">
-                        <thead><tr><th scope="col">"Service"</th><th scope="col">"Depends on"</th><th scope="col">"Seen in"</th></tr></thead>
-                        <tbody>{edges}</tbody>
-                    </table>
+                    {if any {
+                        view! {
+                            <p class="muted">{format!("{} services with no known dependency are not drawn.", m.isolated)}</p>
+                            <table class="dependency-edges">
+                                <thead><tr><th scope="col">"Service"</th><th scope="col">"Depends on"</th><th scope="col">"Seen in"</th></tr></thead>
+                                <tbody>{edges}</tbody>
+                            </table>
+                        }.into_any()
+                    } else {
+                        view! { <p>"No dependency known on this engine."</p> }.into_any()
+                    }}
                 </section>
             }
         })

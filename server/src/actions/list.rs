@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 
 use app::model::actions::{ActionFilter, ActionRefusal, ActionView, ActionsPage};
 use app::model::{Role, Section};
-use app::pages::actions::ActionsPlanPage;
+use app::pages::actions::{self as actions_page, ActionsPlanPage};
 use app::render_page;
 
 use super::plan;
@@ -41,24 +41,39 @@ pub async fn render(
             .cloned()
             .collect()
     };
+    let can_edit = page.can(Role::Editor);
+    // Without a refusal to show beside one row, the tables are the same for every view of this
+    // state of the data with the same filter and forms: rendered once, the token put in after.
+    let rendered_rows = refusal.is_none().then(|| {
+        generation.action_rows(format!("{filter:?}|{can_edit}"), || {
+            let today = now.date();
+            [&plan.open, &plan.accepted, &plan.done]
+                .map(|actions| actions_page::rows_html(narrow(actions), can_edit, today, now))
+        })
+    });
     let data = ActionsPage {
         open: narrow(&plan.open),
         accepted: narrow(&plan.accepted),
         done: narrow(&plan.done),
         grade_now: plan.grade_now,
         grade_if_all_fixed: plan.grade_if_all_fixed,
-        can_edit: page.can(Role::Editor),
+        can_edit,
         filter,
         refusal,
         today: now.date(),
         now,
+        rendered_rows,
     };
-    Ok(render_page(
-        page.meta("Action plan", Section::Actions),
-        move || {
-            view! { <ActionsPlanPage data=data/> }
-        },
-    ))
+    let meta = page.meta("Action plan", Section::Actions);
+    let token = meta.csrf.clone();
+    let html = render_page(meta, move || {
+        view! { <ActionsPlanPage data=data/> }
+    });
+    Ok(if can_edit {
+        html.replace(actions_page::CSRF_PLACEHOLDER, &token)
+    } else {
+        html
+    })
 }
 
 /// The filter form's fields, as sent.

@@ -30,7 +30,7 @@ pub async fn token(session: &Session) -> Result<String, tower_sessions::session:
     }
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
-    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let token = hex(&bytes);
     session.insert(CSRF_KEY, &token).await?;
     Ok(token)
 }
@@ -38,6 +38,47 @@ pub async fn token(session: &Session) -> Result<String, tower_sessions::session:
 /// This session's token if it has one; creates nothing.
 pub async fn existing(session: &Session) -> Result<String, tower_sessions::session::Error> {
     Ok(session.get::<String>(CSRF_KEY).await?.unwrap_or_default())
+}
+
+/// The token as written into one page: a fresh random pad, then the token XOR the pad, both in
+/// hex. Every response carries different bytes for the same secret, so a compressed page whose
+/// size an attacker watches while reflecting guesses (BREACH) gives nothing away.
+pub fn masked(token: &str) -> String {
+    let Some(secret) = hex_bytes(token) else {
+        return token.to_string();
+    };
+    let mut pad = vec![0u8; secret.len()];
+    rand::rng().fill_bytes(&mut pad);
+    let mixed: Vec<u8> = secret.iter().zip(&pad).map(|(s, p)| s ^ p).collect();
+    format!("{}{}", hex(&pad), hex(&mixed))
+}
+
+/// The session token a sent value stands for: a masked one unmasked; an unmasked one (a page
+/// from before masking) as it is.
+fn unmasked(sent: &str) -> String {
+    let half = sent.len() / 2;
+    if sent.len() == 128
+        && sent.is_char_boundary(half)
+        && let (Some(pad), Some(mixed)) = (hex_bytes(&sent[..half]), hex_bytes(&sent[half..]))
+    {
+        let secret: Vec<u8> = pad.iter().zip(&mixed).map(|(p, m)| p ^ m).collect();
+        return hex(&secret);
+    }
+    sent.to_string()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn hex_bytes(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) || !text.is_ascii() {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok())
+        .collect()
 }
 
 /// Compares in time independent of where the strings differ.
@@ -122,7 +163,7 @@ pub async fn verify(
             .map(|(_, v)| v.into_owned()),
     };
     match sent {
-        Some(sent) if same_token(&sent, &expected) => {
+        Some(sent) if same_token(&unmasked(&sent), &expected) => {
             next.run(Request::from_parts(parts, Body::from(bytes)))
                 .await
         }
@@ -171,7 +212,24 @@ async fn multipart_token(body: axum::body::Bytes, boundary: String) -> Option<St
 
 #[cfg(test)]
 mod tests {
-    use super::same_token;
+    use super::{masked, same_token, unmasked};
+
+    #[test]
+    fn a_masked_token_differs_every_time_and_unmasks_to_the_secret() {
+        let secret = "00ff".repeat(16);
+        let (a, b) = (masked(&secret), masked(&secret));
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 128);
+        assert!(!a.contains(&secret));
+        assert_eq!(unmasked(&a), secret);
+        assert_eq!(unmasked(&b), secret);
+        // A page from before masking still works; anything else stays what it was (and fails).
+        assert_eq!(unmasked(&secret), secret);
+        assert_ne!(unmasked(&"zz".repeat(64)), secret);
+        let mut flipped = a.into_bytes();
+        flipped[127] = if flipped[127] == b'0' { b'1' } else { b'0' };
+        assert_ne!(unmasked(&String::from_utf8(flipped).unwrap()), secret);
+    }
 
     #[test]
     fn tokens_compare_exactly() {

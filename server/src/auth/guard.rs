@@ -111,7 +111,7 @@ pub async fn require_sign_in(
         let (name, groups) = (user.display_name().to_string(), user.groups.clone());
         let mut meta = PageMeta::new("No access", Section::None);
         meta.viewer = Some(user.viewer());
-        meta.csrf = super::csrf::token(&session).await.unwrap_or_default();
+        meta.csrf = super::csrf::masked(&super::csrf::token(&session).await.unwrap_or_default());
         let page = render_page(
             meta,
             move || view! { <NoAccessPage name=name groups=groups/> },

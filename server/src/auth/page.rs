@@ -40,7 +40,7 @@ impl Page {
     pub fn meta(&self, title: impl Into<String>, section: Section) -> PageMeta {
         let mut meta = PageMeta::new(title, section);
         meta.viewer = self.user.as_ref().map(SessionUser::viewer);
-        meta.csrf = self.csrf.clone();
+        meta.csrf = super::csrf::masked(&self.csrf);
         meta
     }
 

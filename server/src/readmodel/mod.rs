@@ -74,6 +74,8 @@ pub struct Generation {
     pub actions: OnceCell<Arc<crate::actions::plan::Plan>>,
     /// The services table's rendered rows per query (its `Debug` text), with their count.
     services_rows: Mutex<HashMap<String, (Arc<String>, usize)>>,
+    /// The action plan's rendered tables per filter and form set.
+    action_rows: Mutex<HashMap<String, Arc<[String; 3]>>>,
 }
 
 /// Queries whose rows are kept per generation; beyond this the oldest are dropped all at once
@@ -91,6 +93,7 @@ impl Generation {
             docs: OnceCell::new(),
             actions: OnceCell::new(),
             services_rows: Mutex::default(),
+            action_rows: Mutex::default(),
         }
     }
 
@@ -100,29 +103,45 @@ impl Generation {
         query: String,
         render: impl FnOnce() -> (String, usize),
     ) -> (Arc<String>, usize) {
-        if let Some(kept) = self
-            .services_rows
-            .lock()
-            .ok()
-            .and_then(|m| m.get(&query).cloned())
-        {
-            return kept;
-        }
-        // Rendered outside the lock: two first views of one query may both render; both are right.
-        let (html, shown) = render();
-        let rendered = (Arc::new(html), shown);
-        if let Ok(mut kept) = self.services_rows.lock() {
-            if kept.len() >= MAX_KEPT_QUERIES {
-                kept.clear();
-            }
-            kept.insert(query, rendered.clone());
-        }
-        rendered
+        kept_or_rendered(&self.services_rows, query, || {
+            let (html, shown) = render();
+            (Arc::new(html), shown)
+        })
+    }
+
+    /// The action plan's rendered tables for `key`, rendered by `render` the first time in
+    /// this generation.
+    pub fn action_rows(
+        &self,
+        key: String,
+        render: impl FnOnce() -> [String; 3],
+    ) -> Arc<[String; 3]> {
+        kept_or_rendered(&self.action_rows, key, || Arc::new(render()))
     }
 
     fn holds(&self, version: &str) -> bool {
         self.version == version && self.built.elapsed() < MAX_AGE
     }
+}
+
+/// What `kept` holds for `key`, else what `render` makes, then kept. Rendered outside the lock:
+/// two first views of one key may both render; both are right.
+fn kept_or_rendered<T: Clone>(
+    kept: &Mutex<HashMap<String, T>>,
+    key: String,
+    render: impl FnOnce() -> T,
+) -> T {
+    if let Some(found) = kept.lock().ok().and_then(|m| m.get(&key).cloned()) {
+        return found;
+    }
+    let rendered = render();
+    if let Ok(mut kept) = kept.lock() {
+        if kept.len() >= MAX_KEPT_QUERIES {
+            kept.clear();
+        }
+        kept.insert(key, rendered.clone());
+    }
+    rendered
 }
 
 /// The current generation, shared by the handlers of one process.

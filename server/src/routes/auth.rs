@@ -278,7 +278,16 @@ pub async fn logout(session: Session) -> AppResult<Response> {
     if let Some(user) = &user {
         tracing::info!(subject = %user.subject, "signed out");
     }
-    Ok(Redirect::to("/auth/signed-out").into_response())
+    // The browser drops the pages it kept for revalidation: nothing of the session stays on a
+    // shared computer.
+    Ok((
+        [(
+            axum::http::HeaderName::from_static("clear-site-data"),
+            "\"cache\"",
+        )],
+        Redirect::to("/auth/signed-out"),
+    )
+        .into_response())
 }
 
 pub async fn signed_out(State(state): State<AppState>, page: Page) -> Html<String> {

@@ -12,6 +12,7 @@ pub(crate) mod grades;
 mod health;
 mod pages;
 pub(crate) mod phases;
+pub mod revalidate;
 mod rollouts;
 pub(crate) mod services;
 mod tokens;
@@ -22,6 +23,7 @@ use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Request};
 use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
+use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -191,8 +193,13 @@ pub fn router(state: AppState) -> Router {
         // Outermost of the stateful layers: a request for a foreign name touches no session.
         .layer(from_fn_with_state(state.clone(), crate::auth::host::verify))
         .with_state(state)
-        // Pages show who is signed in and what they may do: never kept by a browser or a proxy.
-        // The stylesheet and icon set their own caching.
+        // HTML pages are tagged and revalidated (private: never kept by a shared cache), and
+        // everything is compressed when the client accepts it; the pages' CSRF tokens are
+        // masked per response, so compression reveals nothing of them.
+        .layer(axum::middleware::from_fn(revalidate::revalidate))
+        .layer(CompressionLayer::new())
+        // Everything else shows who is signed in and what they may do: never kept by a browser
+        // or a proxy. The stylesheet and icon set their own caching.
         .layer(SetResponseHeaderLayer::if_not_present(
             axum::http::header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
