@@ -1,6 +1,8 @@
 //! `GET /capacity`: each engine's host and memory against its containers' with the trend and
 //! the upgrade trigger, the right-sizing list, and the baselines with a comparison.
 
+use std::sync::Arc;
+
 use axum::extract::{Query, State};
 use axum::response::Html;
 use leptos::prelude::*;
@@ -222,6 +224,21 @@ pub async fn show(
         .baseline
         .as_deref()
         .and_then(|b| b.trim().parse().ok());
-    let data = load(&state, baseline, page.can(Role::Admin), None).await?;
+    let can_save = page.can(Role::Admin);
+    let data = match baseline {
+        // The usual view (against the latest baseline) is built once per state of the data.
+        None => {
+            let generation = state.read_model.current(&state.db).await?;
+            let shared = generation
+                .capacity
+                .get_or_try_init(|| async { load(&state, None, false, None).await.map(Arc::new) })
+                .await?;
+            CapacityPage {
+                can_save,
+                ..(**shared).clone()
+            }
+        }
+        Some(_) => load(&state, baseline, can_save, None).await?,
+    };
     Ok(Html(render(&page, data)))
 }

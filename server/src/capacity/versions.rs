@@ -89,7 +89,12 @@ pub async fn show(
 ) -> AppResult<Html<String>> {
     let now = OffsetDateTime::now_utc();
     let by = VersionSort::parse(params.sort.as_deref());
-    let mut rows = rows(&state.db, now).await?;
+    let generation = state.read_model.current(&state.db).await?;
+    let kept = generation
+        .versions
+        .get_or_try_init(|| async { rows(&state.db, now).await.map(std::sync::Arc::new) })
+        .await?;
+    let mut rows = (**kept).clone();
     sort(&mut rows, by);
     let sort_key = params.sort.unwrap_or_else(|| "image".into());
     Ok(Html(render_page(

@@ -72,6 +72,10 @@ pub struct Generation {
     pub grades: OnceCell<Arc<GradesData>>,
     pub docs: OnceCell<Arc<DocsData>>,
     pub actions: OnceCell<Arc<crate::actions::plan::Plan>>,
+    /// `/capacity` compared with the latest baseline, before the viewer's own parts.
+    pub capacity: OnceCell<Arc<app::model::capacity::CapacityPage>>,
+    /// `/versions`' rows, in image order.
+    pub versions: OnceCell<Arc<Vec<app::model::capacity::VersionRow>>>,
     /// The services table's rendered rows per query (its `Debug` text), with their count.
     services_rows: Mutex<HashMap<String, (Arc<String>, usize)>>,
     /// The action plan's rendered tables per filter and form set.
@@ -92,6 +96,8 @@ impl Generation {
             grades: OnceCell::new(),
             docs: OnceCell::new(),
             actions: OnceCell::new(),
+            capacity: OnceCell::new(),
+            versions: OnceCell::new(),
             services_rows: Mutex::default(),
             action_rows: Mutex::default(),
         }
