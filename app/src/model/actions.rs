@@ -252,6 +252,9 @@ pub struct ActionsPage {
     /// them for the current state of the data; their forms carry
     /// [`crate::pages::actions::CSRF_PLACEHOLDER`] for the server to replace.
     pub rendered_rows: Option<std::sync::Arc<[String; 3]>>,
+    /// How many open, accepted and done actions the tables hold (the lists above are empty
+    /// when the rows come rendered).
+    pub counts: [usize; 3],
 }
 
 #[cfg(test)]

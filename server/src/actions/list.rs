@@ -51,10 +51,21 @@ pub async fn render(
                 .map(|actions| actions_page::rows_html(narrow(actions), can_edit, today, now))
         })
     });
+    let count = |actions: &[ActionView]| actions.iter().filter(|a| filter.matches(a)).count();
+    let counts = [count(&plan.open), count(&plan.accepted), count(&plan.done)];
+    // With the rows rendered, the page needs only their counts: no copy of the plan per view.
+    let listed = |actions: &[ActionView]| {
+        if rendered_rows.is_some() {
+            vec![]
+        } else {
+            narrow(actions)
+        }
+    };
     let data = ActionsPage {
-        open: narrow(&plan.open),
-        accepted: narrow(&plan.accepted),
-        done: narrow(&plan.done),
+        open: listed(&plan.open),
+        accepted: listed(&plan.accepted),
+        done: listed(&plan.done),
+        counts,
         grade_now: plan.grade_now,
         grade_if_all_fixed: plan.grade_if_all_fixed,
         can_edit,

@@ -14,12 +14,13 @@ use crate::auth::Page;
 use crate::error::AppResult;
 use crate::state::AppState;
 
-pub async fn show(State(state): State<AppState>, page: Page) -> AppResult<Html<String>> {
+/// Every engine's map, from the edges stored at its latest refresh.
+async fn maps(db: &sqlx::PgPool) -> sqlx::Result<Vec<EngineDependencies>> {
     let mut maps = vec![];
-    for engine in crate::db::engines::names(&state.db).await? {
-        let edges = queries::engine_edges(&state.db, &engine).await?;
+    for engine in crate::db::engines::names(db).await? {
+        let edges = queries::engine_edges(db, &engine).await?;
         let (nodes, arrows) = service::graph_of(&edges);
-        let services = queries::current_services(&state.db, &engine).await?;
+        let services = queries::current_services(db, &engine).await?;
         maps.push(EngineDependencies {
             svg: graph::draw(&format!("Dependency map of {engine}"), &nodes, &arrows),
             isolated: services - nodes.len() as i64,
@@ -27,6 +28,16 @@ pub async fn show(State(state): State<AppState>, page: Page) -> AppResult<Html<S
             engine,
         });
     }
+    Ok(maps)
+}
+
+pub async fn show(State(state): State<AppState>, page: Page) -> AppResult<Html<String>> {
+    let generation = state.read_model.current(&state.db).await?;
+    let kept = generation
+        .dependencies
+        .get_or_try_init(|| async { maps(&state.db).await.map(std::sync::Arc::new) })
+        .await?;
+    let maps = (**kept).clone();
     Ok(Html(render_page(
         page.meta("Dependencies", Section::Capacity),
         move || view! { <DependenciesPage maps=maps/> },

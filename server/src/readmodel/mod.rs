@@ -74,6 +74,8 @@ pub struct Generation {
     pub actions: OnceCell<Arc<crate::actions::plan::Plan>>,
     /// `/capacity` compared with the latest baseline, before the viewer's own parts.
     pub capacity: OnceCell<Arc<app::model::capacity::CapacityPage>>,
+    /// `/dependencies`: each engine's map.
+    pub dependencies: OnceCell<Arc<Vec<app::model::capacity::EngineDependencies>>>,
     /// `/versions`' rows, in image order.
     pub versions: OnceCell<Arc<Vec<app::model::capacity::VersionRow>>>,
     /// The services table's rendered rows per query (its `Debug` text), with their count.
@@ -98,6 +100,7 @@ impl Generation {
             actions: OnceCell::new(),
             capacity: OnceCell::new(),
             versions: OnceCell::new(),
+            dependencies: OnceCell::new(),
             services_rows: Mutex::default(),
             action_rows: Mutex::default(),
         }

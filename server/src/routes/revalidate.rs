@@ -16,23 +16,18 @@ const TOKEN_FIELD: &str = "name=\"csrf_token\" value=\"";
 /// The page's tag: a hash of its bytes with every CSRF token value left out.
 pub fn etag_of(page: &[u8]) -> String {
     let mut hasher = xxhash_rust::xxh3::Xxh3::new();
-    let marker = TOKEN_FIELD.as_bytes();
+    // A vectorised search: a naive scan of a 444 KB page cost milliseconds per view.
+    let marker = memchr::memmem::Finder::new(TOKEN_FIELD.as_bytes());
     let mut rest = page;
-    while let Some(at) = find(rest, marker) {
-        let value_start = at + marker.len();
+    while let Some(at) = marker.find(rest) {
+        let value_start = at + TOKEN_FIELD.len();
         hasher.update(&rest[..value_start]);
-        let value_end = rest[value_start..]
-            .iter()
-            .position(|b| *b == b'"')
-            .map_or(rest.len(), |n| value_start + n);
+        let value_end =
+            memchr::memchr(b'"', &rest[value_start..]).map_or(rest.len(), |n| value_start + n);
         rest = &rest[value_end..];
     }
     hasher.update(rest);
     format!("W/\"{:032x}\"", hasher.digest128())
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 /// Whether `If-None-Match` names `tag` (or is `*`).
