@@ -2,7 +2,9 @@
 # engine and its scratch images. Everything started here is recorded by pid and stopped by pid.
 # shellcheck shell=bash
 
-say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+# Each step is stamped with the time since the script started, so a slow CI run shows where its
+# minutes went.
+say() { printf '\033[1m==> [%dm%02ds] %s\033[0m\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*" >&2; }
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi

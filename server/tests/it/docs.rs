@@ -1,13 +1,10 @@
 //! Documentation coverage end to end: a docs folder with passing, failing, stale, orphan,
 //! malformed and script-injecting docs against a known inventory, then the editors' tracker.
-#![allow(clippy::unwrap_used)] // a test that cannot proceed should stop right there
-
-mod common;
 
 use std::path::Path;
 
+use crate::common::{settings, spawn_app};
 use app::model::Role;
-use common::{settings, spawn_app};
 use serde_json::json;
 use sqlx::PgPool;
 use time::{Duration, OffsetDateTime};

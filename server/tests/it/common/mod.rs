@@ -1,6 +1,5 @@
 //! Helpers shared by the integration tests: a running portal on port 0, settings, signed-in
 //! clients, and fixtures on the private Docker engine started by `scripts/test`.
-#![allow(dead_code)]
 
 use std::net::SocketAddr;
 use std::sync::Arc;

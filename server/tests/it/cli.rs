@@ -1,5 +1,4 @@
 //! The binary as an operator meets it: one-line errors, check-config, SIGTERM, the bundled Postgres.
-#![allow(clippy::unwrap_used)] // a test that cannot proceed should stop right there
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

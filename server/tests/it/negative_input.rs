@@ -1,12 +1,9 @@
 //! Bad input to every form, as an admin (who may write everything): no fields, each field empty,
 //! huge, not UTF-8, of the wrong type or sent twice. Each is answered 4xx with a message, and no
 //! table of the portal changes (row counts before and after).
-#![allow(clippy::unwrap_used)] // a test that cannot proceed should stop right there
 
-mod common;
-
+use crate::common::{csrf_token, row_counts, settings, spawn_app};
 use app::model::Role;
-use common::{csrf_token, row_counts, settings, spawn_app};
 use sqlx::PgPool;
 
 /// One form: where it is posted, a page that carries its token, and its fields with a value of

@@ -1,15 +1,12 @@
 //! The read model: a generation is shared while nothing is written, and any write (even one
 //! made with plain SQL behind the portal's back) starts a new one, so a page never shows data
 //! older than the last commit.
-#![allow(clippy::unwrap_used)] // a test that cannot proceed should stop right there
-
-mod common;
 
 use std::sync::Arc;
 
+use crate::common::{settings, spawn_app};
 use app::model::Role;
 use audit_portal::readmodel::{ReadModel, data_version};
-use common::{settings, spawn_app};
 use sqlx::PgPool;
 
 #[sqlx::test(migrator = "audit_portal::db::MIGRATOR")]

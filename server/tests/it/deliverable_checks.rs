@@ -1,16 +1,13 @@
 //! Deliverables that verify themselves, on the private Docker engine: bound to "no
 //! no_restart_policy finding", a deliverable turns done after `docker update --restart` and the
 //! next refresh, falls back when the policy goes, and cannot be marked done by hand meanwhile.
-#![allow(clippy::unwrap_used)] // a test that cannot proceed should stop right there
-
-mod common;
 
 use std::sync::Arc;
 
+use crate::common::docker::{Fleet, Spec, docker, socket};
+use crate::common::{TestApp, settings, spawn_app};
 use app::model::Role;
 use audit_portal::worker::Worker;
-use common::docker::{Fleet, Spec, docker, socket};
-use common::{TestApp, settings, spawn_app};
 use sqlx::PgPool;
 
 /// The latest event of a deliverable: (status, note, who).

@@ -1,16 +1,13 @@
 //! The refusals that keep the portal safe on a shared machine and behind a proxy: foreign `Host`
 //! names, the demo sign-in reached through anything but loopback, return paths that leave the
 //! portal, oversized or token-less bodies, sessions for anonymous visitors, cached pages.
-#![allow(clippy::unwrap_used)] // a test that cannot proceed should stop right there
-
-mod common;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use crate::common::{csrf_token, settings, spawn_app};
 use app::model::Role;
-use common::{csrf_token, settings, spawn_app};
 use sqlx::PgPool;
 
 /// Sends `request` as written (so `Host` and lengths are exactly what a hostile client sends)
@@ -38,11 +35,11 @@ async fn get_with(addr: SocketAddr, path: &str, headers: &str) -> (u16, String) 
 }
 
 async fn session_rows(db: &PgPool) -> i64 {
-    common::count(db, "tower_sessions.session").await
+    crate::common::count(db, "tower_sessions.session").await
 }
 
 async fn audit_rows(db: &PgPool) -> i64 {
-    common::count(db, "audit_log").await
+    crate::common::count(db, "audit_log").await
 }
 
 #[sqlx::test(migrator = "audit_portal::db::MIGRATOR")]
@@ -148,7 +145,7 @@ async fn return_paths_never_leave_the_portal(db: PgPool) {
         assert_eq!(response.status(), 303, "{next:?}");
         assert_eq!(response.headers()["location"], "/", "{next:?}");
         // Signed in now: start over as an anonymous browser.
-        app.client = common::new_client();
+        app.client = crate::common::new_client();
     }
     // The query string form of the same attack, as a link would carry it.
     let (_, page) = app.get_text("/auth/login?next=/%09/evil.example").await;
@@ -413,8 +410,8 @@ async fn pages_are_revalidated_downloads_never_kept_and_static_files_are(db: PgP
         assert_eq!(stale.status(), 200, "{path}");
         let other = stale.text().await.unwrap();
         assert_ne!(
-            common::csrf_token(&page),
-            common::csrf_token(&other),
+            crate::common::csrf_token(&page),
+            crate::common::csrf_token(&other),
             "{path}: the token is masked per response"
         );
     }
@@ -472,7 +469,7 @@ async fn pages_are_revalidated_downloads_never_kept_and_static_files_are(db: PgP
         .client
         .post(format!("{}/auth/logout", app.url))
         .header("Origin", &app.url)
-        .form(&[("csrf_token", common::csrf_token(&page))])
+        .form(&[("csrf_token", crate::common::csrf_token(&page))])
         .send()
         .await
         .unwrap();

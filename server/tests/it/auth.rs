@@ -1,15 +1,12 @@
 //! Sign-in gate, roles, CSRF and the audit trail, with the local demo sign-in (the OpenID
 //! Connect flow has its own tests in `oidc.rs` and the browser suite).
-#![allow(clippy::unwrap_used)] // a test that cannot proceed should stop right there
 
-mod common;
-
+use crate::common::{csrf_token, new_client, settings, spawn_app};
 use app::model::Role;
-use common::{csrf_token, new_client, settings, spawn_app};
 use sqlx::PgPool;
 
 async fn audit_rows(db: &PgPool) -> i64 {
-    common::count(db, "audit_log").await
+    crate::common::count(db, "audit_log").await
 }
 
 #[sqlx::test(migrator = "audit_portal::db::MIGRATOR")]

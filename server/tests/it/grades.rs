@@ -1,15 +1,12 @@
 //! The grade from a real inventory and from admins' assessments and overrides.
-#![allow(clippy::unwrap_used)] // a test that cannot proceed should stop right there
-
-mod common;
 
 use std::sync::Arc;
 
+use crate::common::docker::{Fleet, Spec, docker, socket};
+use crate::common::{settings, spawn_app};
 use app::model::Role;
 use audit_portal::grade::live;
 use audit_portal::worker::Worker;
-use common::docker::{Fleet, Spec, docker, socket};
-use common::{settings, spawn_app};
 use sqlx::PgPool;
 use time::OffsetDateTime;
 

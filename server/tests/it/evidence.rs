@@ -1,20 +1,17 @@
 //! Evidence instead of typed-in scores: API tokens, backup and restore heartbeats through the
 //! real HTTP API, the findings and the Backup/DR score they lead to.
-#![allow(clippy::unwrap_used)] // a test that cannot proceed should stop right there
-
-mod common;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::common::docker::{Fleet, Spec, socket};
+use crate::common::{TestApp, count, settings, spawn_app};
 use app::model::{FindingKind, Role};
 use audit_portal::auth::SessionUser;
 use audit_portal::auth::tokens::{self, Scope};
 use audit_portal::config::BackupJob;
 use audit_portal::worker::Worker;
-use common::docker::{Fleet, Spec, socket};
-use common::{TestApp, count, settings, spawn_app};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use time::OffsetDateTime;
@@ -209,7 +206,7 @@ async fn a_token_reports_runs_until_revoked_and_bad_requests_write_nothing(db: P
         .await
         .unwrap();
     assert_eq!(form.status(), 403);
-    let anonymous = common::new_client();
+    let anonymous = crate::common::new_client();
     let page = anonymous
         .get(format!("{}/services", app.url))
         .bearer_auth(&secret)

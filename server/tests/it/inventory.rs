@@ -1,21 +1,18 @@
 //! The Docker inventory against the private engine of `scripts/test`: a fleet showing every
 //! finding, state changes across refreshes, a dead engine, and secrets kept out.
-#![allow(clippy::unwrap_used)] // a test that cannot proceed should stop right there
-
-mod common;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::model::Role;
-use app::model::{FindingKind, ServiceSummary};
-use audit_portal::worker::{Worker, stale_after};
-use common::docker::{
+use crate::common::docker::{
     Fleet, IMAGE, Spec, StallingProxy, docker, socket, wait_for, wait_for_file_size,
     wait_for_oom_kill,
 };
-use common::{settings, spawn_app};
+use crate::common::{settings, spawn_app};
+use app::model::Role;
+use app::model::{FindingKind, ServiceSummary};
+use audit_portal::worker::{Worker, stale_after};
 use sqlx::PgPool;
 
 fn engine_env(extra: &str) -> String {

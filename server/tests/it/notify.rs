@@ -7,19 +7,16 @@
 //! The receiver checks the shapes the real services take: ntfy's JSON publish (a POST to the
 //! server's root with `topic`, `title`, `message`, `priority`, docs.ntfy.sh/publish), Gotify's
 //! `POST /message` with `X-Gotify-Key` (gotify.net/docs).
-#![allow(clippy::unwrap_used)] // a test that cannot proceed should stop right there
-
-mod common;
 
 use std::sync::{Arc, Mutex};
 
+use crate::common::{count, spawn_app};
 use app::model::Role;
 use app::model::notify::Mode;
 use audit_portal::config::Settings;
 use audit_portal::notify::{channels, deliver, queries};
 use audit_portal::worker::Worker;
 use axum::http::{HeaderMap, StatusCode};
-use common::{count, spawn_app};
 use serde_json::Value;
 use sqlx::PgPool;
 use time::OffsetDateTime;

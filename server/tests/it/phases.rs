@@ -1,17 +1,14 @@
 //! Phase sign-off end to end over HTTP: import with preview, deliverables with evidence,
 //! reports, sign-offs with fresh authentication, and the tamper-evident chain.
-#![allow(clippy::unwrap_used)] // a test that cannot proceed should stop right there
-
-mod common;
 
 use std::time::Duration;
 
+use crate::common::{TestApp, settings, spawn_app};
 use app::model::Role;
 use audit_portal::auth::SessionUser;
 use audit_portal::db;
 use audit_portal::phases::chain::{self, ChainCheck};
 use audit_portal::phases::signoff::{self, Decision};
-use common::{TestApp, settings, spawn_app};
 use sqlx::PgPool;
 
 const PLAN: &str = "\
@@ -690,7 +687,7 @@ fn multipart(fields: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
 async fn an_uploaded_plan_is_previewed_and_needs_the_csrf_token(db: PgPool) {
     let app = spawn_app(db.clone(), settings(&[])).await;
     app.sign_in(Role::Editor).await;
-    let token = common::csrf_token(&app.get_text("/phases").await.1);
+    let token = crate::common::csrf_token(&app.get_text("/phases").await.1);
     // Windows-1252 bytes as another tool saved them: "Café" with é as the single byte 0xE9.
     let mut file = b"# PHASE-08 Upload\n- [ ] Caf".to_vec();
     file.push(0xE9);

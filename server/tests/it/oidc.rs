@@ -1,20 +1,17 @@
 //! The relying party against a provider of our own that signs whatever ID token a scenario asks
 //! for: every broken token or flow is refused with a clear page and creates no session; a valid
 //! one signs in (so the refusals are not an artefact of a broken provider).
-#![allow(clippy::unwrap_used)] // a test that cannot proceed should stop right there
-
-mod common;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use crate::common::{settings, spawn_app};
 use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{Duration, Utc};
-use common::{settings, spawn_app};
 use openidconnect::core::{
     CoreGenderClaim, CoreIdToken, CoreIdTokenClaims, CoreJsonWebKeySet, CoreJwsSigningAlgorithm,
     CoreRsaPrivateSigningKey,
@@ -26,8 +23,8 @@ use openidconnect::{
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-const KEY_1: &str = include_str!("fixtures/test-signing-key-1.pem");
-const KEY_2: &str = include_str!("fixtures/test-signing-key-2.pem");
+const KEY_1: &str = include_str!("../fixtures/test-signing-key-1.pem");
+const KEY_2: &str = include_str!("../fixtures/test-signing-key-2.pem");
 const CLIENT_ID: &str = "audit-portal";
 const SUBJECT: &str = "9b2e5c1a-7f3d-4e8a-b6c0-2d4f6a8b0c1e";
 
@@ -184,7 +181,7 @@ async fn start_provider() -> Provider {
 }
 
 /// Starts a sign-in: the portal's redirect to the provider, whose query holds state and nonce.
-async fn begin(app: &common::TestApp, provider: &Provider) -> (String, String) {
+async fn begin(app: &crate::common::TestApp, provider: &Provider) -> (String, String) {
     let response = app.get("/auth/login?next=%2Fservices").await;
     assert_eq!(response.status(), 303);
     let location = reqwest::Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
@@ -214,11 +211,11 @@ async fn begin(app: &common::TestApp, provider: &Provider) -> (String, String) {
     (state, location.to_string())
 }
 
-async fn signed_in(app: &common::TestApp) -> bool {
+async fn signed_in(app: &crate::common::TestApp) -> bool {
     app.get("/services").await.status() == 200
 }
 
-async fn portal(db: PgPool, provider: &Provider) -> common::TestApp {
+async fn portal(db: PgPool, provider: &Provider) -> crate::common::TestApp {
     let s = settings(&[
         ("AUDIT_OIDC_ISSUER", &provider.issuer),
         ("AUDIT_OIDC_CLIENT_ID", CLIENT_ID),
@@ -370,7 +367,7 @@ async fn on_https_the_session_cookie_carries_the_host_prefix(db: PgPool) {
         ("AUDIT_OIDC_CLIENT_ID", CLIENT_ID),
         ("AUDIT_OIDC_CLIENT_SECRET", "rp-test-secret"),
     ]);
-    let app = common::spawn_app_with_scheme(db, s, "https").await;
+    let app = crate::common::spawn_app_with_scheme(db, s, "https").await;
     let response = app.get("/auth/login?next=%2Fservices").await;
     assert_eq!(response.status(), 303);
     let cookie = response.headers()["set-cookie"]
@@ -399,7 +396,7 @@ async fn a_rotated_signing_key_is_fetched_and_the_code_is_exchanged_once(db: PgP
     provider.rotated.store(true, Ordering::SeqCst);
     *provider.scenario.lock().unwrap() = Scenario::RotatedKey;
     // Another browser on the same portal, whose provider client holds the old keys.
-    app.client = common::new_client();
+    app.client = crate::common::new_client();
     let (state, _) = begin(&app, &provider).await;
     let response = app
         .get(&format!("/auth/callback?code=abc&state={state}"))

@@ -1,15 +1,12 @@
 //! The accounting rollout: seeded on first start, the evaluation matrix and decision over HTTP,
 //! and checklist items proved (and disproved) by a real inventory on the private engine.
-#![allow(clippy::unwrap_used)] // a test that cannot proceed should stop right there
-
-mod common;
 
 use std::sync::Arc;
 
+use crate::common::docker::{Fleet, Spec, docker, socket};
+use crate::common::{TestApp, settings, spawn_app};
 use app::model::Role;
 use audit_portal::worker::Worker;
-use common::docker::{Fleet, Spec, docker, socket};
-use common::{TestApp, settings, spawn_app};
 use sqlx::PgPool;
 
 async fn count(db: &PgPool, sql: &str) -> i64 {

@@ -1,21 +1,18 @@
 //! Routes from the outside, against real HTTPS servers on 127.0.0.1 with certificates made by
 //! the test, containers on the private engine carrying the Traefik labels for their hosts, and a
 //! stand-in of Traefik's API.
-#![allow(clippy::unwrap_used)] // a test that cannot proceed should stop right there
-
-mod common;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::common::docker::{Fleet, Spec, socket};
+use crate::common::edge::{Behaviour, CertKind, EdgeServer, TestCa, TraefikApiStandIn};
+use crate::common::{settings, spawn_app};
 use app::model::{FindingKind, Role, ServiceSummary};
 use audit_portal::edge::probe::HostTable;
 use audit_portal::edge::{Prober, probe_once};
 use audit_portal::worker::Worker;
-use common::docker::{Fleet, Spec, socket};
-use common::edge::{Behaviour, CertKind, EdgeServer, TestCa, TraefikApiStandIn};
-use common::{settings, spawn_app};
 use serde_json::json;
 use sqlx::PgPool;
 

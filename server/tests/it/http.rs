@@ -1,10 +1,7 @@
 //! The portal's pages and operations endpoints against a real Postgres (one database per test).
-#![allow(clippy::unwrap_used)] // a test that cannot proceed should stop right there
 
-mod common;
-
+use crate::common::{settings, spawn_app};
 use app::model::Role;
-use common::{settings, spawn_app};
 use sqlx::PgPool;
 
 #[sqlx::test(migrator = "audit_portal::db::MIGRATOR")]

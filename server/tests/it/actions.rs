@@ -3,17 +3,14 @@
 //! due date and accepted risk (viewers cannot; bad input changes nothing); an accepted risk
 //! expires back to open; a fixed action is done by the portal and reopens when the finding
 //! returns; the Markdown and CSV exports list every open action.
-#![allow(clippy::unwrap_used)] // a test that cannot proceed should stop right there
-
-mod common;
 
 use std::sync::Arc;
 
+use crate::common::docker::{Fleet, Spec, docker, socket};
+use crate::common::{count, settings, spawn_app};
 use app::model::actions::ActionState;
 use app::model::{FindingKind, Role};
 use audit_portal::worker::Worker;
-use common::docker::{Fleet, Spec, docker, socket};
-use common::{count, settings, spawn_app};
 use sqlx::PgPool;
 use time::{Duration, OffsetDateTime};
 
@@ -123,7 +120,7 @@ async fn the_action_plan_follows_the_findings_and_is_worth_its_points(db: PgPool
         let form = page
             .find(&format!("action=\"{path}\""))
             .unwrap_or_else(|| panic!("no form for {path} in {page}"));
-        common::csrf_token(&page[form..])
+        crate::common::csrf_token(&page[form..])
     };
     let (_, editor_page) = app.get_text("/actions").await;
     assert!(!editor_page.contains(app::pages::actions::CSRF_PLACEHOLDER));

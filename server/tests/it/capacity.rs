@@ -3,16 +3,13 @@
 //! load make a performance regression, shared internal networks, compose's depends_on, an
 //! environment URL and a label make dependency edges, the host's memory and the sum of limits are
 //! on /capacity, and an image updated under the same tag shows on /versions.
-#![allow(clippy::unwrap_used)] // a test that cannot proceed should stop right there
-
-mod common;
 
 use std::sync::Arc;
 
+use crate::common::docker::{Fleet, Spec, docker, socket, wait_for_file_size};
+use crate::common::{settings, spawn_app};
 use app::model::{Finding, FindingKind, Role};
 use audit_portal::worker::Worker;
-use common::docker::{Fleet, Spec, docker, socket, wait_for_file_size};
-use common::{settings, spawn_app};
 use sqlx::PgPool;
 use sqlx::types::Json;
 
@@ -257,7 +254,7 @@ async fn a_baseline_then_a_heavier_load_is_a_performance_regression(db: PgPool) 
             .unwrap()
             .contains("not a number of days from 1 to 30")
     );
-    assert_eq!(common::count(&db, "capacity_baselines").await, 0);
+    assert_eq!(crate::common::count(&db, "capacity_baselines").await, 0);
     let saved = app
         .post_form(
             "/capacity",
@@ -334,8 +331,16 @@ async fn dependencies_host_capacity_and_image_versions(db: PgPool) {
     let network = format!("{}-backend", fleet.project);
     docker(&["network", "create", "--internal", &network]);
     let versioned = format!("audit-test/capver-{}", fleet.project);
-    docker(&["tag", common::docker::IMAGE, &format!("{versioned}:1")]);
-    docker(&["tag", common::docker::IMAGE, &format!("{versioned}:latest")]);
+    docker(&[
+        "tag",
+        crate::common::docker::IMAGE,
+        &format!("{versioned}:1"),
+    ]);
+    docker(&[
+        "tag",
+        crate::common::docker::IMAGE,
+        &format!("{versioned}:latest"),
+    ]);
 
     // db and app share the internal network; app names db in compose's depends_on and in a URL
     // whose password must never be stored; web names app in a label; edge runs on `latest`.
