@@ -6,7 +6,6 @@
 
 pub mod actions;
 pub mod api;
-pub mod audit;
 pub mod audited;
 pub mod auth;
 pub mod bundled_pg;
@@ -21,6 +20,7 @@ pub mod edge;
 pub mod error;
 pub mod evidence;
 pub mod grade;
+pub mod inspection;
 pub mod metrics;
 pub mod notify;
 pub mod phases;

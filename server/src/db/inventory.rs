@@ -8,8 +8,8 @@ use time::OffsetDateTime;
 use app::model::{Finding, FindingKind, ServiceFacts};
 
 use super::engines::{EngineRefresh, record_refresh};
-use crate::audit::ServiceIdentity;
 use crate::docker::observation::{ContainerEvent, ContainerEventKind};
+use crate::inspection::ServiceIdentity;
 
 /// What the database knew about a service before this refresh.
 #[derive(Debug, Clone, sqlx::FromRow)]

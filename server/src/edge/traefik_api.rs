@@ -14,8 +14,8 @@ use serde::Deserialize;
 
 use app::model::TraefikRoute;
 
-use crate::audit::traefik::{hosts_in_rule, path_in_rule, same_middleware};
 use crate::config::{ApiAuth, TraefikApi};
+use crate::inspection::traefik::{hosts_in_rule, path_in_rule, same_middleware};
 
 /// Bytes accepted from one API page: a few thousand routers fit many times over.
 const MAX_PAGE_BYTES: usize = 8 * 1024 * 1024;

@@ -7,7 +7,7 @@ use app::model::TraefikRoute;
 use app::model::docs::DocStatus;
 use app::model::{FindingKind, ServiceFacts};
 
-use crate::audit::traefik::{allowlist_middlewares, same_middleware};
+use crate::inspection::traefik::{allowlist_middlewares, same_middleware};
 
 /// What the portal checks for an item; stored as text on the item.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

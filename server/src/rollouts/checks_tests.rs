@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::audit::traefik::routes;
+use crate::inspection::traefik::routes;
 
 fn odoo(labels: &[(&str, &str)], health: Option<&str>) -> LiveService {
     let labels: BTreeMap<String, String> = labels

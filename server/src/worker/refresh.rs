@@ -11,7 +11,6 @@ use time::OffsetDateTime;
 
 use app::model::FindingKind;
 
-use crate::audit::{self, FindingInput, ServiceIdentity};
 use crate::capacity;
 use crate::capacity::sizing::{SizingRules, WasFlagged};
 use crate::config::{EngineConfig, Settings};
@@ -23,6 +22,7 @@ use crate::docker::observation::StatsSample;
 use crate::docker::redact::Redactor;
 use crate::docker::{EngineReader, ObserveRequest};
 use crate::edge::EdgeInputs;
+use crate::inspection::{self, FindingInput, ServiceIdentity};
 
 fn redactor(settings: &Settings) -> Redactor {
     Redactor::new(settings.audit.secret_words.clone())
@@ -420,9 +420,9 @@ impl Worker {
                     .cpu_samples
                     .get(&(engine.to_string(), c.id.clone()))
                     .copied();
-                let mut facts = audit::facts_from(
+                let mut facts = inspection::facts_from(
                     c,
-                    audit::cpu_percent(earlier, c.stats),
+                    inspection::cpu_percent(earlier, c.stats),
                     &self.settings.audit,
                     &self.settings.edge.entrypoints,
                 );
@@ -460,7 +460,7 @@ impl Worker {
                         min_samples: self.settings.capacity.min_samples,
                     },
                 };
-                let mut findings = audit::findings_for(&input, &self.settings.audit);
+                let mut findings = inspection::findings_for(&input, &self.settings.audit);
                 findings.extend(inputs.comparison.as_ref().and_then(|c| {
                     // The stored day does not hold this refresh's sample yet.
                     let c = capacity::regression::Comparison {
@@ -492,7 +492,7 @@ impl Worker {
                     now,
                 ));
                 findings.sort_by_key(|x| (x.severity, x.kind));
-                let up = audit::is_up(&facts);
+                let up = inspection::is_up(&facts);
                 let io = io_delta(earlier, c.stats);
                 ObservedService {
                     identity,

@@ -188,7 +188,7 @@ fn the_traefik_label_parser_never_panics_and_hosts_come_from_the_rule() {
             let value = String::from_utf8_lossy(&splice(rng, LABEL_VALUES, 4)).to_string();
             labels.insert(key, value);
         }
-        for route in audit_portal::audit::traefik::routes(
+        for route in audit_portal::inspection::traefik::routes(
             &labels,
             &auth,
             &audit_portal::config::EntrypointDefaults::default(),
@@ -202,6 +202,6 @@ fn the_traefik_label_parser_never_panics_and_hosts_come_from_the_rule() {
                 );
             }
         }
-        let _ = audit_portal::audit::traefik::allowlist_middlewares(&labels);
+        let _ = audit_portal::inspection::traefik::allowlist_middlewares(&labels);
     });
 }
