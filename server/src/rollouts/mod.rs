@@ -1,6 +1,19 @@
 //! Rollout tracking: the evaluation matrix, the deployment checklist, and the items the live
-//! inventory proves.
+//! inventory proves. The handlers are split by action: `show` (the pages), `create`, `score`
+//! (scores and weights), `decide` (candidates and the decision), `items` (the checklist).
 
 pub mod checks;
+mod create;
+mod decide;
+mod items;
 pub mod live;
 pub mod matrix;
+mod score;
+mod show;
+mod write;
+
+pub use create::create;
+pub use decide::{add_candidate, decide};
+pub use items::update_item;
+pub use score::{score, weights};
+pub use show::{list, show};

@@ -13,7 +13,7 @@ mod health;
 mod pages;
 pub(crate) mod phases;
 pub mod revalidate;
-mod rollouts;
+
 pub(crate) mod services;
 mod tokens;
 
@@ -134,13 +134,22 @@ pub fn router(state: AppState) -> Router {
             "/phases/{id}/signoffs/{signoff}/record.md",
             get(phases::record_markdown),
         )
-        .route("/rollouts", get(rollouts::list).post(rollouts::create))
-        .route("/rollouts/{id}", get(rollouts::show))
-        .route("/rollouts/{id}/scores", post(rollouts::score))
-        .route("/rollouts/{id}/weights", post(rollouts::weights))
-        .route("/rollouts/{id}/candidates", post(rollouts::add_candidate))
-        .route("/rollouts/{id}/decision", post(rollouts::decide))
-        .route("/rollouts/{id}/items/{item}", post(rollouts::update_item))
+        .route(
+            "/rollouts",
+            get(crate::rollouts::list).post(crate::rollouts::create),
+        )
+        .route("/rollouts/{id}", get(crate::rollouts::show))
+        .route("/rollouts/{id}/scores", post(crate::rollouts::score))
+        .route("/rollouts/{id}/weights", post(crate::rollouts::weights))
+        .route(
+            "/rollouts/{id}/candidates",
+            post(crate::rollouts::add_candidate),
+        )
+        .route("/rollouts/{id}/decision", post(crate::rollouts::decide))
+        .route(
+            "/rollouts/{id}/items/{item}",
+            post(crate::rollouts::update_item),
+        )
         .route("/audit", get(audit::list))
         .route("/settings/tokens", get(tokens::list).post(tokens::create))
         .route("/settings/tokens/{id}/revoke", post(tokens::revoke))
