@@ -25,7 +25,7 @@ pub(super) async fn grade(
         version,
         &rubric,
         &result,
-        Score::from_hundredths(crate::routes::grades::TARGET),
+        Score::from_hundredths(crate::grade::TARGET),
     );
     let categories: Vec<Category> = view
         .categories

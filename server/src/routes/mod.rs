@@ -8,7 +8,6 @@ mod docs;
 mod edge;
 mod evidence;
 pub(crate) mod form;
-pub(crate) mod grades;
 mod health;
 mod pages;
 pub(crate) mod phases;
@@ -83,14 +82,14 @@ pub fn router(state: AppState) -> Router {
         .route("/docs/verify", post(docs::verify))
         .route("/docs/rescan", post(docs::rescan))
         .route("/docs/{*service}", get(docs::doc))
-        .route("/grades", get(grades::overview))
+        .route("/grades", get(crate::grade::overview))
         .route("/backups", get(evidence::backups))
         .route("/monitoring", get(evidence::monitoring))
-        .route("/grades/history", get(grades::history))
-        .route("/grades/history.csv", get(grades::history_csv))
-        .route("/grades/assess", post(grades::assess))
-        .route("/grades/override", post(grades::override_score))
-        .route("/grades/rubric", post(grades::change_rubric))
+        .route("/grades/history", get(crate::grade::history))
+        .route("/grades/history.csv", get(crate::grade::history_csv))
+        .route("/grades/assess", post(crate::grade::assess))
+        .route("/grades/override", post(crate::grade::override_score))
+        .route("/grades/rubric", post(crate::grade::change_rubric))
         .route("/actions", get(crate::actions::list::list))
         .route("/actions.csv", get(crate::actions::export::csv_file))
         .route(

@@ -92,7 +92,7 @@ async fn dashboard_grade(
         cap: result.cap.clone(),
         change_7d: change(7),
         change_30d: change(30),
-        chart_svg: crate::routes::grades::trend_chart(state, 30, 360, 180).await?,
+        chart_svg: crate::grade::trend_chart(state, 30, 360, 180).await?,
     })
 }
 
