@@ -36,13 +36,20 @@ debootstrap_tar() {
   rm -rf "$root"
 }
 
+# prepare_image_roots CACHE: both Debian roots as tarballs (needs no Docker engine, so it can run
+# while other work does).
+prepare_image_roots() {
+  local cache=$1
+  debootstrap_tar "$cache" runtime ca-certificates,git
+  debootstrap_tar "$cache" builder ca-certificates,gcc,libc6-dev
+}
+
 # make_image_bases SOCK CACHE: imports the runtime base (CA certificates and git, nothing else)
 # and the builder base (gcc, this machine's Rust toolchain, and the crates of Cargo.lock vendored
 # with an offline cargo configuration, which stands in for a registry the build cannot reach).
 make_image_bases() {
   local sock=$1 cache=$2 docker="docker -H unix://$1" sysroot root
-  debootstrap_tar "$cache" runtime ca-certificates,git
-  debootstrap_tar "$cache" builder ca-certificates,gcc,libc6-dev
+  prepare_image_roots "$cache"
   say "importing the runtime base image $IMAGE_RUNTIME_BASE"
   # The settings Debian's own images carry: a PATH, a shell to start.
   $docker import --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
