@@ -12,4 +12,4 @@ pub mod model;
 pub mod pages;
 mod render;
 
-pub use render::{CsrfToken, PageMeta, render_page};
+pub use render::{CSRF_PLACEHOLDER, CsrfToken, PageMeta, render_page};

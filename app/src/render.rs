@@ -39,6 +39,10 @@ impl PageMeta {
     }
 }
 
+/// Stands in for the CSRF token in HTML rendered once for many views (whole pages, the action
+/// plan's rows); each response puts its own masked token in its place.
+pub const CSRF_PLACEHOLDER: &str = "csrf-token-of-this-response";
+
 /// Renders `content` inside the shell and returns the whole document, doctype included.
 ///
 /// Rendering is synchronous: the data is already loaded, so the page is complete HTML with no

@@ -78,6 +78,11 @@ pub async fn serve(
         SESSION_PURGE_INTERVAL,
         shutdown.child_token(),
     ));
+    tokio::spawn(crate::readmodel::version::follow(
+        state.db.clone(),
+        state.read_model.changes.clone(),
+        shutdown.child_token(),
+    ));
     let app = routes::router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(async move { shutdown.cancelled().await })

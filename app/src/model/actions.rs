@@ -250,7 +250,7 @@ pub struct ActionsPage {
     pub now: OffsetDateTime,
     /// The three tables' rows (open, accepted, done) already rendered, when the server keeps
     /// them for the current state of the data; their forms carry
-    /// [`crate::pages::actions::CSRF_PLACEHOLDER`] for the server to replace.
+    /// [`crate::CSRF_PLACEHOLDER`] for the server to replace.
     pub rendered_rows: Option<std::sync::Arc<[String; 3]>>,
     /// How many open, accepted and done actions the tables hold (the lists above are empty
     /// when the rows come rendered).

@@ -16,9 +16,7 @@ fn points(hundredths: i64) -> String {
     format!("{}.{:02}", hundredths / 100, hundredths % 100)
 }
 
-/// Stands in for the CSRF token in rows rendered once for many views; each response puts its own
-/// masked token in its place.
-pub const CSRF_PLACEHOLDER: &str = "csrf-token-of-this-response";
+pub use crate::CSRF_PLACEHOLDER;
 
 /// The rows of one table, rendered on their own (no refusal shown), for the server to keep.
 pub fn rows_html(

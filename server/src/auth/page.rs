@@ -14,6 +14,9 @@ use crate::error::AppError;
 pub struct Page {
     pub user: Option<SessionUser>,
     pub csrf: String,
+    /// The page is rendered to be kept (`readmodel::pages`): its forms get the placeholder, and
+    /// each response its own token.
+    pub to_keep: bool,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Page {
@@ -32,7 +35,15 @@ impl<S: Send + Sync> FromRequestParts<S> for Page {
             super::csrf::existing(&session).await
         }
         .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("the CSRF token")))?;
-        Ok(Page { user, csrf })
+        let to_keep = parts
+            .extensions
+            .get::<crate::readmodel::pages::RenderToKeep>()
+            .is_some();
+        Ok(Page {
+            user,
+            csrf,
+            to_keep,
+        })
     }
 }
 
@@ -40,7 +51,11 @@ impl Page {
     pub fn meta(&self, title: impl Into<String>, section: Section) -> PageMeta {
         let mut meta = PageMeta::new(title, section);
         meta.viewer = self.user.as_ref().map(SessionUser::viewer);
-        meta.csrf = super::csrf::masked(&self.csrf);
+        meta.csrf = if self.to_keep {
+            app::CSRF_PLACEHOLDER.to_string()
+        } else {
+            super::csrf::masked(&self.csrf)
+        };
         meta
     }
 

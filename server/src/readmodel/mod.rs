@@ -2,14 +2,15 @@
 //! dashboard's figures, the grade with its evidence and charts), computed once per change of
 //! the data and shared by every view until the data changes again.
 //!
-//! Postgres itself says whether the data changed: `pg_current_snapshot()` names the
-//! transactions committed so far, and while its text stays the same no write of any kind has
-//! committed (a person's, the worker's, another replica's, a script's), so what was built from
-//! it still holds. That one query per view replaces the dozen that computing a page took, and no
-//! write path has to remember to invalidate anything. Each part is built lazily, once per
+//! Whether the data changed is counted, not asked (`version`): every table announces its commits
+//! on a channel each serving process follows, so a view costs no query while nothing was written,
+//! and no write path has to remember to invalidate anything. Each part is built lazily, once per
 //! generation (the async `OnceCell` is the single flight: concurrent views wait for one build),
 //! and a generation older than [`MAX_AGE`] is replaced anyway, for figures that move with the
 //! clock alone ("stale", "over 24 h", "overdue").
+
+pub mod pages;
+pub mod version;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -17,6 +18,9 @@ use std::time::{Duration, Instant};
 
 use sqlx::PgPool;
 use tokio::sync::OnceCell;
+
+use pages::KeptPage;
+use version::{ChangeCount, Version};
 
 use app::model::grade::GradeView;
 use app::model::{InventoryCounts, ServiceSummary};
@@ -65,7 +69,7 @@ pub struct DocsData {
 /// The parts built from one state of the data.
 #[derive(Debug)]
 pub struct Generation {
-    version: String,
+    version: Version,
     built: Instant,
     pub services: OnceCell<Arc<ServicesData>>,
     pub dashboard: OnceCell<Arc<DashboardView>>,
@@ -82,14 +86,20 @@ pub struct Generation {
     services_rows: Mutex<HashMap<String, (Arc<String>, usize)>>,
     /// The action plan's rendered tables per filter and form set.
     action_rows: Mutex<HashMap<String, Arc<[String; 3]>>>,
+    /// Whole pages per address and viewer (see `pages`), and the bytes they hold.
+    kept_pages: Mutex<(HashMap<String, Arc<KeptPage>>, usize)>,
 }
+
+/// The most bytes of whole pages one generation keeps; past it, the kept pages are dropped all
+/// at once and kept again as they are viewed (`/services` at 1,000 services is 444 KB).
+const MAX_KEPT_PAGE_BYTES: usize = 48 << 20;
 
 /// Queries whose rows are kept per generation; beyond this the oldest are dropped all at once
 /// (a team uses a handful of filters; a crawler must not grow the cache).
 const MAX_KEPT_QUERIES: usize = 64;
 
 impl Generation {
-    fn new(version: String) -> Self {
+    fn new(version: Version) -> Self {
         Generation {
             version,
             built: Instant::now(),
@@ -103,7 +113,32 @@ impl Generation {
             dependencies: OnceCell::new(),
             services_rows: Mutex::default(),
             action_rows: Mutex::default(),
+            kept_pages: Mutex::default(),
         }
+    }
+
+    /// The page kept for `key` in this generation, if any.
+    pub fn kept_page(&self, key: &str) -> Option<Arc<KeptPage>> {
+        self.kept_pages.lock().ok()?.0.get(key).cloned()
+    }
+
+    /// Keeps `page` for `key` (two first views of one key may both render: the first kept
+    /// stays), and returns the one kept.
+    pub fn keep_page(&self, key: String, page: Arc<KeptPage>) -> Arc<KeptPage> {
+        let Ok(mut kept) = self.kept_pages.lock() else {
+            return page;
+        };
+        let (pages, bytes) = &mut *kept;
+        if let Some(found) = pages.get(&key) {
+            return found.clone();
+        }
+        if *bytes + page.size() > MAX_KEPT_PAGE_BYTES || pages.len() >= MAX_KEPT_QUERIES * 4 {
+            pages.clear();
+            *bytes = 0;
+        }
+        *bytes += page.size();
+        pages.insert(key, page.clone());
+        page
     }
 
     /// The rendered rows for `query`, rendered by `render` the first time in this generation.
@@ -128,8 +163,8 @@ impl Generation {
         kept_or_rendered(&self.action_rows, key, || Arc::new(render()))
     }
 
-    fn holds(&self, version: &str) -> bool {
-        self.version == version && self.built.elapsed() < MAX_AGE
+    fn holds(&self, version: &Version) -> bool {
+        self.version == *version && self.built.elapsed() < MAX_AGE
     }
 }
 
@@ -153,32 +188,28 @@ fn kept_or_rendered<T: Clone>(
     rendered
 }
 
-/// The current generation, shared by the handlers of one process.
+/// The current generation, shared by the handlers of one process, and the count of changes
+/// that dates it.
 #[derive(Debug)]
 pub struct ReadModel {
     current: RwLock<Arc<Generation>>,
+    pub changes: Arc<ChangeCount>,
 }
 
 impl Default for ReadModel {
     fn default() -> Self {
         ReadModel {
-            current: RwLock::new(Arc::new(Generation::new(String::new()))),
+            current: RwLock::new(Arc::new(Generation::new(Version::Counted(u64::MAX)))),
+            changes: Arc::default(),
         }
     }
-}
-
-/// Which transactions have committed, as text: equal texts, equal data.
-pub async fn data_version(db: &PgPool) -> sqlx::Result<String> {
-    sqlx::query_scalar("SELECT pg_current_snapshot()::text")
-        .fetch_one(db)
-        .await
 }
 
 impl ReadModel {
     /// The generation for the data as it is now: the current one while nothing has been
     /// written, else a new, empty one whose parts are built on first use.
     pub async fn current(&self, db: &PgPool) -> sqlx::Result<Arc<Generation>> {
-        let version = data_version(db).await?;
+        let version = self.changes.now(db).await?;
         if let Ok(g) = self.current.read()
             && g.holds(&version)
         {

@@ -6,7 +6,7 @@
 
 use axum::body::{Body, to_bytes};
 use axum::extract::Request;
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -31,7 +31,7 @@ pub fn etag_of(page: &[u8]) -> String {
 }
 
 /// Whether `If-None-Match` names `tag` (or is `*`).
-fn matches(if_none_match: &str, tag: &str) -> bool {
+pub fn matches(if_none_match: &str, tag: &str) -> bool {
     let bare = tag.trim_start_matches("W/");
     if_none_match
         .split(',')
@@ -39,6 +39,34 @@ fn matches(if_none_match: &str, tag: &str) -> bool {
         .any(|t| t == "*" || t.trim_start_matches("W/") == bare)
 }
 
+/// Whether `response` is an HTML page (a `200` of `text/html`).
+pub fn is_page(response: &Response) -> bool {
+    response.status() == StatusCode::OK
+        && response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.starts_with("text/html"))
+}
+
+/// Tags a page's headers: its `ETag`, and private revalidation.
+pub fn mark(headers: &mut HeaderMap, tag: HeaderValue) {
+    headers.insert(header::ETAG, tag);
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-cache"),
+    );
+}
+
+/// `304 Not Modified` for a page tagged `tag`.
+pub fn not_modified(tag: HeaderValue) -> Response {
+    let mut response = StatusCode::NOT_MODIFIED.into_response();
+    mark(response.headers_mut(), tag);
+    response
+}
+
+/// Tags every HTML page that is not tagged yet (kept pages come tagged, see
+/// `readmodel::pages`), and answers `304` when the browser holds the same.
 pub async fn revalidate(req: Request, next: Next) -> Response {
     if !matches!(*req.method(), Method::GET | Method::HEAD) {
         return next.run(req).await;
@@ -49,13 +77,7 @@ pub async fn revalidate(req: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let response = next.run(req).await;
-    let is_page = response.status() == StatusCode::OK
-        && response
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|t| t.starts_with("text/html"));
-    if !is_page {
+    if !is_page(&response) || response.headers().contains_key(header::ETAG) {
         return response;
     }
     let (mut parts, body) = response.into_parts();
@@ -67,21 +89,10 @@ pub async fn revalidate(req: Request, next: Next) -> Response {
     let Ok(tag_value) = HeaderValue::from_str(&tag) else {
         return Response::from_parts(parts, Body::from(bytes));
     };
-    parts.headers.insert(header::ETAG, tag_value.clone());
-    parts.headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-cache"),
-    );
     if asked.is_some_and(|a| matches(&a, &tag)) {
-        let mut not_modified = StatusCode::NOT_MODIFIED.into_response();
-        let headers = not_modified.headers_mut();
-        headers.insert(header::ETAG, tag_value);
-        headers.insert(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("private, no-cache"),
-        );
-        return not_modified;
+        return not_modified(tag_value);
     }
+    mark(&mut parts.headers, tag_value);
     Response::from_parts(parts, Body::from(bytes))
 }
 

@@ -172,6 +172,7 @@ async fn read(
     template: &str,
     status: u16,
 ) -> Value {
+    app.caught_up().await;
     let response = new_client()
         .get(format!("{}{path}", app.url))
         .bearer_auth(token)

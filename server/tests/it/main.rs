@@ -19,6 +19,7 @@ mod grades;
 mod hardening;
 mod http;
 mod inventory;
+mod kept_pages;
 mod metrics;
 mod negative_input;
 mod notify;

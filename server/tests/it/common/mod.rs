@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use app::model::Role;
 use audit_portal::config::Settings;
+use audit_portal::readmodel::version::ChangeCount;
 use audit_portal::state::AppState;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
@@ -21,6 +22,8 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
     shutdown: CancellationToken,
+    db: PgPool,
+    changes: Arc<ChangeCount>,
 }
 
 impl Drop for TestApp {
@@ -61,7 +64,8 @@ pub async fn spawn_app_with_scheme(db: PgPool, mut settings: Settings, scheme: &
     if let Some(oidc) = settings.auth.oidc.as_mut() {
         oidc.redirect_url = format!("http://{addr}/auth/callback");
     }
-    let state = AppState::new(db, Arc::new(settings)).expect("state");
+    let state = AppState::new(db.clone(), Arc::new(settings)).expect("state");
+    let changes = state.read_model.changes.clone();
     let shutdown = CancellationToken::new();
     tokio::spawn(audit_portal::startup::serve(
         listener,
@@ -73,6 +77,8 @@ pub async fn spawn_app_with_scheme(db: PgPool, mut settings: Settings, scheme: &
         addr,
         client: new_client(),
         shutdown,
+        db,
+        changes,
     }
 }
 
@@ -124,7 +130,18 @@ pub fn csrf_token(html: &str) -> String {
 }
 
 impl TestApp {
+    /// Waits until the portal has counted every change committed so far, including the ones
+    /// this test made beside it (the worker it drives, plain SQL): the portal hears of those
+    /// through Postgres's notifications, a moment after their commit.
+    pub async fn caught_up(&self) {
+        self.changes
+            .caught_up(&self.db)
+            .await
+            .expect("a mark through the data-change channel");
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.caught_up().await;
         self.client
             .get(format!("{}{path}", self.url))
             .send()

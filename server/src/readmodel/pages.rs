@@ -1,0 +1,189 @@
+//! Whole pages kept per generation: the first view of a page by one viewer renders it, with a
+//! placeholder where each form's CSRF token goes; every later view of the same address by the
+//! same viewer, until the data changes, copies those bytes with this response's masked token put
+//! in. The tag (`ETag`) is taken once, when the page is kept, so a reload that is answered `304`
+//! costs a lookup. No handler changes: the pages routed through [`keep_pages`] render as they
+//! always do, and [`Page::meta`](crate::auth::Page::meta) writes the placeholder when asked to.
+//!
+//! What a page shows depends on the data (the generation), the address (path and query string)
+//! and who looks (name, role and the demo flag shown in the header, and what the role may do);
+//! the key holds all three, so no viewer is ever sent another's page.
+
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use tower_sessions::Session;
+
+use crate::auth::CurrentUser;
+use crate::routes::revalidate;
+use crate::state::AppState;
+
+/// What a page renders instead of a CSRF token when it is being kept (see [`keep_pages`]).
+pub const CSRF_PLACEHOLDER: &str = app::CSRF_PLACEHOLDER;
+
+/// Marks a request whose page is rendered to be kept: `Page::meta` writes the placeholder.
+#[derive(Clone, Copy, Debug)]
+pub struct RenderToKeep;
+
+/// One kept page: its bytes cut at each token placeholder, and its tag.
+#[derive(Debug)]
+pub struct KeptPage {
+    pieces: Vec<Bytes>,
+    length: usize,
+    etag: HeaderValue,
+    headers: axum::http::HeaderMap,
+}
+
+impl KeptPage {
+    /// Keeps `html`, cut at its placeholders; the tag is of the page with them.
+    fn new(html: Bytes, headers: axum::http::HeaderMap) -> Option<KeptPage> {
+        let finder = memchr::memmem::Finder::new(CSRF_PLACEHOLDER.as_bytes());
+        let mut pieces = Vec::new();
+        let mut start = 0;
+        for at in finder.find_iter(&html) {
+            pieces.push(html.slice(start..at));
+            start = at + CSRF_PLACEHOLDER.len();
+        }
+        pieces.push(html.slice(start..));
+        let etag = HeaderValue::from_str(&revalidate::etag_of(&html)).ok()?;
+        Some(KeptPage {
+            length: html.len() - (pieces.len() - 1) * CSRF_PLACEHOLDER.len(),
+            pieces,
+            etag,
+            headers,
+        })
+    }
+
+    /// The page with `token` wherever a form needs it.
+    fn body(&self, token: &str) -> Bytes {
+        let mut out = Vec::with_capacity(self.length + (self.pieces.len() - 1) * token.len());
+        for (i, piece) in self.pieces.iter().enumerate() {
+            if i > 0 {
+                out.extend_from_slice(token.as_bytes());
+            }
+            out.extend_from_slice(piece);
+        }
+        Bytes::from(out)
+    }
+
+    fn respond(&self, token: &str, if_none_match: Option<&str>) -> Response {
+        if if_none_match.is_some_and(|asked| revalidate::matches(asked, self.etag_str())) {
+            return revalidate::not_modified(self.etag.clone());
+        }
+        let mut response = Response::new(Body::from(self.body(token)));
+        *response.headers_mut() = self.headers.clone();
+        revalidate::mark(response.headers_mut(), self.etag.clone());
+        response
+    }
+
+    /// The bytes this page holds.
+    pub fn size(&self) -> usize {
+        self.length
+    }
+
+    fn etag_str(&self) -> &str {
+        self.etag.to_str().unwrap_or_default()
+    }
+}
+
+/// Serves a GET of a page routed through it from the current generation's kept pages, or
+/// renders, keeps and serves it. Anything that is not a `200` HTML page passes through unkept.
+pub async fn keep_pages(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if req.method() != Method::GET {
+        return next.run(req).await;
+    }
+    let Some(session) = req.extensions().get::<Session>().cloned() else {
+        return next.run(req).await;
+    };
+    let viewer = req
+        .extensions()
+        .get::<CurrentUser>()
+        .map(|u| format!("{}|{}|{:?}", u.0.issuer, u.0.subject, u.0.viewer()))
+        .unwrap_or_default();
+    let key = format!(
+        "{}\n{viewer}",
+        req.uri()
+            .path_and_query()
+            .map_or(req.uri().path(), |p| p.as_str())
+    );
+    let if_none_match = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let Ok(generation) = state.read_model.current(&state.db).await else {
+        return next.run(req).await;
+    };
+    let token = |session: Session| async move {
+        let token = if viewer_signed_in(&session).await {
+            crate::auth::csrf::token(&session).await
+        } else {
+            crate::auth::csrf::existing(&session).await
+        };
+        token.map(|t| crate::auth::csrf::masked(&t))
+    };
+    if let Some(kept) = generation.kept_page(&key) {
+        return match token(session).await {
+            Ok(token) => kept.respond(&token, if_none_match.as_deref()),
+            Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        };
+    }
+    let mut req = req;
+    req.extensions_mut().insert(RenderToKeep);
+    let response = next.run(req).await;
+    if !revalidate::is_page(&response) {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let Ok(html) = to_bytes(body, usize::MAX).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let Some(kept) = KeptPage::new(html, parts.headers) else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let kept = generation.keep_page(key, Arc::new(kept));
+    match token(session).await {
+        Ok(token) => kept.respond(&token, if_none_match.as_deref()),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// Whether the session belongs to someone signed in (who gets a token created if missing, as
+/// `Page` does); anonymous visitors get none, so that looking creates no session.
+async fn viewer_signed_in(session: &Session) -> bool {
+    session
+        .get::<crate::auth::SessionUser>(crate::auth::session::USER_KEY)
+        .await
+        .ok()
+        .flatten()
+        .is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kept_page_takes_each_responses_token_and_keeps_one_tag() {
+        let html = format!(
+            "<form><input name=\"csrf_token\" value=\"{CSRF_PLACEHOLDER}\"/></form><p>3</p><form><input name=\"csrf_token\" value=\"{CSRF_PLACEHOLDER}\"/></form>"
+        );
+        let kept = KeptPage::new(Bytes::from(html), Default::default()).unwrap();
+        assert_eq!(kept.pieces.len(), 3);
+        let one = kept.body("aaaa");
+        assert_eq!(
+            std::str::from_utf8(&one).unwrap(),
+            "<form><input name=\"csrf_token\" value=\"aaaa\"/></form><p>3</p><form><input name=\"csrf_token\" value=\"aaaa\"/></form>"
+        );
+        assert_eq!(one.len(), kept.length + 2 * 4);
+        // The tag is the one the page would get with any token in its place.
+        assert_eq!(kept.etag.to_str().unwrap(), revalidate::etag_of(&one));
+        let plain =
+            KeptPage::new(Bytes::from_static(b"<p>no form</p>"), Default::default()).unwrap();
+        assert_eq!(&plain.body("x")[..], b"<p>no form</p>");
+    }
+}
