@@ -38,15 +38,25 @@ struct EngineLabels {
     engine: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct GenerationLabels {
+    /// `change` (the data changed) or `age` (the clock-driven figures were due).
+    reason: String,
+}
+
 /// The counters and histograms of this process, shared by the HTTP layer and the worker.
 struct ProcessMetrics {
     http_requests: Family<HttpLabels, Counter>,
+    generations: Family<GenerationLabels, Counter>,
+    kept_page_renders: Counter,
     http_latency: Family<HttpLatencyLabels, Histogram>,
     refresh_duration: Family<EngineLabels, Histogram>,
 }
 
 static PROCESS: LazyLock<ProcessMetrics> = LazyLock::new(|| ProcessMetrics {
     http_requests: Family::default(),
+    generations: Family::default(),
+    kept_page_renders: Counter::default(),
     // 1 ms to ~16 s: a page from memory up to one that waited on a slow database.
     http_latency: Family::new_with_constructor(|| {
         Histogram::new(prometheus_client::metrics::histogram::exponential_buckets(
@@ -74,10 +84,36 @@ fn register_process(registry: &mut Registry) {
         PROCESS.http_latency.clone(),
     );
     registry.register(
+        "audit_read_model_generations",
+        "Generations of the read model started in this process, by reason (change, age)",
+        PROCESS.generations.clone(),
+    );
+    registry.register(
+        "audit_kept_page_renders",
+        "Pages rendered to be kept whole for later views, in this process",
+        PROCESS.kept_page_renders.clone(),
+    );
+    registry.register(
         "audit_engine_refresh_duration_seconds",
         "Duration of the worker's refreshes of each engine, in this process",
         PROCESS.refresh_duration.clone(),
     );
+}
+
+/// Counts a new generation of the read model; `changed` is false when only its age replaced it.
+pub fn count_generation(changed: bool) {
+    let reason = if changed { "change" } else { "age" };
+    PROCESS
+        .generations
+        .get_or_create(&GenerationLabels {
+            reason: reason.to_string(),
+        })
+        .inc();
+}
+
+/// Counts a page rendered to be kept (`readmodel::pages`).
+pub fn count_kept_page_render() {
+    PROCESS.kept_page_renders.inc();
 }
 
 /// Records a finished refresh of `engine` (called by the worker).

@@ -220,6 +220,7 @@ impl ReadModel {
             return Ok(Arc::new(Generation::new(version)));
         };
         if !g.holds(&version) {
+            crate::metrics::count_generation(g.version != version);
             *g = Arc::new(Generation::new(version));
         }
         Ok(g.clone())

@@ -134,6 +134,7 @@ pub async fn keep_pages(State(state): State<AppState>, req: Request, next: Next)
     }
     let mut req = req;
     req.extensions_mut().insert(RenderToKeep);
+    crate::metrics::count_kept_page_render();
     let response = next.run(req).await;
     if !revalidate::is_page(&response) {
         return response;
