@@ -1,5 +1,7 @@
-//! Benchmark: one refresh of 100 containers on the local engine, against the bare Docker calls
+//! Benchmark: one refresh of the containers on the local engine, against the bare Docker calls
 //! it makes (list + inspect + one-shot stats for each, all concurrent), measured in the same run.
+//! `AUDIT_BENCH_CONTAINERS` containers (default 100), of which `AUDIT_BENCH_RUNNING` run (default
+//! all; the others are only created, which costs the engine no process).
 //!
 //! Needs DATABASE_URL (a server where it may create a database) and AUDIT_TEST_DOCKER_SOCK with
 //! the `audit-test/busybox:1` image; `scripts/bench-refresh` provides both. A plain binary
@@ -18,7 +20,13 @@ use bollard::query_parameters::{ListContainersOptions, LogsOptions, StatsOptions
 use futures::StreamExt;
 use futures::future::join_all;
 
-const CONTAINERS: usize = 100;
+/// A count from the environment, else `default`.
+fn count_from_env(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .map(|v| v.parse().expect("a whole number"))
+        .unwrap_or(default)
+}
 const RUNS: usize = 7;
 const PROJECT: &str = "bench";
 
@@ -55,39 +63,47 @@ fn remove_fleet(sock: &str) {
     }
 }
 
-fn create_fleet(sock: &str) {
+fn create_fleet(sock: &str, containers: usize, running: usize) {
     remove_fleet(sock);
-    let numbers: Vec<usize> = (0..CONTAINERS).collect();
+    let numbers: Vec<usize> = (0..containers).collect();
     std::thread::scope(|scope| {
-        for chunk in numbers.chunks(10) {
+        for chunk in numbers.chunks(containers.div_ceil(10).max(1)) {
             scope.spawn(move || {
                 for i in chunk {
                     let service = format!("com.docker.compose.service=svc{i:03}");
                     let project = format!("com.docker.compose.project={PROJECT}");
+                    // `run -d` starts the container; `create` leaves it created.
+                    let start: &[&str] = if *i < running {
+                        &["run", "-d"]
+                    } else {
+                        &["create"]
+                    };
                     docker_cli(
                         sock,
                         &[
-                            "run",
-                            "-d",
-                            "--network",
-                            "none",
-                            "--name",
-                            &format!("bench-svc{i:03}"),
-                            "--label",
-                            &project,
-                            "--label",
-                            &service,
-                            "--restart",
-                            "unless-stopped",
-                            "--memory",
-                            "32m",
-                            "--cpus",
-                            "0.2",
-                            "audit-test/busybox:1",
-                            "sh",
-                            "-c",
-                            "while true; do echo tick; sleep 2; done",
-                        ],
+                            start,
+                            &[
+                                "--network",
+                                "none",
+                                "--name",
+                                &format!("bench-svc{i:03}"),
+                                "--label",
+                                &project,
+                                "--label",
+                                &service,
+                                "--restart",
+                                "unless-stopped",
+                                "--memory",
+                                "32m",
+                                "--cpus",
+                                "0.2",
+                                "audit-test/busybox:1",
+                                "sh",
+                                "-c",
+                                "while true; do echo tick; sleep 2; done",
+                            ],
+                        ]
+                        .concat(),
                     );
                 }
             });
@@ -153,8 +169,10 @@ fn ms(d: Duration) -> String {
 async fn main() {
     let sock = std::env::var("AUDIT_TEST_DOCKER_SOCK").expect("AUDIT_TEST_DOCKER_SOCK");
     let admin_url = std::env::var("DATABASE_URL").expect("DATABASE_URL");
-    println!("creating {CONTAINERS} containers on unix://{sock} ...");
-    create_fleet(&sock);
+    let containers = count_from_env("AUDIT_BENCH_CONTAINERS", 100);
+    let running = count_from_env("AUDIT_BENCH_RUNNING", containers);
+    println!("creating {containers} containers ({running} running) on unix://{sock} ...");
+    create_fleet(&sock, containers, running);
     let total = docker_cli(&sock, &["ps", "-aq"]).lines().count();
 
     let admin = sqlx::PgPool::connect(&admin_url).await.unwrap();

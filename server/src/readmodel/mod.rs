@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use sqlx::PgPool;
 use tokio::sync::OnceCell;
 
-use pages::KeptPage;
+use pages::KeptSlot;
 use version::{ChangeCount, Version};
 
 use app::model::grade::GradeView;
@@ -87,11 +87,11 @@ pub struct Generation {
     /// The action plan's rendered tables per filter and form set.
     action_rows: Mutex<HashMap<String, Arc<[String; 3]>>>,
     /// Whole pages per address and viewer (see `pages`), and the bytes they hold.
-    kept_pages: Mutex<(HashMap<String, Arc<KeptPage>>, usize)>,
+    kept_pages: Mutex<(HashMap<String, KeptSlot>, usize)>,
 }
 
 /// The most bytes of whole pages one generation keeps; past it, the kept pages are dropped all
-/// at once and kept again as they are viewed (`/services` at 1,000 services is 444 KB).
+/// at once (views holding one finish with it) and kept again as they are viewed (`/services` at 1,000 services is 444 KB).
 const MAX_KEPT_PAGE_BYTES: usize = 48 << 20;
 
 /// Queries whose rows are kept per generation; beyond this the oldest are dropped all at once
@@ -117,28 +117,30 @@ impl Generation {
         }
     }
 
-    /// The page kept for `key` in this generation, if any.
-    pub fn kept_page(&self, key: &str) -> Option<Arc<KeptPage>> {
-        self.kept_pages.lock().ok()?.0.get(key).cloned()
-    }
-
-    /// Keeps `page` for `key` (two first views of one key may both render: the first kept
-    /// stays), and returns the one kept.
-    pub fn keep_page(&self, key: String, page: Arc<KeptPage>) -> Arc<KeptPage> {
+    /// The slot of the page kept for `key` in this generation: filled by the first view, which
+    /// the views that arrive meanwhile wait for (one render per page, not one per connection).
+    pub fn page_slot(&self, key: &str) -> KeptSlot {
         let Ok(mut kept) = self.kept_pages.lock() else {
-            return page;
+            return KeptSlot::default();
         };
         let (pages, bytes) = &mut *kept;
-        if let Some(found) = pages.get(&key) {
-            return found.clone();
+        if let Some(slot) = pages.get(key) {
+            return slot.clone();
         }
-        if *bytes + page.size() > MAX_KEPT_PAGE_BYTES || pages.len() >= MAX_KEPT_QUERIES * 4 {
+        if *bytes > MAX_KEPT_PAGE_BYTES || pages.len() >= MAX_KEPT_QUERIES * 4 {
             pages.clear();
             *bytes = 0;
         }
-        *bytes += page.size();
-        pages.insert(key, page.clone());
-        page
+        let slot = KeptSlot::default();
+        pages.insert(key.to_string(), slot.clone());
+        slot
+    }
+
+    /// Counts a page just kept against [`MAX_KEPT_PAGE_BYTES`].
+    pub fn count_kept_bytes(&self, size: usize) {
+        if let Ok(mut kept) = self.kept_pages.lock() {
+            kept.1 += size;
+        }
     }
 
     /// The rendered rows for `query`, rendered by `render` the first time in this generation.

@@ -1,5 +1,6 @@
-//! Whole pages kept per generation: the first view of a page by one viewer renders it, with a
-//! placeholder where each form's CSRF token goes; every later view of the same address by the
+//! Whole pages kept per generation: the first view of a page by one viewer renders it (views
+//! arriving meanwhile wait for that render), with a placeholder where each form's CSRF token
+//! goes; every later view of the same address by the
 //! same viewer, until the data changes, copies those bytes with this response's masked token put
 //! in. The tag (`ETag`) is taken once, when the page is kept, so a reload that is answered `304`
 //! costs a lookup. No handler changes: the pages routed through [`keep_pages`] render as they
@@ -28,6 +29,9 @@ pub const CSRF_PLACEHOLDER: &str = app::CSRF_PLACEHOLDER;
 /// Marks a request whose page is rendered to be kept: `Page::meta` writes the placeholder.
 #[derive(Clone, Copy, Debug)]
 pub struct RenderToKeep;
+
+/// Where one page is kept, filled once per generation (see `Generation::page_slot`).
+pub type KeptSlot = Arc<tokio::sync::OnceCell<Arc<KeptPage>>>;
 
 /// One kept page: its bytes cut at each token placeholder, and its tag.
 #[derive(Debug)]
@@ -126,27 +130,34 @@ pub async fn keep_pages(State(state): State<AppState>, req: Request, next: Next)
         };
         token.map(|t| crate::auth::csrf::masked(&t))
     };
-    if let Some(kept) = generation.kept_page(&key) {
-        return match token(session).await {
-            Ok(token) => kept.respond(&token, if_none_match.as_deref()),
-            Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-        };
-    }
-    let mut req = req;
-    req.extensions_mut().insert(RenderToKeep);
-    crate::metrics::count_kept_page_render();
-    let response = next.run(req).await;
-    if !revalidate::is_page(&response) {
-        return response;
-    }
-    let (parts, body) = response.into_parts();
-    let Ok(html) = to_bytes(body, usize::MAX).await else {
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    // The first view renders and keeps the page; views arriving meanwhile wait for it. A render
+    // that is not a page (an error, a redirect) is answered as is, keeps nothing, and the next
+    // waiting view tries in turn.
+    let slot = generation.page_slot(&key);
+    let kept = slot
+        .get_or_try_init(|| async {
+            let mut req = req;
+            req.extensions_mut().insert(RenderToKeep);
+            crate::metrics::count_kept_page_render();
+            let response = next.run(req).await;
+            if !revalidate::is_page(&response) {
+                return Err(response);
+            }
+            let (parts, body) = response.into_parts();
+            let Ok(html) = to_bytes(body, usize::MAX).await else {
+                return Err(StatusCode::INTERNAL_SERVER_ERROR.into_response());
+            };
+            let Some(kept) = KeptPage::new(html, parts.headers) else {
+                return Err(StatusCode::INTERNAL_SERVER_ERROR.into_response());
+            };
+            generation.count_kept_bytes(kept.size());
+            Ok(Arc::new(kept))
+        })
+        .await;
+    let kept = match kept {
+        Ok(kept) => kept,
+        Err(response) => return response,
     };
-    let Some(kept) = KeptPage::new(html, parts.headers) else {
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-    };
-    let kept = generation.keep_page(key, Arc::new(kept));
     match token(session).await {
         Ok(token) => kept.respond(&token, if_none_match.as_deref()),
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
