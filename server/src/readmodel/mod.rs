@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use sqlx::PgPool;
 use tokio::sync::OnceCell;
 
-use pages::KeptSlot;
+use pages::{KeptPage, KeptSlot};
 use version::{ChangeCount, Version};
 
 use app::model::grade::GradeView;
@@ -88,6 +88,9 @@ pub struct Generation {
     action_rows: Mutex<HashMap<String, Arc<[String; 3]>>>,
     /// Whole pages per address and viewer (see `pages`), and the bytes they hold.
     kept_pages: Mutex<(HashMap<String, KeptSlot>, usize)>,
+    /// The generation this one replaced for its age alone (the same data): its pages stand in
+    /// while this one's are rendered, so the clock's replacement makes no view wait.
+    previous: Mutex<Option<Arc<Generation>>>,
 }
 
 /// The most bytes of whole pages one generation keeps; past it, the kept pages are dropped all
@@ -114,7 +117,15 @@ impl Generation {
             services_rows: Mutex::default(),
             action_rows: Mutex::default(),
             kept_pages: Mutex::default(),
+            previous: Mutex::default(),
         }
+    }
+
+    /// The page the generation this one replaced for its age kept for `key`, if any.
+    pub fn previous_page(&self, key: &str) -> Option<Arc<KeptPage>> {
+        let previous = self.previous.lock().ok()?.clone()?;
+        let kept = previous.kept_pages.lock().ok()?;
+        kept.0.get(key)?.page.get().cloned()
     }
 
     /// The slot of the page kept for `key` in this generation: filled by the first view, which
@@ -165,8 +176,8 @@ impl Generation {
         kept_or_rendered(&self.action_rows, key, || Arc::new(render()))
     }
 
-    fn holds(&self, version: &Version) -> bool {
-        self.version == *version && self.built.elapsed() < MAX_AGE
+    fn holds(&self, version: &Version, max_age: Duration) -> bool {
+        self.version == *version && self.built.elapsed() < max_age
     }
 }
 
@@ -196,6 +207,8 @@ fn kept_or_rendered<T: Clone>(
 pub struct ReadModel {
     current: RwLock<Arc<Generation>>,
     pub changes: Arc<ChangeCount>,
+    /// [`MAX_AGE`], shorter in tests.
+    max_age: Duration,
 }
 
 impl Default for ReadModel {
@@ -203,6 +216,7 @@ impl Default for ReadModel {
         ReadModel {
             current: RwLock::new(Arc::new(Generation::new(Version::Counted(u64::MAX)))),
             changes: Arc::default(),
+            max_age: MAX_AGE,
         }
     }
 }
@@ -213,7 +227,7 @@ impl ReadModel {
     pub async fn current(&self, db: &PgPool) -> sqlx::Result<Arc<Generation>> {
         let version = self.changes.now(db).await?;
         if let Ok(g) = self.current.read()
-            && g.holds(&version)
+            && g.holds(&version, self.max_age)
         {
             return Ok(g.clone());
         }
@@ -221,10 +235,74 @@ impl ReadModel {
             // A poisoned lock cannot hold a half-built generation: build one for this view.
             return Ok(Arc::new(Generation::new(version)));
         };
-        if !g.holds(&version) {
-            crate::metrics::count_generation(g.version != version);
-            *g = Arc::new(Generation::new(version));
+        if !g.holds(&version, self.max_age) {
+            let changed = g.version != version;
+            crate::metrics::count_generation(changed);
+            let next = Generation::new(version);
+            if !changed {
+                // Only the clock moved: the old pages stand in while the new ones render. The
+                // old generation's own predecessor goes, so that no chain of them is kept.
+                if let Ok(mut older) = g.previous.lock() {
+                    older.take();
+                }
+                if let Ok(mut previous) = next.previous.lock() {
+                    *previous = Some(g.clone());
+                }
+            }
+            *g = Arc::new(next);
         }
         Ok(g.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_generation_replaced_for_its_age_lends_its_pages_one_replaced_for_a_change_does_not()
+    {
+        let model = ReadModel {
+            max_age: Duration::from_millis(20),
+            ..ReadModel::default()
+        };
+        // Following the channel, a view asks Postgres nothing: this pool is never used.
+        model.changes.follow_from_now();
+        let db = PgPool::connect_lazy("postgres://nobody@127.0.0.1:9/nothing").unwrap();
+        let first = model.current(&db).await.unwrap();
+        let page = KeptPage::new(
+            axum::body::Bytes::from_static(b"<p>3 services</p>"),
+            Default::default(),
+        )
+        .unwrap();
+        first
+            .page_slot("/\nviewer")
+            .page
+            .set(Arc::new(page))
+            .unwrap();
+
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        let aged = model.current(&db).await.unwrap();
+        assert!(!Arc::ptr_eq(&first, &aged), "replaced for its age");
+        assert!(
+            aged.previous_page("/\nviewer").is_some(),
+            "the same data: its pages stand in"
+        );
+        assert!(aged.previous_page("/other\nviewer").is_none());
+
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        let aged_again = model.current(&db).await.unwrap();
+        assert!(
+            aged.previous.lock().unwrap().is_none(),
+            "no chain of generations is kept"
+        );
+        assert!(aged_again.previous.lock().unwrap().is_some());
+
+        model.changes.changed();
+        let changed = model.current(&db).await.unwrap();
+        assert!(
+            changed.previous_page("/\nviewer").is_none(),
+            "after a change nothing older stands in"
+        );
     }
 }

@@ -11,6 +11,7 @@
 //! the key holds all three, so no viewer is ever sent another's page.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{Request, State};
@@ -31,7 +32,14 @@ pub const CSRF_PLACEHOLDER: &str = app::CSRF_PLACEHOLDER;
 pub struct RenderToKeep;
 
 /// Where one page is kept, filled once per generation (see `Generation::page_slot`).
-pub type KeptSlot = Arc<tokio::sync::OnceCell<Arc<KeptPage>>>;
+pub type KeptSlot = Arc<Slot>;
+
+/// One page's place in a generation: the page once rendered, and whether a view is rendering it.
+#[derive(Debug, Default)]
+pub struct Slot {
+    pub page: tokio::sync::OnceCell<Arc<KeptPage>>,
+    claimed: AtomicBool,
+}
 
 /// One kept page: its bytes cut at each token placeholder, and its tag.
 #[derive(Debug)]
@@ -44,7 +52,7 @@ pub struct KeptPage {
 
 impl KeptPage {
     /// Keeps `html`, cut at its placeholders; the tag is of the page with them.
-    fn new(html: Bytes, headers: axum::http::HeaderMap) -> Option<KeptPage> {
+    pub(crate) fn new(html: Bytes, headers: axum::http::HeaderMap) -> Option<KeptPage> {
         let finder = memchr::memmem::Finder::new(CSRF_PLACEHOLDER.as_bytes());
         let mut pieces = Vec::new();
         let mut start = 0;
@@ -134,7 +142,19 @@ pub async fn keep_pages(State(state): State<AppState>, req: Request, next: Next)
     // that is not a page (an error, a redirect) is answered as is, keeps nothing, and the next
     // waiting view tries in turn.
     let slot = generation.page_slot(&key);
+    // While one view renders a page the clock alone made due, the others are answered with the
+    // page of the generation it replaced (the same data, seconds older) instead of waiting.
+    if slot.page.get().is_none()
+        && slot.claimed.swap(true, Ordering::AcqRel)
+        && let Some(stand_in) = generation.previous_page(&key)
+    {
+        return match token(session).await {
+            Ok(token) => stand_in.respond(&token, if_none_match.as_deref()),
+            Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        };
+    }
     let kept = slot
+        .page
         .get_or_try_init(|| async {
             let mut req = req;
             req.extensions_mut().insert(RenderToKeep);

@@ -99,7 +99,7 @@ impl ChangeCount {
         }
     }
 
-    fn follow_from_now(&self) {
+    pub(crate) fn follow_from_now(&self) {
         // Anything may have changed while nobody listened: the next view builds afresh.
         self.changed();
         self.following.store(true, Ordering::Release);
