@@ -21,6 +21,7 @@ pub mod error;
 pub mod evidence;
 pub mod grade;
 pub mod inspection;
+pub mod inventory;
 pub mod metrics;
 pub mod notify;
 pub mod phases;

@@ -70,7 +70,7 @@ pub async fn serve(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     // The accounting rollout exists from the first start, and follows the configured host.
-    db::rollouts::ensure_accounting(&state.db, &state.settings.rollouts)
+    crate::rollouts::queries::ensure_accounting(&state.db, &state.settings.rollouts)
         .await
         .context("seeding the accounting rollout")?;
     tokio::spawn(purge_expired_sessions(
@@ -148,7 +148,7 @@ pub async fn run_serve(settings: Settings) -> anyhow::Result<()> {
 pub async fn run_worker(settings: Settings) -> anyhow::Result<()> {
     let settings = Arc::new(settings);
     let database = Database::open(&settings).await?;
-    db::rollouts::ensure_accounting(&database.pool, &settings.rollouts)
+    crate::rollouts::queries::ensure_accounting(&database.pool, &settings.rollouts)
         .await
         .context("seeding the accounting rollout")?;
     let shutdown = CancellationToken::new();

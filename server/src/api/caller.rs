@@ -10,9 +10,8 @@ use tower_sessions::Session;
 use super::ApiError;
 use crate::auth::SessionUser;
 use crate::auth::session::USER_KEY;
+use crate::auth::token_store::Refusal;
 use crate::auth::tokens::{self, ApiCaller, Scope};
-use crate::db;
-use crate::db::tokens::Refusal;
 use crate::state::AppState;
 
 impl FromRequestParts<AppState> for ApiCaller {
@@ -39,7 +38,7 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<ApiCa
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .ok_or_else(|| unauthorized("the Authorization header must be 'Bearer <token>'"))?;
-    match db::tokens::authenticate(&state.db, &tokens::hash(secret)).await? {
+    match crate::auth::token_store::authenticate(&state.db, &tokens::hash(secret)).await? {
         Ok(caller) => Ok(caller),
         Err(Refusal::Unknown) => Err(unauthorized("unknown token")),
         Err(Refusal::Revoked) => Err(unauthorized("this token was revoked")),

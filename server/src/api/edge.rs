@@ -12,7 +12,6 @@ use app::model::routes::{RouteRow, RouteSort};
 use super::paging::{Paging, RoutePage, given};
 use super::wire::{self, Certificate, Probe, Route, ServiceRef};
 use super::{ApiError, Reader};
-use crate::db;
 use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -114,7 +113,7 @@ pub(super) async fn routes(
         ),
     };
     let host = given(&filter.host).map(str::to_ascii_lowercase);
-    let mut rows = db::routes::list(&state.db, None).await?;
+    let mut rows = crate::edge::queries::list(&state.db, None).await?;
     rows.retain(|r| status.is_none_or(|s| r.status_label() == s));
     rows.retain(|r| host.as_ref().is_none_or(|h| r.host.eq_ignore_ascii_case(h)));
     sort.apply(&mut rows);

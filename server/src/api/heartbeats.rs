@@ -12,7 +12,6 @@ use time::OffsetDateTime;
 
 use super::{ApiError, require};
 use crate::auth::tokens::{ApiCaller, Scope};
-use crate::db;
 use crate::state::AppState;
 
 /// A heartbeat is a few hundred bytes; anything near this is not one.
@@ -93,7 +92,7 @@ pub(super) async fn heartbeat(
         return Err(bad("detail is longer than 2000 characters"));
     }
     let declared = state.settings.evidence.backups.iter().any(|j| j.job == job);
-    if !declared && !db::backups::job_is_labelled(&state.db, job).await? {
+    if !declared && !crate::evidence::backup_runs::job_is_labelled(&state.db, job).await? {
         return Err(bad(format!(
             "unknown job '{job}': declare it in [[backups]] or label a service audit.backup={job}"
         )));
@@ -105,9 +104,9 @@ pub(super) async fn heartbeat(
         &actor,
         "backup.heartbeat",
         async |conn| -> sqlx::Result<_> {
-            let id = db::backups::insert_run(
+            let id = crate::evidence::backup_runs::insert_run(
                 &mut *conn,
-                &db::backups::NewRun {
+                &crate::evidence::backup_runs::NewRun {
                     job,
                     kind: &hb.kind,
                     ok: hb.ok,
@@ -120,7 +119,7 @@ pub(super) async fn heartbeat(
             )
             .await?;
             // The worker re-judges the jobs now rather than at its next tick.
-            db::engines::request_refresh(&mut *conn).await?;
+            crate::inventory::engines::request_refresh(&mut *conn).await?;
             let recorded = crate::audited::Recorded::<(), _> {
                 target: job.to_string(),
                 before: None,

@@ -92,7 +92,7 @@ async fn matching(
     let query = filter.parse()?;
     let table = async {
         let generation = state.read_model.current(&state.db).await?;
-        crate::routes::services::services_data(state, &generation).await
+        crate::inventory::pages::services_data(state, &generation).await
     }
     .await
     .map_err(|e| {

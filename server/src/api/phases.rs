@@ -8,7 +8,6 @@ use utoipa::ToSchema;
 
 use super::wire::{self, Phase, Signoff};
 use super::{ApiError, Reader};
-use crate::db;
 use crate::phases::chain::{self, ChainCheck};
 use crate::state::AppState;
 
@@ -21,7 +20,7 @@ pub(super) async fn phases(
     _: Reader,
 ) -> Result<Json<Vec<Phase>>, ApiError> {
     let grade = |g: &Option<String>| g.as_deref().map(wire::points);
-    let phases = db::phases::summaries(&state.db)
+    let phases = crate::phases::queries::summaries(&state.db)
         .await?
         .into_iter()
         .map(|p| Phase {
@@ -65,8 +64,8 @@ pub(super) async fn signoffs(
     _: Reader,
 ) -> Result<Json<SignoffChain>, ApiError> {
     let (records, recorded) = tokio::try_join!(
-        db::phases::chain(&state.db),
-        db::phases::recorded_signoffs(&state.db),
+        crate::phases::signoff_queries::chain(&state.db),
+        crate::phases::signoff_queries::recorded_signoffs(&state.db),
     )?;
     let check = chain::verify_against(&records, &recorded);
     let problem = match check {
@@ -77,7 +76,7 @@ pub(super) async fn signoffs(
         .into_iter()
         .map(|r| Signoff {
             record: format!("/phases/{}/signoffs/{}", r.phase_id, r.id),
-            signed_at: db::phases::from_micros(r.signed_at_micros),
+            signed_at: crate::phases::queries::from_micros(r.signed_at_micros),
             id: r.id,
             seq: r.seq,
             phase_id: r.phase_id,

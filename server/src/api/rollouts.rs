@@ -8,7 +8,6 @@ use app::model::rollouts::RolloutSummary;
 
 use super::wire::{self, Rollout, RolloutDetail, RolloutItem};
 use super::{ApiError, Reader};
-use crate::db;
 use crate::state::AppState;
 
 fn rollout(r: RolloutSummary) -> Rollout {
@@ -36,7 +35,7 @@ pub(super) async fn rollouts(
     State(state): State<AppState>,
     _: Reader,
 ) -> Result<Json<Vec<Rollout>>, ApiError> {
-    let all = db::rollouts::summaries(&state.db).await?;
+    let all = crate::rollouts::queries::summaries(&state.db).await?;
     Ok(Json(all.into_iter().map(rollout).collect()))
 }
 
@@ -54,10 +53,10 @@ pub(super) async fn rollout_detail(
     let id: i64 = id
         .parse()
         .map_err(|_| ApiError::bad(format!("'{id}' is not a rollout id (a number)")))?;
-    let summary = db::rollouts::summary(&state.db, id)
+    let summary = crate::rollouts::queries::summary(&state.db, id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no rollout has id {id}")))?;
-    let checklist = db::rollouts::items(&state.db, id)
+    let checklist = crate::rollouts::item_queries::items(&state.db, id)
         .await?
         .into_iter()
         .map(|i| RolloutItem {

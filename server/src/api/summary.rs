@@ -7,7 +7,6 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{ApiError, Reader};
-use crate::db;
 use crate::state::AppState;
 
 /// The portal's headline figures, for a dashboard widget (Homepage's `customapi`).
@@ -44,9 +43,9 @@ pub(super) async fn summary(
         .overall;
     let ((_, _, grade), counts, engines, findings) = tokio::try_join!(
         crate::grade::live::current_with(&state.db, &coverage),
-        db::services::counts(&state.db, stale_after),
-        db::engines::statuses(&state.db, stale_after),
-        db::services::finding_totals(&state.db),
+        crate::inventory::services::counts(&state.db, stale_after),
+        crate::inventory::engines::statuses(&state.db, stale_after),
+        crate::inventory::services::finding_totals(&state.db),
     )?;
     let percent = |share: f64| (share * 1000.0).round() / 10.0;
     Ok(Json(Summary {

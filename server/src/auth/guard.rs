@@ -16,7 +16,7 @@ use app::pages::auth::NoAccessPage;
 use app::{PageMeta, render_page};
 
 use super::session::{SessionUser, USER_KEY};
-use crate::db::audit::{self, Outcome, Record};
+use crate::audited::trail::{self, Outcome, Record};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
@@ -184,7 +184,7 @@ pub async fn authorize(
         before: None,
         after: None,
     };
-    audit::append(db, record).await?;
+    trail::append(db, record).await?;
     Err(AppError::Forbidden(format!(
         "This needs the {} role; you are signed in as {}.",
         needed.as_str(),

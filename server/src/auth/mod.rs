@@ -8,7 +8,10 @@ pub mod oidc;
 pub mod page;
 pub mod session;
 pub mod session_cache;
+pub(crate) mod sign_in;
+pub mod token_store;
 pub mod tokens;
+pub(crate) mod tokens_page;
 
 pub use guard::{CurrentUser, authorize};
 pub use page::Page;

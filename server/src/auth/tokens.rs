@@ -186,9 +186,9 @@ pub async fn create(
         ),
     };
     crate::audited::write(db, change, async |conn| -> Result<(), CreateError> {
-        let created = crate::db::tokens::create(
+        let created = crate::auth::token_store::create(
             conn,
-            &crate::db::tokens::NewToken {
+            &crate::auth::token_store::NewToken {
                 name: &name,
                 prefix: &display_prefix(&secret),
                 hash: &hash,

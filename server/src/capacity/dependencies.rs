@@ -17,7 +17,7 @@ use crate::state::AppState;
 /// Every engine's map, from the edges stored at its latest refresh.
 async fn maps(db: &sqlx::PgPool) -> sqlx::Result<Vec<EngineDependencies>> {
     let mut maps = vec![];
-    for engine in crate::db::engines::names(db).await? {
+    for engine in crate::inventory::engines::names(db).await? {
         let edges = queries::engine_edges(db, &engine).await?;
         let (nodes, arrows) = service::graph_of(&edges);
         let services = queries::current_services(db, &engine).await?;

@@ -10,8 +10,8 @@ use time::{Date, OffsetDateTime};
 use super::deps::Edge;
 use super::regression::{Comparison, Figures};
 use super::sizing::MemoryHistory;
-use crate::db::inventory::ObservedService;
 use crate::docker::observation::HostInfo;
+use crate::inventory::queries::ObservedService;
 
 /// What the stored history says of one service before this refresh's sample.
 #[derive(Clone, Debug, Default)]

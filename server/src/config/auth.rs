@@ -3,6 +3,9 @@
 
 use std::time::Duration;
 
+use serde::Deserialize;
+
+use super::raw::*;
 use super::{ConfigError, Secret};
 
 #[derive(Clone, Debug)]
@@ -198,4 +201,126 @@ impl AuthSettings {
         }
         Ok(())
     }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAuthFile {
+    issuer: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    redirect_url: Option<String>,
+    sign_out_url: Option<String>,
+    demo_sign_in: Option<bool>,
+    admin_group: Option<String>,
+    editor_group: Option<String>,
+    viewer_group: Option<String>,
+    session_idle_minutes: Option<u64>,
+    session_absolute_hours: Option<u64>,
+    reauth_max_age_minutes: Option<u64>,
+}
+
+pub(super) fn resolve_auth(env: &Env, raw: RawAuthFile) -> Result<RawAuth, ConfigError> {
+    let defaults = RoleGroups::default();
+    let group = |env_key: &str, file_key: &str, value: Option<String>, default: String| {
+        text(env, env_key, file_key, value)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or(default)
+    };
+    // The secret may come from a file (Docker/compose secrets), so it never sits in the environment.
+    let client_secret = match env.get("AUDIT_OIDC_CLIENT_SECRET_FILE") {
+        Some(path) => {
+            let secret = std::fs::read_to_string(path).map_err(|e| {
+                ConfigError::new(
+                    "AUDIT_OIDC_CLIENT_SECRET_FILE",
+                    format!("cannot read {path}: {e}"),
+                )
+            })?;
+            Some((
+                "AUDIT_OIDC_CLIENT_SECRET_FILE".to_string(),
+                secret.trim().to_string(),
+            ))
+        }
+        None => text(
+            env,
+            "AUDIT_OIDC_CLIENT_SECRET",
+            "auth.client_secret",
+            raw.client_secret,
+        ),
+    };
+    let demo_sign_in = match pick(
+        env,
+        "AUDIT_DEMO_SIGN_IN",
+        "auth.demo_sign_in",
+        raw.demo_sign_in,
+    ) {
+        None => None,
+        Some((key, Ok(text))) => Some((key.clone(), parse_bool(&key, &text)?)),
+        Some((key, Err(v))) => Some((key, v)),
+    };
+    Ok(RawAuth {
+        issuer: text(env, "AUDIT_OIDC_ISSUER", "auth.issuer", raw.issuer),
+        client_id: text(env, "AUDIT_OIDC_CLIENT_ID", "auth.client_id", raw.client_id),
+        client_secret,
+        redirect_url: text(
+            env,
+            "AUDIT_OIDC_REDIRECT_URL",
+            "auth.redirect_url",
+            raw.redirect_url,
+        ),
+        sign_out_url: text(
+            env,
+            "AUDIT_OIDC_SIGN_OUT_URL",
+            "auth.sign_out_url",
+            raw.sign_out_url,
+        ),
+        demo_sign_in,
+        groups: RoleGroups {
+            admin: group(
+                "AUDIT_GROUP_ADMIN",
+                "auth.admin_group",
+                raw.admin_group,
+                defaults.admin,
+            ),
+            editor: group(
+                "AUDIT_GROUP_EDITOR",
+                "auth.editor_group",
+                raw.editor_group,
+                defaults.editor,
+            ),
+            viewer: group(
+                "AUDIT_GROUP_VIEWER",
+                "auth.viewer_group",
+                raw.viewer_group,
+                defaults.viewer,
+            ),
+        },
+        session_idle_minutes: number(
+            env,
+            "AUDIT_SESSION_IDLE_MINUTES",
+            "auth.session_idle_minutes",
+            raw.session_idle_minutes,
+            60,
+            1..=24 * 60,
+            "a number of minutes",
+        )?,
+        session_absolute_hours: number(
+            env,
+            "AUDIT_SESSION_ABSOLUTE_HOURS",
+            "auth.session_absolute_hours",
+            raw.session_absolute_hours,
+            12,
+            1..=24 * 30,
+            "a number of hours",
+        )?,
+        reauth_max_age_minutes: number(
+            env,
+            "AUDIT_REAUTH_MAX_AGE_MINUTES",
+            "auth.reauth_max_age_minutes",
+            raw.reauth_max_age_minutes,
+            5,
+            1..=24 * 60,
+            "a number of minutes",
+        )?,
+    })
 }

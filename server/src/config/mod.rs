@@ -5,11 +5,14 @@
 
 mod auth;
 mod capacity;
+mod docs;
 mod edge;
 mod engines;
 mod evidence;
 mod notify;
 mod raw;
+mod refresh;
+mod rollouts;
 mod secret;
 
 use std::net::SocketAddr;

@@ -2,16 +2,10 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::auth::{RawAuth, RoleGroups};
-use super::{
-    AuditSettings, ConfigError, EngineConfig, LogFormat, RefreshSettings, Secret, Settings,
-};
-use super::{DocsSettings, RolloutSettings};
-use crate::docs::DocTemplate;
+use super::{ConfigError, EngineConfig, LogFormat, Secret, Settings};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -24,17 +18,17 @@ pub struct RawFile {
     worker_in_serve: Option<bool>,
     metrics_allow: Option<Vec<String>>,
     #[serde(default)]
-    refresh: RawRefresh,
+    refresh: super::refresh::RawRefresh,
     #[serde(default)]
-    audit: RawAudit,
+    audit: super::refresh::RawAudit,
     #[serde(default)]
     engines: Vec<RawEngine>,
     #[serde(default)]
-    auth: RawAuthFile,
+    auth: super::auth::RawAuthFile,
     #[serde(default)]
-    docs: RawDocs,
+    docs: super::docs::RawDocs,
     #[serde(default)]
-    rollouts: RawRollouts,
+    rollouts: super::rollouts::RawRollouts,
     #[serde(default)]
     traefik: super::edge::RawTraefik,
     #[serde(default)]
@@ -47,61 +41,6 @@ pub struct RawFile {
     notify: super::notify::RawNotify,
     #[serde(default)]
     capacity: super::capacity::RawCapacity,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawRollouts {
-    accounting_host: Option<String>,
-    allowlist_middleware: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawDocs {
-    dir: Option<PathBuf>,
-    required_sections: Option<Vec<String>>,
-    verification_section: Option<String>,
-    freshness_days: Option<i64>,
-    max_file_bytes: Option<u64>,
-    target_percent: Option<u32>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawAuthFile {
-    issuer: Option<String>,
-    client_id: Option<String>,
-    client_secret: Option<String>,
-    redirect_url: Option<String>,
-    sign_out_url: Option<String>,
-    demo_sign_in: Option<bool>,
-    admin_group: Option<String>,
-    editor_group: Option<String>,
-    viewer_group: Option<String>,
-    session_idle_minutes: Option<u64>,
-    session_absolute_hours: Option<u64>,
-    reauth_max_age_minutes: Option<u64>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawRefresh {
-    interval_secs: Option<u64>,
-    call_timeout_secs: Option<u64>,
-    concurrency: Option<usize>,
-    log_tail_bytes: Option<usize>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawAudit {
-    allowed_public_ports: Option<Vec<u16>>,
-    auth_middlewares: Option<Vec<String>>,
-    image_max_age_days: Option<i64>,
-    log_error_threshold: Option<i64>,
-    restart_loop_threshold: Option<i64>,
-    secret_words: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -309,8 +248,8 @@ pub fn resolve(file: RawFile, env: &[(String, String)]) -> Result<Settings, Conf
         Some((_, Err(v))) => v,
     };
 
-    let refresh = resolve_refresh(&env, file.refresh)?;
-    let audit = resolve_audit(&env, file.audit)?;
+    let refresh = super::refresh::resolve_refresh(&env, file.refresh)?;
+    let audit = super::refresh::resolve_audit(&env, file.audit)?;
 
     let tls_dir_of = |name: &str| {
         let key = format!(
@@ -346,9 +285,9 @@ pub fn resolve(file: RawFile, env: &[(String, String)]) -> Result<Settings, Conf
         },
     };
 
-    let auth = resolve_auth(&env, file.auth)?.resolve(&public_url)?;
-    let docs = resolve_docs(&env, file.docs)?;
-    let rollouts = resolve_rollouts(&env, file.rollouts)?;
+    let auth = super::auth::resolve_auth(&env, file.auth)?.resolve(&public_url)?;
+    let docs = super::docs::resolve_docs(&env, file.docs)?;
+    let rollouts = super::rollouts::resolve_rollouts(&env, file.rollouts)?;
     let edge = super::edge::resolve(&env, file.traefik, file.probes)?;
     let evidence = super::evidence::resolve(&env, file.evidence, file.backups)?;
     let notify = super::notify::resolve(&env, file.notify)?;
@@ -406,266 +345,6 @@ pub(super) fn text(
     pick(env, env_key, file_key, file_value).map(|(key, v)| (key, v.unwrap_or_else(|v| v)))
 }
 
-fn resolve_auth(env: &Env, raw: RawAuthFile) -> Result<RawAuth, ConfigError> {
-    let defaults = RoleGroups::default();
-    let group = |env_key: &str, file_key: &str, value: Option<String>, default: String| {
-        text(env, env_key, file_key, value)
-            .map(|(_, v)| v.trim().to_string())
-            .unwrap_or(default)
-    };
-    // The secret may come from a file (Docker/compose secrets), so it never sits in the environment.
-    let client_secret = match env.get("AUDIT_OIDC_CLIENT_SECRET_FILE") {
-        Some(path) => {
-            let secret = std::fs::read_to_string(path).map_err(|e| {
-                ConfigError::new(
-                    "AUDIT_OIDC_CLIENT_SECRET_FILE",
-                    format!("cannot read {path}: {e}"),
-                )
-            })?;
-            Some((
-                "AUDIT_OIDC_CLIENT_SECRET_FILE".to_string(),
-                secret.trim().to_string(),
-            ))
-        }
-        None => text(
-            env,
-            "AUDIT_OIDC_CLIENT_SECRET",
-            "auth.client_secret",
-            raw.client_secret,
-        ),
-    };
-    let demo_sign_in = match pick(
-        env,
-        "AUDIT_DEMO_SIGN_IN",
-        "auth.demo_sign_in",
-        raw.demo_sign_in,
-    ) {
-        None => None,
-        Some((key, Ok(text))) => Some((key.clone(), parse_bool(&key, &text)?)),
-        Some((key, Err(v))) => Some((key, v)),
-    };
-    Ok(RawAuth {
-        issuer: text(env, "AUDIT_OIDC_ISSUER", "auth.issuer", raw.issuer),
-        client_id: text(env, "AUDIT_OIDC_CLIENT_ID", "auth.client_id", raw.client_id),
-        client_secret,
-        redirect_url: text(
-            env,
-            "AUDIT_OIDC_REDIRECT_URL",
-            "auth.redirect_url",
-            raw.redirect_url,
-        ),
-        sign_out_url: text(
-            env,
-            "AUDIT_OIDC_SIGN_OUT_URL",
-            "auth.sign_out_url",
-            raw.sign_out_url,
-        ),
-        demo_sign_in,
-        groups: RoleGroups {
-            admin: group(
-                "AUDIT_GROUP_ADMIN",
-                "auth.admin_group",
-                raw.admin_group,
-                defaults.admin,
-            ),
-            editor: group(
-                "AUDIT_GROUP_EDITOR",
-                "auth.editor_group",
-                raw.editor_group,
-                defaults.editor,
-            ),
-            viewer: group(
-                "AUDIT_GROUP_VIEWER",
-                "auth.viewer_group",
-                raw.viewer_group,
-                defaults.viewer,
-            ),
-        },
-        session_idle_minutes: number(
-            env,
-            "AUDIT_SESSION_IDLE_MINUTES",
-            "auth.session_idle_minutes",
-            raw.session_idle_minutes,
-            60,
-            1..=24 * 60,
-            "a number of minutes",
-        )?,
-        session_absolute_hours: number(
-            env,
-            "AUDIT_SESSION_ABSOLUTE_HOURS",
-            "auth.session_absolute_hours",
-            raw.session_absolute_hours,
-            12,
-            1..=24 * 30,
-            "a number of hours",
-        )?,
-        reauth_max_age_minutes: number(
-            env,
-            "AUDIT_REAUTH_MAX_AGE_MINUTES",
-            "auth.reauth_max_age_minutes",
-            raw.reauth_max_age_minutes,
-            5,
-            1..=24 * 60,
-            "a number of minutes",
-        )?,
-    })
-}
-
-fn resolve_rollouts(env: &Env, raw: RawRollouts) -> Result<RolloutSettings, ConfigError> {
-    let host = match text(
-        env,
-        "AUDIT_ROLLOUT_HOST",
-        "rollouts.accounting_host",
-        raw.accounting_host,
-    ) {
-        None => "accounting.quietly.online".to_string(),
-        Some((key, host)) => {
-            let host = host.trim().to_ascii_lowercase();
-            let valid = !host.is_empty()
-                && host
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
-            if !valid {
-                return Err(ConfigError::new(
-                    key,
-                    format!("'{host}' is not a host name (e.g. accounting.quietly.online)"),
-                ));
-            }
-            host
-        }
-    };
-    let allowlist_middleware = text(
-        env,
-        "AUDIT_ROLLOUT_ALLOWLIST_MIDDLEWARE",
-        "rollouts.allowlist_middleware",
-        raw.allowlist_middleware,
-    )
-    .map(|(_, v)| v.trim().to_string())
-    .filter(|v| !v.is_empty());
-    Ok(RolloutSettings {
-        accounting_host: host,
-        allowlist_middleware,
-    })
-}
-
-fn resolve_docs(env: &Env, raw: RawDocs) -> Result<DocsSettings, ConfigError> {
-    let d = DocTemplate::default();
-    let required_sections = match env.get("AUDIT_DOCS_SECTIONS") {
-        Some(list) => list
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(String::from)
-            .collect(),
-        None => raw.required_sections.unwrap_or(d.required_sections),
-    };
-    let verification_section = text(
-        env,
-        "AUDIT_DOCS_VERIFICATION_SECTION",
-        "docs.verification_section",
-        raw.verification_section,
-    )
-    .map(|(_, v)| v)
-    .unwrap_or(d.verification_section);
-    let template = DocTemplate {
-        required_sections,
-        verification_section,
-        freshness_days: number(
-            env,
-            "AUDIT_DOCS_FRESHNESS_DAYS",
-            "docs.freshness_days",
-            raw.freshness_days,
-            d.freshness_days,
-            1..=3650,
-            "a number of days",
-        )?,
-        max_file_bytes: number(
-            env,
-            "AUDIT_DOCS_MAX_BYTES",
-            "docs.max_file_bytes",
-            raw.max_file_bytes,
-            d.max_file_bytes,
-            1024..=64 * 1024 * 1024,
-            "a number of bytes",
-        )?,
-    };
-    let target_percent = number(
-        env,
-        "AUDIT_DOCS_TARGET_PERCENT",
-        "docs.target_percent",
-        raw.target_percent,
-        50,
-        1..=100,
-        "a percentage",
-    )?;
-    let dir = match env.get("AUDIT_DOCS_DIR") {
-        Some(dir) => Some(PathBuf::from(dir)),
-        None => raw.dir,
-    };
-    Ok(DocsSettings {
-        dir,
-        template,
-        target_share: f64::from(target_percent) / 100.0,
-    })
-}
-
-fn resolve_refresh(env: &Env, raw: RawRefresh) -> Result<RefreshSettings, ConfigError> {
-    let d = RefreshSettings::default();
-    let interval = number(
-        env,
-        "AUDIT_REFRESH_INTERVAL",
-        "refresh.interval_secs",
-        raw.interval_secs,
-        d.interval.as_secs(),
-        2..=86_400,
-        "a number of seconds",
-    )?;
-    let timeout = number(
-        env,
-        "AUDIT_CALL_TIMEOUT",
-        "refresh.call_timeout_secs",
-        raw.call_timeout_secs,
-        d.call_timeout
-            .as_secs()
-            .min(interval.saturating_sub(1).max(1)),
-        1..=3_600,
-        "a number of seconds",
-    )?;
-    if timeout >= interval {
-        let key = if env.get("AUDIT_CALL_TIMEOUT").is_some() {
-            "AUDIT_CALL_TIMEOUT"
-        } else {
-            "refresh.call_timeout_secs"
-        };
-        return Err(ConfigError::new(
-            key,
-            format!("{timeout} s must be shorter than the refresh interval ({interval} s)"),
-        ));
-    }
-    Ok(RefreshSettings {
-        interval: Duration::from_secs(interval),
-        call_timeout: Duration::from_secs(timeout),
-        concurrency: number(
-            env,
-            "AUDIT_REFRESH_CONCURRENCY",
-            "refresh.concurrency",
-            raw.concurrency,
-            d.concurrency,
-            1..=512,
-            "a whole number",
-        )?,
-        log_tail_bytes: number(
-            env,
-            "AUDIT_LOG_TAIL_BYTES",
-            "refresh.log_tail_bytes",
-            raw.log_tail_bytes,
-            d.log_tail_bytes,
-            0..=16 * 1024 * 1024,
-            "a number of bytes",
-        )?,
-    })
-}
-
 /// A non-empty list of names: the environment's comma-separated value, else the file's list, else
 /// the default. `keys` are the environment variable and the file key, for the error.
 pub(super) fn names(
@@ -694,63 +373,4 @@ pub(super) fn names(
         return Err(ConfigError::new(key, problem_when_empty));
     }
     Ok(list)
-}
-
-fn resolve_audit(env: &Env, raw: RawAudit) -> Result<AuditSettings, ConfigError> {
-    let d = AuditSettings::default();
-    let allowed_public_ports = match env.get("AUDIT_ALLOWED_PORTS") {
-        Some(list) => list
-            .split(',')
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-            .map(|p| parse_num::<u16>("AUDIT_ALLOWED_PORTS", p, "a port number"))
-            .collect::<Result<Vec<_>, _>>()?,
-        None => raw.allowed_public_ports.unwrap_or(d.allowed_public_ports),
-    };
-    let auth_middlewares = names(
-        env,
-        ("AUDIT_AUTH_MIDDLEWARES", "audit.auth_middlewares"),
-        raw.auth_middlewares,
-        d.auth_middlewares,
-        "name at least one authentication middleware, e.g. authelia@docker",
-    )?;
-    let secret_words = names(
-        env,
-        ("AUDIT_SECRET_WORDS", "audit.secret_words"),
-        raw.secret_words,
-        d.secret_words,
-        "name at least one word that marks a label as secret, e.g. password,token,key",
-    )?;
-    Ok(AuditSettings {
-        allowed_public_ports,
-        auth_middlewares,
-        secret_words,
-        image_max_age_days: number(
-            env,
-            "AUDIT_IMAGE_MAX_AGE_DAYS",
-            "audit.image_max_age_days",
-            raw.image_max_age_days,
-            d.image_max_age_days,
-            1..=3650,
-            "a number of days",
-        )?,
-        log_error_threshold: number(
-            env,
-            "AUDIT_LOG_ERROR_THRESHOLD",
-            "audit.log_error_threshold",
-            raw.log_error_threshold,
-            d.log_error_threshold,
-            0..=1_000_000,
-            "a whole number",
-        )?,
-        restart_loop_threshold: number(
-            env,
-            "AUDIT_RESTART_LOOP_THRESHOLD",
-            "audit.restart_loop_threshold",
-            raw.restart_loop_threshold,
-            d.restart_loop_threshold,
-            1..=10_000,
-            "a whole number",
-        )?,
-    })
 }

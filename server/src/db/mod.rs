@@ -1,17 +1,5 @@
-//! Postgres: the connection pool, migrations, readiness, and the queries by table.
-
-pub mod audit;
-pub mod backups;
-pub mod docs;
-pub mod engines;
-pub mod evidence;
-pub mod grades;
-pub mod inventory;
-pub mod phases;
-pub mod rollouts;
-pub mod routes;
-pub mod services;
-pub mod tokens;
+//! Postgres: the connection pool, migrations and readiness. Each feature keeps its own queries
+//! (`phases::queries`, `inventory::services`, ...).
 
 use std::time::Duration;
 

@@ -4,6 +4,7 @@
 pub mod bollard_reader;
 pub mod env_hosts;
 pub mod events;
+pub mod inspect;
 pub mod logs;
 pub mod observation;
 pub mod redact;

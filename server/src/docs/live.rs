@@ -8,10 +8,12 @@ use app::model::docs::CoverageReport;
 
 use super::coverage::{CoverageInput, report};
 use crate::config::DocsSettings;
-use crate::db;
 
 pub async fn current_report(db: &PgPool, settings: &DocsSettings) -> sqlx::Result<CoverageReport> {
-    let (state, services) = tokio::try_join!(db::docs::load(db), db::docs::service_refs(db))?;
+    let (state, services) = tokio::try_join!(
+        crate::docs::queries::load(db),
+        crate::docs::queries::service_refs(db)
+    )?;
     Ok(report(CoverageInput {
         services: &services,
         docs: &state.docs,
@@ -49,11 +51,12 @@ pub async fn rescan_with_report(
     let mut scanned = 0;
     if let Some(scan) = read_folder(settings).await? {
         let mut tx = db.begin().await?;
-        db::docs::apply_scan(&mut tx, &scan, now).await?;
+        crate::docs::queries::apply_scan(&mut tx, &scan, now).await?;
         tx.commit().await?;
         scanned = scan.docs.len();
     }
     let report = current_report(db, settings).await?;
-    db::docs::snapshot_if_changed(db, &report.overall, settings.target_share, now).await?;
+    crate::docs::queries::snapshot_if_changed(db, &report.overall, settings.target_share, now)
+        .await?;
     Ok((scanned, report))
 }

@@ -7,6 +7,8 @@ pub mod coverage;
 pub mod frontmatter;
 pub mod live;
 pub mod markdown;
+pub(crate) mod pages;
+pub mod queries;
 pub mod scan;
 
 pub use checks::DocTemplate;

@@ -4,7 +4,10 @@
 
 pub mod cert;
 pub mod findings;
+pub(crate) mod page;
 pub mod probe;
+pub mod probe_queries;
+pub mod queries;
 pub mod traefik_api;
 
 use std::collections::{BTreeSet, HashMap};
@@ -20,8 +23,7 @@ use tokio_util::sync::CancellationToken;
 use app::model::TraefikRoute;
 
 use crate::config::Settings;
-use crate::db;
-use crate::db::routes::RouteRecord;
+use crate::edge::queries::RouteRecord;
 use findings::ProbeState;
 pub use probe::Prober;
 use traefik_api::TraefikView;
@@ -43,7 +45,9 @@ pub async fn gather(pool: &PgPool, settings: &Settings) -> EdgeInputs {
         Some(api) => match traefik_api::read(api, settings.refresh.call_timeout).await {
             Ok(view) => {
                 let routers = view.public_routers().count();
-                if let Err(e) = db::routes::record_traefik_read(pool, now, Ok(routers)).await {
+                if let Err(e) =
+                    crate::edge::queries::record_traefik_read(pool, now, Ok(routers)).await
+                {
                     tracing::warn!(error = %e, "could not record the Traefik API read");
                 }
                 Some(view)
@@ -51,17 +55,21 @@ pub async fn gather(pool: &PgPool, settings: &Settings) -> EdgeInputs {
             Err(e) => {
                 let error = format!("{e:#}");
                 tracing::warn!(error = %error, "Traefik API unreadable; routes come from labels");
-                if let Err(e) = db::routes::record_traefik_read(pool, now, Err(&error)).await {
+                if let Err(e) =
+                    crate::edge::queries::record_traefik_read(pool, now, Err(&error)).await
+                {
                     tracing::warn!(error = %e, "could not record the Traefik API read");
                 }
                 None
             }
         },
     };
-    let probes = db::routes::probe_states(pool).await.unwrap_or_else(|e| {
-        tracing::warn!(error = %e, "latest probes unreadable; no route findings this refresh");
-        HashMap::new()
-    });
+    let probes = crate::edge::probe_queries::probe_states(pool)
+        .await
+        .unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "latest probes unreadable; no route findings this refresh");
+            HashMap::new()
+        });
     EdgeInputs { view, probes }
 }
 
@@ -122,7 +130,7 @@ pub async fn publish_routes(
     inputs: &EdgeInputs,
 ) -> anyhow::Result<usize> {
     let now = OffsetDateTime::now_utc();
-    let services = db::routes::service_routes(pool)
+    let services = crate::edge::queries::service_routes(pool)
         .await
         .context("reading the services' routes")?;
     let mut attached: BTreeSet<&str> = BTreeSet::new();
@@ -174,7 +182,7 @@ pub async fn publish_routes(
                 .unwrap_or_default(),
         });
     }
-    db::routes::replace_routes(pool, &records, now)
+    crate::edge::queries::replace_routes(pool, &records, now)
         .await
         .context("storing the route list")?;
     Ok(records.len())
@@ -197,7 +205,7 @@ pub async fn probe_once(
     prober: &Prober,
 ) -> anyhow::Result<ProbeReport> {
     let started = std::time::Instant::now();
-    let mut urls = db::routes::route_urls(pool)
+    let mut urls = crate::edge::probe_queries::route_urls(pool)
         .await
         .context("reading the routes to probe")?;
     for extra in &settings.edge.probe.extra_urls {
@@ -205,7 +213,7 @@ pub async fn probe_once(
             urls.push(extra.clone());
         }
     }
-    let previous = db::routes::probe_states(pool)
+    let previous = crate::edge::probe_queries::probe_states(pool)
         .await
         .context("reading the previous probes")?;
     let outcomes: Vec<probe::ProbeOutcome> = futures::stream::iter(urls)
@@ -217,7 +225,7 @@ pub async fn probe_once(
         .iter()
         .map(|o| findings::judge(o, previous.get(&o.url)))
         .collect();
-    db::routes::record_probes(pool, &states)
+    crate::edge::probe_queries::record_probes(pool, &states)
         .await
         .context("storing the probes")?;
     Ok(ProbeReport {

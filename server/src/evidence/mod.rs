@@ -1,8 +1,11 @@
 //! Evidence for the categories people used to assess by hand: backup and restore heartbeats,
 //! the monitoring stack's own checks, and the infrastructure repository's state.
 
+pub mod backup_runs;
 pub mod backups;
 pub mod monitoring;
+pub(crate) mod pages;
+pub mod queries;
 pub mod repo;
 
 use std::collections::HashMap;
@@ -13,7 +16,6 @@ use time::OffsetDateTime;
 use app::model::evidence::{BackupJobView, BackupsPage, ServiceRef};
 
 use crate::config::Settings;
-use crate::db;
 use backups::{EffectiveJob, JobRuns};
 
 /// The jobs and their runs, as the container refresh needs them for backup findings.
@@ -35,8 +37,8 @@ fn labelled(services: &[(ServiceRef, app::model::ServiceFacts)]) -> Vec<(String,
 
 pub async fn gather_backups(pool: &PgPool, settings: &Settings) -> sqlx::Result<BackupInputs> {
     let (services, runs) = tokio::try_join!(
-        db::backups::current_services(pool),
-        db::backups::job_runs(pool)
+        crate::evidence::backup_runs::current_services(pool),
+        crate::evidence::backup_runs::job_runs(pool)
     )?;
     Ok(BackupInputs {
         jobs: backups::effective_jobs(&settings.evidence.backups, &labelled(&services)),
@@ -61,9 +63,9 @@ pub async fn backups_page(
 ) -> sqlx::Result<(BackupsPage, Option<BackupEvidence>)> {
     let now = OffsetDateTime::now_utc();
     let (services, runs, recent) = tokio::try_join!(
-        db::backups::current_services(pool),
-        db::backups::job_runs(pool),
-        db::backups::recent_runs(pool, 20),
+        crate::evidence::backup_runs::current_services(pool),
+        crate::evidence::backup_runs::job_runs(pool),
+        crate::evidence::backup_runs::recent_runs(pool, 20),
     )?;
     let jobs = backups::effective_jobs(&settings.evidence.backups, &labelled(&services));
     let name_of = |engine_key: &str| -> ServiceRef {
@@ -156,7 +158,7 @@ async fn measure_backups(
     pool: &PgPool,
     settings: &Settings,
     now: OffsetDateTime,
-) -> sqlx::Result<Option<db::evidence::MeasuredCategory>> {
+) -> sqlx::Result<Option<crate::evidence::queries::MeasuredCategory>> {
     let (page, evidence) = backups_page(pool, settings).await?;
     let Some(e) = evidence else {
         return Ok(None);
@@ -181,7 +183,7 @@ async fn measure_backups(
         .iter()
         .any(|j| j.problems.iter().any(|p| p.contains("restore test")))
         || !page.uncovered.is_empty();
-    Ok(Some(db::evidence::MeasuredCategory {
+    Ok(Some(crate::evidence::queries::MeasuredCategory {
         category: "Backup/DR".into(),
         score: share_hundredths(e.protected_services, e.data_services),
         formula: "services holding data whose every backup job is on time, passing and restore-tested within its interval and the RTO / services holding data × 100".into(),
@@ -197,14 +199,14 @@ async fn measure_monitoring(
     pool: &PgPool,
     settings: &Settings,
     now: OffsetDateTime,
-) -> sqlx::Result<Option<db::evidence::MeasuredCategory>> {
+) -> sqlx::Result<Option<crate::evidence::queries::MeasuredCategory>> {
     let e = &settings.evidence;
     if e.prometheus.is_none() && e.alertmanager.is_none() && e.loki.is_none() {
-        db::evidence::store_monitoring(pool, &[], &[], now).await?;
+        crate::evidence::queries::store_monitoring(pool, &[], &[], now).await?;
         return Ok(None);
     }
     let (sources, checks) = monitoring::check_all(settings, now).await;
-    db::evidence::store_monitoring(pool, &sources, &checks, now).await?;
+    crate::evidence::queries::store_monitoring(pool, &sources, &checks, now).await?;
     let passing = checks.iter().filter(|c| c.ok).count();
     let mut lines = vec![format!(
         "{passing} of {} checks pass ({})",
@@ -221,7 +223,7 @@ async fn measure_monitoring(
             .filter(|c| !c.ok)
             .map(|c| format!("{}: {}", c.title, c.fact)),
     );
-    Ok(Some(db::evidence::MeasuredCategory {
+    Ok(Some(crate::evidence::queries::MeasuredCategory {
         category: "Monitoring".into(),
         score: if checks.is_empty() {
             0
@@ -240,11 +242,11 @@ async fn measure_change_control(
     pool: &PgPool,
     settings: &Settings,
     now: OffsetDateTime,
-) -> sqlx::Result<Option<db::evidence::MeasuredCategory>> {
+) -> sqlx::Result<Option<crate::evidence::queries::MeasuredCategory>> {
     let Some(repo) = &settings.evidence.infra_repo else {
         return Ok(None);
     };
-    let compose_files: Vec<String> = db::backups::current_services(pool)
+    let compose_files: Vec<String> = crate::evidence::backup_runs::current_services(pool)
         .await?
         .into_iter()
         .filter(|(_, f)| f.state == "running")
@@ -262,9 +264,9 @@ async fn measure_change_control(
         })
         .collect();
     let facts = repo::inspect(repo, &compose_files).await;
-    db::evidence::store_repo(pool, &facts, now).await?;
+    crate::evidence::queries::store_repo(pool, &facts, now).await?;
     let (score, lines) = repo::score(&facts);
-    Ok(Some(db::evidence::MeasuredCategory {
+    Ok(Some(crate::evidence::queries::MeasuredCategory {
         category: "Change Control".into(),
         score,
         formula: "mean of: nothing uncommitted, nothing unpushed to the upstream branch, share of running services' compose files tracked in the infrastructure repository × 100".into(),
@@ -288,6 +290,6 @@ pub async fn publish(pool: &PgPool, settings: &Settings) -> anyhow::Result<()> {
     if let Some(m) = measure_change_control(pool, settings, now).await? {
         measured.push(m);
     }
-    db::evidence::publish(pool, &measured).await?;
+    crate::evidence::queries::publish(pool, &measured).await?;
     Ok(())
 }

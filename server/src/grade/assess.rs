@@ -10,11 +10,10 @@ use app::model::Role;
 use super::show::refuse;
 use crate::audited::{self, Change};
 use crate::auth::{CurrentUser, Page, authorize};
-use crate::db;
-use crate::db::grades::NewAssessment;
 use crate::error::AppResult;
 use crate::grade::evidence::{ASSESSED, evidence_lifetime_days};
 use crate::grade::live;
+use crate::grade::queries::NewAssessment;
 use crate::grade::rubric::Score;
 use crate::routes::form::{ValidForm, draft_of, evidence_link, parse_date};
 use crate::state::AppState;
@@ -43,7 +42,7 @@ pub async fn assess(
     )
     .await?;
     let draft = draft_of("assess", &form);
-    let measured = db::evidence::measured(&state.db)
+    let measured = crate::evidence::queries::measured(&state.db)
         .await?
         .iter()
         .any(|m| m.category == form.category);
@@ -110,7 +109,7 @@ pub async fn assess(
         after: Some(after),
     };
     audited::write(&state.db, change, async |conn| -> sqlx::Result<()> {
-        db::grades::add_assessment(conn, &user, &assessment).await
+        crate::grade::queries::add_assessment(conn, &user, &assessment).await
     })
     .await?;
     live::snapshot(&state.db, &state.settings.docs).await?;
@@ -176,7 +175,7 @@ pub async fn override_score(
         )
         .await;
     }
-    let before = db::grades::active_overrides(&state.db)
+    let before = crate::grade::queries::active_overrides(&state.db)
         .await?
         .into_iter()
         .find(|o| o.category == form.category)
@@ -190,7 +189,7 @@ pub async fn override_score(
         after: Some(after),
     };
     audited::write(&state.db, change, async |conn| -> sqlx::Result<()> {
-        db::grades::add_override(conn, &user, &form.category, score, justification).await
+        crate::grade::queries::add_override(conn, &user, &form.category, score, justification).await
     })
     .await?;
     live::snapshot(&state.db, &state.settings.docs).await?;

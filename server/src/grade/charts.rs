@@ -4,7 +4,6 @@
 use plotters::style::RGBColor;
 
 use crate::charts::{Marker, Overlays, Series, Threshold, YAxis, share_over_time};
-use crate::db;
 use crate::error::AppResult;
 use crate::grade::live;
 use crate::state::AppState;
@@ -19,7 +18,7 @@ pub async fn trend_chart(
     width: u32,
     height: u32,
 ) -> AppResult<String> {
-    let history = db::grades::history(&state.db, days).await?;
+    let history = crate::grade::queries::history(&state.db, days).await?;
     let points = history
         .iter()
         .map(|s| (s.at, f64::from(s.total) / 10_000.0))
@@ -34,7 +33,7 @@ pub async fn trend_chart(
         })
         .collect();
     // Approvals are marked where they happened: Acceptance moves with them.
-    let approvals = db::phases::approvals_since(&state.db, days).await?;
+    let approvals = crate::phases::signoff_queries::approvals_since(&state.db, days).await?;
     let markers: Vec<Marker> = approvals
         .iter()
         .map(|(number, at)| Marker {
@@ -76,7 +75,7 @@ pub(super) async fn category_chart(state: &AppState, days: i64) -> AppResult<Str
         RGBColor(0xb0, 0x6a, 0x8a),
         RGBColor(0x7f, 0x7f, 0x7f),
     ];
-    let history = db::grades::history(&state.db, days).await?;
+    let history = crate::grade::queries::history(&state.db, days).await?;
     let (_, rubric) = live::rubric(&state.db).await?;
     let series: Vec<Series> = rubric
         .categories

@@ -9,7 +9,6 @@ use app::model::drafts::FormDraft;
 use super::show::refuse;
 use crate::audited::{self, Recorded};
 use crate::auth::{CurrentUser, Page, authorize};
-use crate::db;
 use crate::error::AppResult;
 use crate::grade::live;
 use crate::routes::form::ValidForm;
@@ -131,7 +130,7 @@ pub async fn change_rubric(
         &user,
         "grade.rubric",
         async |conn| -> sqlx::Result<_> {
-            let saved = db::grades::add_rubric(
+            let saved = crate::grade::queries::add_rubric(
                 conn,
                 &user,
                 &new_categories,

@@ -52,7 +52,7 @@ pub struct Evidence<'a> {
     pub overrides: &'a [Override],
     /// Scores the worker measured for categories that used to be assessed (their sources are
     /// configured); the others fall back to the admin's assessment.
-    pub measured: &'a [crate::db::evidence::MeasuredCategory],
+    pub measured: &'a [crate::evidence::queries::MeasuredCategory],
     pub today: Date,
 }
 
@@ -413,7 +413,7 @@ mod tests {
     #[test]
     fn measured_categories_replace_the_assessment_and_carry_the_restore_cap() {
         let docs = CoverageFigures::default();
-        let measured = vec![crate::db::evidence::MeasuredCategory {
+        let measured = vec![crate::evidence::queries::MeasuredCategory {
             category: "Backup/DR".into(),
             score: 5_000,
             formula: "protected / data-bearing services × 100".into(),

@@ -15,11 +15,10 @@ use super::evidence::{
 };
 use super::rubric::{Rubric, Score};
 use crate::config::DocsSettings;
-use crate::db;
 
 /// The rubric in force and its version: the latest an admin saved, else the default (version 1).
 pub async fn rubric(db: &PgPool) -> sqlx::Result<(i32, Rubric)> {
-    match db::grades::latest_rubric(db).await? {
+    match crate::grade::queries::latest_rubric(db).await? {
         Some(stored) => {
             let version = stored.version;
             let rubric = Rubric::new(stored.categories, stored.thresholds, stored.failing)
@@ -56,7 +55,7 @@ pub struct Inputs {
     overrides: Vec<Override>,
     phases_due: i64,
     phases_signed_off: i64,
-    measured: Vec<db::evidence::MeasuredCategory>,
+    measured: Vec<crate::evidence::queries::MeasuredCategory>,
 }
 
 pub async fn inputs(db: &PgPool) -> sqlx::Result<Inputs> {
@@ -69,11 +68,11 @@ pub async fn inputs(db: &PgPool) -> sqlx::Result<Inputs> {
         measured,
     ) = tokio::try_join!(
         rubric(db),
-        db::grades::service_evidence(db),
-        db::grades::latest_assessments(db),
-        db::grades::active_overrides(db),
-        db::phases::acceptance(db),
-        db::evidence::measured(db),
+        crate::grade::queries::service_evidence(db),
+        crate::grade::queries::latest_assessments(db),
+        crate::grade::queries::active_overrides(db),
+        crate::phases::signoff_queries::acceptance(db),
+        crate::evidence::queries::measured(db),
     )?;
     Ok(Inputs {
         version,
@@ -167,7 +166,7 @@ pub async fn snapshot_with(
     coverage: &CoverageFigures,
 ) -> sqlx::Result<(i32, Rubric, GradeResult)> {
     let (version, rubric, result) = current_with(db, coverage).await?;
-    db::grades::snapshot_if_changed(
+    crate::grade::queries::snapshot_if_changed(
         db,
         &snapshot_of(version, &result, OffsetDateTime::now_utc()),
     )

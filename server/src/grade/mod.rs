@@ -7,6 +7,7 @@ mod charts;
 mod edit_rubric;
 pub mod evidence;
 pub mod live;
+pub mod queries;
 pub mod rubric;
 mod show;
 

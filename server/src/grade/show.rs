@@ -14,7 +14,6 @@ use app::render_page;
 
 use super::charts::{TARGET, category_chart, trend_chart};
 use crate::auth::Page;
-use crate::db;
 use crate::error::AppResult;
 use crate::grade::live;
 use crate::grade::rubric::Score;
@@ -72,7 +71,7 @@ pub(super) async fn refuse(
 }
 
 pub async fn history(State(state): State<AppState>, page: Page) -> AppResult<Html<String>> {
-    let snapshots = db::grades::history(&state.db, 3650).await?;
+    let snapshots = crate::grade::queries::history(&state.db, 3650).await?;
     let now = OffsetDateTime::now_utc();
     Ok(Html(render_page(
         page.meta("Grade history", Section::Grades),
@@ -83,7 +82,7 @@ pub async fn history(State(state): State<AppState>, page: Page) -> AppResult<Htm
 }
 
 pub async fn history_csv(State(state): State<AppState>) -> AppResult<impl IntoResponse> {
-    let snapshots = db::grades::history(&state.db, 3650).await?;
+    let snapshots = crate::grade::queries::history(&state.db, 3650).await?;
     let (_, rubric) = live::rubric(&state.db).await?;
     let mut csv = String::from("taken_at,rubric_version,total,letter,capped_by");
     for c in &rubric.categories {

@@ -1,5 +1,5 @@
 //! The container inspection, on plain data: who a container is, its Traefik routes, its
-//! findings. (The audit *trail*, who changed what, is `db::audit` and `audited`.) Nothing here
+//! findings. (The audit *trail*, who changed what, is `crate::audited::trail` and `audited`.) Nothing here
 //! touches Docker or the database, so all of it is unit-tested directly.
 
 pub mod findings;

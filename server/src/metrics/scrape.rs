@@ -12,7 +12,6 @@ use sqlx::PgPool;
 use time::OffsetDateTime;
 
 use crate::config::Settings;
-use crate::db;
 
 type FloatGauge = Gauge<f64, AtomicU64>;
 
@@ -129,8 +128,8 @@ pub async fn render(pool: &PgPool, settings: &Settings) -> anyhow::Result<String
         .overall;
     let ((_, _, grade), engines, findings, states, probes, backups) = tokio::try_join!(
         crate::grade::live::current_with(pool, &coverage),
-        db::engines::statuses(pool, stale_after),
-        db::services::finding_totals(pool),
+        crate::inventory::engines::statuses(pool, stale_after),
+        crate::inventory::services::finding_totals(pool),
         service_states(pool),
         probes(pool),
         backups(pool),

@@ -12,7 +12,6 @@ use app::model::notify::{Mode, Rule, RuleSetting};
 use super::conditions::{self, Condition, Facts, GradeNow};
 use super::queries::{self, NewDelivery};
 use crate::config::Settings;
-use crate::db;
 use crate::phases::live::Graded;
 
 /// What one step changed.
@@ -41,13 +40,19 @@ async fn facts(
     let stale_after = crate::worker::stale_after(settings);
     let services = when(
         on(Rule::HighFinding) || on(Rule::BackupLate),
-        db::services::summaries(db, stale_after),
+        crate::inventory::services::summaries(db, stale_after),
     );
     let open_actions = when(on(Rule::FindingOpen), queries::open_actions(db));
-    let engines = when(on(Rule::EngineDown), db::engines::statuses(db, stale_after));
-    let phases = when(on(Rule::PhaseAwaitingSignoff), db::phases::summaries(db));
+    let engines = when(
+        on(Rule::EngineDown),
+        crate::inventory::engines::statuses(db, stale_after),
+    );
+    let phases = when(
+        on(Rule::PhaseAwaitingSignoff),
+        crate::phases::queries::summaries(db),
+    );
     let fallen = when(on(Rule::RolloutFellBack), queries::fallen_items(db));
-    let routes = when(on(Rule::CertExpiring), db::routes::list(db, None));
+    let routes = when(on(Rule::CertExpiring), crate::edge::queries::list(db, None));
     let (services, open_actions, engines, phases, fallen, routes) =
         tokio::try_join!(services, open_actions, engines, phases, fallen, routes)?;
     Ok(Facts {

@@ -13,7 +13,6 @@ use app::model::docs::CoverageFigures;
 use super::checks::{self, DeliverableCheck, Facts, Outcome, RouteFact};
 use crate::auth::SessionUser;
 use crate::config::Settings;
-use crate::db;
 use crate::grade::evidence::GradeResult;
 use crate::grade::rubric::Rubric;
 
@@ -110,10 +109,10 @@ pub async fn check_deliverables(
     pool: &PgPool,
     settings: &Settings,
     coverage: &CoverageFigures,
-    scope: db::phases::CheckScope,
+    scope: crate::phases::signoff_queries::CheckScope,
     graded: Option<&Graded>,
 ) -> sqlx::Result<usize> {
-    let bound = db::phases::bound_deliverables(pool, scope).await?;
+    let bound = crate::phases::signoff_queries::bound_deliverables(pool, scope).await?;
     if bound.is_empty() {
         return Ok(0);
     }
@@ -140,7 +139,16 @@ pub async fn check_deliverables(
             continue;
         }
         tracing::info!(deliverable = d.id, status, fact = %outcome.fact, "deliverable check changed");
-        db::phases::add_event(&mut *tx, d.id, status, &outcome.fact, None, None, &portal).await?;
+        crate::phases::queries::add_event(
+            &mut *tx,
+            d.id,
+            status,
+            &outcome.fact,
+            None,
+            None,
+            &portal,
+        )
+        .await?;
         changed += 1;
     }
     tx.commit().await?;

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use app::model::phases::{EvidenceSnapshot, RemediationItem, SignoffView};
 
 use super::chain::SignoffRecord;
-use crate::db::phases::{from_micros, points};
+use crate::phases::queries::{from_micros, points};
 
 /// `later` holds the ids of the records that are superseded by a later one.
 pub fn view_of(

@@ -7,11 +7,10 @@ use time::OffsetDateTime;
 use app::model::phases::{EvidenceSnapshot, PhaseSummary, RemediationItem};
 
 use super::chain::SignoffRecord;
+use crate::audited::Recorded;
 use crate::auth::SessionUser;
 use crate::config::DocsSettings;
-use crate::db;
-use crate::db::audit::{Outcome, Record};
-use crate::db::phases::NewDeliverable;
+use crate::phases::queries::NewDeliverable;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DecisionKind {
@@ -107,7 +106,7 @@ pub async fn evidence(
     let coverage = crate::docs::live::current_report(db, docs).await?.overall;
     let ((version, _, result), services) = tokio::try_join!(
         crate::grade::live::current_with(db, &coverage),
-        db::phases::service_evidence(db),
+        crate::phases::signoff_queries::service_evidence(db),
     )?;
     let total = result.total.hundredths_truncated() as i32;
     let snapshot = EvidenceSnapshot {
@@ -140,75 +139,64 @@ pub async fn sign(
     signer: &SessionUser,
 ) -> Result<SignoffRecord, Refusal> {
     let (snapshot, total, letter, version) = evidence(db, docs, phase).await?;
-    let mut tx = db.begin().await?;
-    if decision.kind == DecisionKind::Approved {
-        let open: Vec<String> = sqlx::query_scalar(
-            "SELECT d.text FROM phase_deliverables d
-             JOIN LATERAL (SELECT status FROM deliverable_events WHERE deliverable_id = d.id
-                           ORDER BY id DESC LIMIT 1) e ON true
-             WHERE d.phase_id = $1 AND e.status = 'open' ORDER BY d.position",
-        )
-        .bind(phase.id)
-        .fetch_all(&mut *tx)
-        .await?;
-        if !open.is_empty() {
-            return Err(Refusal::Blocked(open));
+    let action = "phase.sign_off";
+    crate::audited::write_recording(db, signer, action, async |conn| {
+        if decision.kind == DecisionKind::Approved {
+            let open =
+                crate::phases::signoff_queries::open_deliverables(&mut *conn, phase.id).await?;
+            if !open.is_empty() {
+                return Err(Refusal::Blocked(open));
+            }
         }
-    }
-    let now = OffsetDateTime::now_utc();
-    let record = SignoffRecord {
-        id: 0,
-        seq: 0,
-        phase_id: phase.id,
-        phase_number: phase.number.clone(),
-        decision: decision.kind.as_str().into(),
-        comment: decision.comment.clone(),
-        reasons: decision.reasons.clone(),
-        remediation: serde_json::to_string(&decision.remediation).unwrap_or_else(|_| "[]".into()),
-        grade_total: total,
-        grade_letter: letter,
-        rubric_version: version,
-        evidence: serde_json::to_string(&snapshot).unwrap_or_else(|_| "{}".into()),
-        supersedes: None,
-        signer_issuer: signer.issuer.clone(),
-        signer_subject: signer.subject.clone(),
-        signer_name: signer.display_name().to_string(),
-        auth_time: signer.auth_time,
-        signed_at_micros: (now.unix_timestamp_nanos() / 1000) as i64,
-        prev_hash: String::new(),
-        hash: String::new(),
-    };
-    let record = db::phases::append_signoff(&mut tx, record).await?;
-    for item in &decision.remediation {
-        db::phases::add_deliverable(
-            &mut tx,
-            phase.id,
-            &NewDeliverable {
-                text: &item.text,
-                origin: "remediation",
-                owner: Some(&item.owner),
-                due_on: Some(item.due_on),
-                signoff_id: Some(record.id),
-            },
-            signer,
-        )
-        .await?;
-    }
-    db::audit::append(
-        &mut *tx,
-        Record::<(), _> {
-            actor: signer,
-            action: "phase.sign_off",
-            target: &phase.number,
-            outcome: Outcome::Done,
+        let now = OffsetDateTime::now_utc();
+        let record = SignoffRecord {
+            id: 0,
+            seq: 0,
+            phase_id: phase.id,
+            phase_number: phase.number.clone(),
+            decision: decision.kind.as_str().into(),
+            comment: decision.comment.clone(),
+            reasons: decision.reasons.clone(),
+            remediation: serde_json::to_string(&decision.remediation)
+                .unwrap_or_else(|_| "[]".into()),
+            grade_total: total,
+            grade_letter: letter,
+            rubric_version: version,
+            evidence: serde_json::to_string(&snapshot).unwrap_or_else(|_| "{}".into()),
+            supersedes: None,
+            signer_issuer: signer.issuer.clone(),
+            signer_subject: signer.subject.clone(),
+            signer_name: signer.display_name().to_string(),
+            auth_time: signer.auth_time,
+            signed_at_micros: (now.unix_timestamp_nanos() / 1000) as i64,
+            prev_hash: String::new(),
+            hash: String::new(),
+        };
+        let record = crate::phases::signoff_queries::append_signoff(&mut *conn, record).await?;
+        for item in &decision.remediation {
+            crate::phases::queries::add_deliverable(
+                &mut *conn,
+                phase.id,
+                &NewDeliverable {
+                    text: &item.text,
+                    origin: "remediation",
+                    owner: Some(&item.owner),
+                    due_on: Some(item.due_on),
+                    signoff_id: Some(record.id),
+                },
+                signer,
+            )
+            .await?;
+        }
+        let recorded = Recorded::<(), _> {
+            target: phase.number.clone(),
             before: None,
             after: Some(serde_json::json!({
                 "decision": record.decision, "seq": record.seq, "hash": record.hash,
                 "remediation": decision.remediation.len(), "grade": record.grade_total,
             })),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(record)
+        };
+        Ok((record, recorded))
+    })
+    .await
 }

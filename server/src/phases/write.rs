@@ -7,8 +7,7 @@ use super::import::PlanDraft;
 use crate::audited::{self, Change};
 use crate::auth::SessionUser;
 use crate::config::Settings;
-use crate::db;
-use crate::db::phases::NewPhase;
+use crate::phases::queries::NewPhase;
 
 /// The outcome of writing an imported plan.
 #[derive(Debug)]
@@ -63,7 +62,7 @@ pub async fn import_plan(
         after: Some(after),
     };
     let written = audited::write(db, change, async |conn| -> Result<i64, Stop> {
-        let id = db::phases::create(
+        let id = crate::phases::queries::create(
             conn,
             &NewPhase {
                 number: &number,
@@ -81,10 +80,16 @@ pub async fn import_plan(
             actor,
         )
         .await?;
-        let ids = db::phases::deliverable_ids(&mut *conn, id).await?;
+        let ids = crate::phases::signoff_queries::deliverable_ids(&mut *conn, id).await?;
         for (deliverable, item) in ids.iter().zip(&draft.items) {
             if let Some(check) = super::checks::suggest(&item.text) {
-                db::phases::set_check(&mut *conn, *deliverable, Some(&check.spec()), actor).await?;
+                crate::phases::signoff_queries::set_check(
+                    &mut *conn,
+                    *deliverable,
+                    Some(&check.spec()),
+                    actor,
+                )
+                .await?;
             }
         }
         Ok(id)
@@ -106,7 +111,7 @@ pub async fn import_plan(
         db,
         settings,
         &coverage,
-        db::phases::CheckScope::Phase(id),
+        crate::phases::signoff_queries::CheckScope::Phase(id),
         None,
     )
     .await?;

@@ -11,9 +11,8 @@ use super::show::render_list;
 use super::write::recheck;
 use crate::audited::{Change, Stopped};
 use crate::auth::{CurrentUser, Page, authorize};
-use crate::db;
-use crate::db::rollouts::FromTemplate;
 use crate::error::{AppError, AppResult};
+use crate::rollouts::queries::FromTemplate;
 use crate::routes::form::ValidForm;
 use crate::state::AppState;
 
@@ -59,7 +58,13 @@ pub async fn create(
             .into_response())
     };
     let template = match form.template.parse::<i64>() {
-        Ok(t) if db::rollouts::summary(&state.db, t).await?.is_some() => t,
+        Ok(t)
+            if crate::rollouts::queries::summary(&state.db, t)
+                .await?
+                .is_some() =>
+        {
+            t
+        }
         _ => return fail("Choose an existing rollout as the template.".into()).await,
     };
     let (name, slug, host) = (
@@ -106,12 +111,12 @@ pub async fn create(
         ),
     };
     let created = crate::audited::write(&state.db, change, async |conn| -> Result<i64, Stopped> {
-        if db::rollouts::slug_taken(&mut *conn, slug).await? {
+        if crate::rollouts::queries::slug_taken(&mut *conn, slug).await? {
             return Err(Stopped::Refused(format!(
                 "A rollout called '{slug}' exists already."
             )));
         }
-        let id = db::rollouts::create_from_template(
+        let id = crate::rollouts::queries::create_from_template(
             conn,
             &FromTemplate {
                 template,

@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 use super::show::refuse;
 use super::write::{admin_write, audited, recheck};
 use crate::auth::{CurrentUser, Page};
-use crate::db;
 use crate::error::AppResult;
 use crate::routes::form::{ValidForm, draft_of};
 use crate::state::AppState;
@@ -66,7 +65,7 @@ pub async fn add_candidate(
         &detail.summary.name,
         after,
         async |tx| {
-            db::rollouts::add_candidate(tx, id, name, &needle, position)
+            crate::rollouts::queries::add_candidate(tx, id, name, &needle, position)
                 .await
                 .map(|_| ())
         },
@@ -123,7 +122,7 @@ pub async fn decide(
         "rollout.decide",
         &detail.summary.name,
         after,
-        async |tx| db::rollouts::add_decision(tx, id, cid, rationale, &name).await,
+        async |tx| crate::rollouts::queries::add_decision(tx, id, cid, rationale, &name).await,
     )
     .await?;
     recheck(&state).await?;

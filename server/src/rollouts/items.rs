@@ -9,9 +9,8 @@ use app::model::Role;
 use super::show::{parse_id, refuse};
 use crate::audited::Change;
 use crate::auth::{CurrentUser, Page, authorize};
-use crate::db;
-use crate::db::rollouts::ItemEvent;
 use crate::error::{AppError, AppResult};
+use crate::rollouts::item_queries::ItemEvent;
 use crate::routes::form::{ValidForm, draft_of, evidence_link, parse_date};
 use crate::state::AppState;
 
@@ -42,7 +41,7 @@ pub async fn update_item(
     )
     .await?;
     let draft = draft_of(&format!("item-{item_id}"), &form);
-    let item = db::rollouts::item(&state.db, item_id)
+    let item = crate::rollouts::item_queries::item(&state.db, item_id)
         .await?
         .filter(|i| i.rollout_id == id)
         .ok_or_else(|| AppError::NotFound(format!("Item {item_id} of rollout {id}")))?;
@@ -100,7 +99,7 @@ pub async fn update_item(
         after: Some(after),
     };
     crate::audited::write(&state.db, change, async |conn| -> sqlx::Result<()> {
-        db::rollouts::add_item_event(
+        crate::rollouts::item_queries::add_item_event(
             conn,
             &ItemEvent {
                 item: item_id,

@@ -10,8 +10,7 @@ use app::model::ServiceFacts;
 use app::model::docs::DocStatus;
 
 use super::checks::{self, Check, Chosen, Context, LiveService};
-use crate::db;
-use crate::db::rollouts::{ItemEvent, ItemRow};
+use crate::rollouts::item_queries::{ItemEvent, ItemRow};
 
 /// Every non-removed service on a configured engine, marked stale when its engine has not
 /// answered within `stale_after`.
@@ -59,7 +58,7 @@ pub async fn check_all(
     stale_after: Duration,
     backup_jobs: &[crate::evidence::backups::EffectiveJob],
 ) -> sqlx::Result<usize> {
-    let items = db::rollouts::auto_items(pool).await?;
+    let items = crate::rollouts::item_queries::auto_items(pool).await?;
     if items.is_empty() {
         return Ok(0);
     }
@@ -84,7 +83,7 @@ pub async fn check_all(
             rollout_items.clear();
         }
     }
-    db::rollouts::mark_checked(pool).await?;
+    crate::rollouts::item_queries::mark_checked(pool).await?;
     Ok(changed)
 }
 
@@ -97,8 +96,8 @@ async fn check_rollout(
     backup_jobs: &[crate::evidence::backups::EffectiveJob],
 ) -> sqlx::Result<usize> {
     let (decision, target) = tokio::try_join!(
-        db::rollouts::decision(pool, rollout),
-        db::rollouts::check_target(pool, rollout),
+        crate::rollouts::queries::decision(pool, rollout),
+        crate::rollouts::queries::check_target(pool, rollout),
     )?;
     let Some((host, allowlist)) = target else {
         return Ok(0);
@@ -137,7 +136,7 @@ async fn check_rollout(
         if item.status == "verified" || outcome.verified {
             tracing::info!(item = %item.title, status, fact = %outcome.fact, "rollout check changed");
         }
-        db::rollouts::add_item_event(
+        crate::rollouts::item_queries::add_item_event(
             &mut *tx,
             &ItemEvent {
                 item: item.id,

@@ -5,11 +5,14 @@
 pub mod checks;
 mod create;
 mod decide;
+pub mod item_queries;
 mod items;
 pub mod live;
 pub mod matrix;
+pub mod queries;
 mod score;
 mod show;
+mod template;
 mod write;
 
 pub use create::create;

@@ -9,7 +9,6 @@ use app::model::drafts::FormDraft;
 use super::show::refuse;
 use super::write::{admin_write, audited};
 use crate::auth::{CurrentUser, Page};
-use crate::db;
 use crate::error::AppResult;
 use crate::rollouts::matrix;
 use crate::routes::form::{ValidForm, draft_of};
@@ -72,7 +71,7 @@ pub async fn score(
     );
     let after = serde_json::json!({ "score": score, "note": note });
     audited(&state, &user, "rollout.score", &target, after, async |tx| {
-        db::rollouts::add_score(tx, cid, kid, score, note, &name).await
+        crate::rollouts::queries::add_score(tx, cid, kid, score, note, &name).await
     })
     .await?;
     Ok(Redirect::to(&format!("/rollouts/{id}#matrix-h")).into_response())
@@ -131,7 +130,7 @@ pub async fn weights(
         "rollout.weights",
         &detail.summary.name,
         after,
-        async |tx| db::rollouts::save_weights(tx, id, &pairs, &name).await,
+        async |tx| crate::rollouts::queries::save_weights(tx, id, &pairs, &name).await,
     )
     .await?;
     Ok(Redirect::to(&format!("/rollouts/{id}#matrix-h")).into_response())

@@ -17,7 +17,6 @@ use app::pages::rollouts::{RolloutsData, RolloutsPage};
 use app::render_page;
 
 use crate::auth::Page;
-use crate::db;
 use crate::error::{AppError, AppResult};
 use crate::rollouts::checks::Check;
 use crate::rollouts::matrix;
@@ -51,15 +50,15 @@ pub(super) fn describe(check: Check, host: &str) -> String {
 pub(super) async fn load(state: &AppState, id: i64) -> AppResult<RolloutDetail> {
     let (summary, allowlist, criteria, candidates, scores, weights_by, decision, items, timeline) =
         tokio::try_join!(
-            db::rollouts::summary(&state.db, id),
-            db::rollouts::allowlist_middleware(&state.db, id),
-            db::rollouts::criteria(&state.db, id),
-            db::rollouts::candidates(&state.db, id),
-            db::rollouts::scores(&state.db, id),
-            db::rollouts::weights_by(&state.db, id),
-            db::rollouts::decision(&state.db, id),
-            db::rollouts::items(&state.db, id),
-            db::rollouts::timeline(&state.db, id, 100),
+            crate::rollouts::queries::summary(&state.db, id),
+            crate::rollouts::queries::allowlist_middleware(&state.db, id),
+            crate::rollouts::queries::criteria(&state.db, id),
+            crate::rollouts::queries::candidates(&state.db, id),
+            crate::rollouts::queries::scores(&state.db, id),
+            crate::rollouts::queries::weights_by(&state.db, id),
+            crate::rollouts::queries::decision(&state.db, id),
+            crate::rollouts::item_queries::items(&state.db, id),
+            crate::rollouts::item_queries::timeline(&state.db, id, 100),
         )
         .map_err(|e| match e {
             sqlx::Error::RowNotFound => AppError::NotFound(format!("Rollout {id}")),
@@ -156,7 +155,7 @@ pub(super) async fn render_list(
     error: Option<String>,
 ) -> AppResult<String> {
     let data = RolloutsData {
-        rollouts: db::rollouts::summaries(&state.db).await?,
+        rollouts: crate::rollouts::queries::summaries(&state.db).await?,
         can_admin: page.can(Role::Admin),
         error,
         now: OffsetDateTime::now_utc(),

@@ -1,20 +1,23 @@
-//! The HTTP surface: one module per area, assembled into one router here.
+//! The HTTP surface: every feature's handlers (in the feature's folder) assembled into one router,
+//! with the layers every request passes through; and the helpers handlers share (forms, CSV,
+//! revalidation, assets, health).
 
 mod assets;
-mod audit;
-mod auth;
 pub(crate) mod csv;
-mod docs;
-mod edge;
-mod evidence;
+mod dashboard;
 pub(crate) mod form;
 mod health;
-mod pages;
-pub(crate) mod phases;
 pub mod revalidate;
 
-pub(crate) mod services;
-mod tokens;
+// Each feature's handlers, by the short name the routes below use.
+use crate::audited::page as audit;
+use crate::auth::sign_in as auth;
+use crate::auth::tokens_page as tokens;
+use crate::docs::pages as docs;
+use crate::edge::page as edge;
+use crate::evidence::pages as evidence;
+use crate::inventory::pages as services;
+use crate::phases::pages as phases;
 
 use std::time::Duration;
 
@@ -74,7 +77,7 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/portal.css", get(assets::stylesheet))
         .route("/assets/{name}", get(assets::hashed))
         .route("/favicon.svg", get(assets::favicon))
-        .route("/", get(pages::dashboard).layer(keep.clone()))
+        .route("/", get(dashboard::dashboard).layer(keep.clone()))
         .route("/services", get(services::list).layer(keep.clone()))
         .route("/services.csv", get(services::csv))
         .route("/services/refresh", post(services::refresh_now))
@@ -198,7 +201,7 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/demo", post(auth::demo))
         .route("/auth/logout", post(auth::logout))
         .route("/auth/signed-out", get(auth::signed_out))
-        .fallback(pages::not_found)
+        .fallback(dashboard::not_found)
         // Inner to outer: the sign-in gate, then CSRF on every POST, then the session they read.
         .layer(from_fn_with_state(
             state.clone(),

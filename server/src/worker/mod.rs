@@ -15,7 +15,6 @@ use sqlx::postgres::PgListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Settings;
-use crate::db;
 
 pub use refresh::{RefreshReport, Worker};
 
@@ -102,7 +101,7 @@ async fn lead(
         .await
         .context("listening for refresh requests")?;
     listener
-        .listen(db::engines::REFRESH_CHANNEL)
+        .listen(crate::inventory::engines::REFRESH_CHANNEL)
         .await
         .context("listening for refresh requests")?;
     loop {

@@ -293,7 +293,7 @@ async fn heartbeats_make_jobs_on_time_late_failing_and_untested(db: PgPool) {
     worker.refresh_once().await.unwrap();
 
     let found: BTreeMap<String, Vec<FindingKind>> =
-        audit_portal::db::services::summaries(&db, Duration::from_secs(600))
+        audit_portal::inventory::services::summaries(&db, Duration::from_secs(600))
             .await
             .unwrap()
             .into_iter()
@@ -437,7 +437,9 @@ async fn the_monitoring_stack_is_checked_and_scored(db: PgPool) {
         ("AUDIT_CALL_TIMEOUT", "2"),
     ]);
     audit_portal::evidence::publish(&db, &s).await.unwrap();
-    let (sources, checks) = audit_portal::db::evidence::monitoring(&db).await.unwrap();
+    let (sources, checks) = audit_portal::evidence::queries::monitoring(&db)
+        .await
+        .unwrap();
     let results: BTreeMap<String, bool> = checks.iter().map(|c| (c.key.clone(), c.ok)).collect();
     let expected: BTreeMap<String, bool> = [
         ("prometheus/reachable", true),
@@ -478,7 +480,9 @@ async fn the_monitoring_stack_is_checked_and_scored(db: PgPool) {
     server.abort();
     let _ = server.await;
     audit_portal::evidence::publish(&db, &s).await.unwrap();
-    let (sources, checks) = audit_portal::db::evidence::monitoring(&db).await.unwrap();
+    let (sources, checks) = audit_portal::evidence::queries::monitoring(&db)
+        .await
+        .unwrap();
     assert!(
         sources
             .iter()

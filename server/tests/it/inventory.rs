@@ -20,7 +20,7 @@ fn engine_env(extra: &str) -> String {
 }
 
 async fn summaries(db: &PgPool) -> Vec<ServiceSummary> {
-    audit_portal::db::services::summaries(db, Duration::from_secs(600))
+    audit_portal::inventory::services::summaries(db, Duration::from_secs(600))
         .await
         .unwrap()
 }
@@ -350,7 +350,7 @@ async fn a_dead_engine_goes_stale_and_the_other_keeps_refreshing(db: PgPool) {
     assert_eq!(report.failed_engines, 1);
     assert_eq!(report.errors[0].0, "lady");
 
-    let engines = audit_portal::db::engines::statuses(&db, stale_after(&split))
+    let engines = audit_portal::inventory::engines::statuses(&db, stale_after(&split))
         .await
         .unwrap();
     let lady = engines.iter().find(|e| e.name == "lady").unwrap();
@@ -440,7 +440,7 @@ async fn environment_values_are_never_stored_or_shown(db: PgPool) {
 async fn refresh_now_is_for_admins_and_is_audited(db: PgPool) {
     let mut listener = sqlx::postgres::PgListener::connect_with(&db).await.unwrap();
     listener
-        .listen(audit_portal::db::engines::REFRESH_CHANNEL)
+        .listen(audit_portal::inventory::engines::REFRESH_CHANNEL)
         .await
         .unwrap();
 

@@ -6,7 +6,6 @@ use std::time::Duration;
 use crate::common::{TestApp, settings, spawn_app};
 use app::model::Role;
 use audit_portal::auth::SessionUser;
-use audit_portal::db;
 use audit_portal::phases::chain::{self, ChainCheck};
 use audit_portal::phases::signoff::{self, Decision};
 use sqlx::PgPool;
@@ -490,7 +489,12 @@ async fn concurrent_sign_offs_leave_one_unbroken_chain(db: PgPool) {
     let mut phases = Vec::new();
     for n in 1..=4 {
         let id = import(&app, &format!("# PHASE-1{n} Parallel {n}\n- [x] done\n")).await;
-        phases.push(db::phases::summary(&db, id).await.unwrap().unwrap());
+        phases.push(
+            audit_portal::phases::queries::summary(&db, id)
+                .await
+                .unwrap()
+                .unwrap(),
+        );
     }
     let signer = SessionUser {
         issuer: "local-demo".into(),
@@ -527,7 +531,9 @@ async fn concurrent_sign_offs_leave_one_unbroken_chain(db: PgPool) {
     }
     seqs.sort_unstable();
     assert_eq!(seqs, (1..=32).collect::<Vec<i64>>());
-    let records = db::phases::chain(&db).await.unwrap();
+    let records = audit_portal::phases::signoff_queries::chain(&db)
+        .await
+        .unwrap();
     assert_eq!(chain::verify(&records), ChainCheck::Intact { records: 32 });
 }
 

@@ -17,7 +17,7 @@ use serde_json::json;
 use sqlx::PgPool;
 
 async fn summaries(db: &PgPool, fleet: &Fleet) -> BTreeMap<String, ServiceSummary> {
-    audit_portal::db::services::summaries(db, Duration::from_secs(600))
+    audit_portal::inventory::services::summaries(db, Duration::from_secs(600))
         .await
         .unwrap()
         .into_iter()
@@ -208,7 +208,7 @@ async fn every_route_finding_from_real_https_servers(db: PgPool) {
     assert_eq!((all["error"].routes, all["error"].routes_failing), (1, 1));
 
     // Each route records what its probe showed of the sign-in wall.
-    let routes = audit_portal::db::routes::list(&db, None).await.unwrap();
+    let routes = audit_portal::edge::queries::list(&db, None).await.unwrap();
     let verdict = |host: &str| {
         let r = routes.iter().find(|r| r.host == host).unwrap();
         (r.auth_expected, r.auth_verdict)
@@ -369,7 +369,7 @@ async fn traefiks_own_view_replaces_labels_and_entrypoint_defaults_count(db: PgP
         "the file router reaches nas by its service's URL"
     );
 
-    let routes = audit_portal::db::routes::list(&db, None).await.unwrap();
+    let routes = audit_portal::edge::queries::list(&db, None).await.unwrap();
     let by_router = |name: &str| routes.iter().find(|r| r.router == name).unwrap();
     let grafana = by_router("grafana@docker");
     assert_eq!(grafana.middlewares, ["sso@file"]);
@@ -389,7 +389,7 @@ async fn traefiks_own_view_replaces_labels_and_entrypoint_defaults_count(db: PgP
         .refresh_once()
         .await
         .unwrap();
-    let read = audit_portal::db::routes::traefik_read(&db)
+    let read = audit_portal::edge::queries::traefik_read(&db)
         .await
         .unwrap()
         .unwrap();

@@ -11,12 +11,11 @@ use app::model::{Role, Section};
 use app::pages::tokens::{TokensPage, TokensView};
 use app::render_page;
 
-use super::form::ValidForm;
 use crate::audited::Recorded;
 use crate::auth::tokens::{self, CreateError, Scope};
 use crate::auth::{CurrentUser, Page, authorize};
-use crate::db;
 use crate::error::{AppError, AppResult};
+use crate::routes::form::ValidForm;
 use crate::state::AppState;
 
 async fn render(
@@ -26,7 +25,7 @@ async fn render(
     error: Option<String>,
 ) -> AppResult<String> {
     let data = TokensView {
-        tokens: db::tokens::list(&state.db).await?,
+        tokens: crate::auth::token_store::list(&state.db).await?,
         created,
         error,
         now: OffsetDateTime::now_utc(),
@@ -132,7 +131,9 @@ pub async fn revoke(
         &user,
         "token.revoke",
         async |conn| -> Result<_, AppError> {
-            let Some(name) = db::tokens::revoke(conn, id, user.display_name()).await? else {
+            let Some(name) =
+                crate::auth::token_store::revoke(conn, id, user.display_name()).await?
+            else {
                 return Err(AppError::NotFound(format!("An active token with id {id}")));
             };
             let recorded = Recorded::<(), ()> {

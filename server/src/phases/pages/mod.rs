@@ -1,10 +1,14 @@
 //! `/phases`: the list, importing a plan (preview, then import), creating a phase by hand, the
 //! plan as imported, and `/phases/verify`. The phase page and sign-off live in submodules.
 
+mod deliverables;
 mod detail;
+mod reports;
 mod signoff;
 
-pub use detail::{add_deliverable, add_report, bind_check, show, update_deliverable};
+pub use deliverables::{add_deliverable, bind_check, update_deliverable};
+pub use detail::show;
+pub use reports::add_report;
 pub use signoff::{record, record_markdown, sign};
 
 use axum::extract::multipart::MultipartRejection;
@@ -22,12 +26,11 @@ use app::pages::phases::{PhasesData, PhasesPage};
 use app::render_page;
 
 use crate::auth::{CurrentUser, Page, SessionUser, authorize};
-use crate::db;
-use crate::db::phases::points;
 use crate::error::{AppError, AppResult};
 use crate::grade::rubric::Score;
 use crate::phases::chain::{self, ChainCheck};
 use crate::phases::import::{PlanDraft, normalise_number, parse_plan};
+use crate::phases::queries::points;
 use crate::phases::write::{Imported, import_plan};
 use crate::routes::form::{ValidForm, parse_date};
 use crate::state::AppState;
@@ -47,7 +50,7 @@ struct ListExtras {
 }
 
 async fn render_list(state: &AppState, page: &Page, extras: ListExtras) -> AppResult<String> {
-    let phases = db::phases::summaries(&state.db).await?;
+    let phases = crate::phases::queries::summaries(&state.db).await?;
     let data = PhasesData {
         phases,
         can_edit: page.can(Role::Editor),
@@ -314,7 +317,7 @@ pub async fn plan_markdown(
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     let id = parse_id(&id)?;
-    let (number, source) = db::phases::source(&state.db, id)
+    let (number, source) = crate::phases::queries::source(&state.db, id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("The plan of phase {id}")))?;
     Ok((
@@ -335,8 +338,8 @@ pub async fn plan_markdown(
 
 pub async fn verify(State(state): State<AppState>, page: Page) -> AppResult<Html<String>> {
     let (records, recorded) = tokio::try_join!(
-        db::phases::chain(&state.db),
-        db::phases::recorded_signoffs(&state.db),
+        crate::phases::signoff_queries::chain(&state.db),
+        crate::phases::signoff_queries::recorded_signoffs(&state.db),
     )?;
     let check = chain::verify_against(&records, &recorded);
     let status = match check {
@@ -347,7 +350,7 @@ pub async fn verify(State(state): State<AppState>, page: Page) -> AppResult<Html
             ChainStatus::Broken {
                 seq,
                 phase_number: record.map(|r| r.phase_number.clone()),
-                signed_at: record.map(|r| db::phases::from_micros(r.signed_at_micros)),
+                signed_at: record.map(|r| crate::phases::queries::from_micros(r.signed_at_micros)),
                 reason,
             }
         }

@@ -2,11 +2,14 @@
 //! transaction, so the trail never shows a change that did not happen, nor misses one that did.
 //! A write that fails (the database refuses it, or the work returns a refusal) rolls back both.
 
+pub(crate) mod page;
+pub mod trail;
+
 use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
 
 use crate::auth::SessionUser;
-use crate::db::audit::{self, Outcome, Record};
+use trail::{Outcome, Record};
 
 /// Why a unit of work stopped without writing anything: a refusal to show the person, a thing
 /// that is not there, or the database.
@@ -86,7 +89,7 @@ where
 {
     let mut tx = db.begin().await?;
     let (value, recorded) = work(&mut tx).await?;
-    audit::append(
+    trail::append(
         &mut *tx,
         Record {
             actor,

@@ -11,7 +11,6 @@ use app::pages::audit::AuditPage;
 use app::render_page;
 
 use crate::auth::{CurrentUser, Page};
-use crate::db;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
@@ -25,7 +24,7 @@ pub async fn list(
         return Err(AppError::Forbidden("The audit trail is for admins.".into()));
     }
     let filter = filter.normalized();
-    let entries = db::audit::list(&state.db, &filter, 500).await?;
+    let entries = crate::audited::trail::list(&state.db, &filter, 500).await?;
     let now = OffsetDateTime::now_utc();
     Ok(Html(render_page(
         page.meta("Audit trail", Section::None),

@@ -16,7 +16,6 @@ use app::render_page;
 use crate::audited::{self, Change, Recorded, Stopped};
 use crate::auth::{CurrentUser, Page, authorize};
 use crate::charts::{Overlays, Series, Threshold, YAxis, share_over_time};
-use crate::db;
 use crate::docs::live::current_report;
 use crate::error::{AppError, AppResult};
 use crate::routes::form::ValidForm;
@@ -42,7 +41,7 @@ async fn render(state: &AppState, page: &Page, error: Option<String>) -> AppResu
 async fn docs_data(state: &AppState) -> AppResult<std::sync::Arc<crate::readmodel::DocsData>> {
     let (report, trend) = tokio::try_join!(
         current_report(&state.db, &state.settings.docs),
-        db::docs::trend(&state.db, 90)
+        crate::docs::queries::trend(&state.db, 90)
     )?;
     let documented = trend.iter().map(|p| (p.at, p.documented_share)).collect();
     let passing = trend.iter().map(|p| (p.at, p.passing_share)).collect();
@@ -113,13 +112,10 @@ pub async fn doc(
         })
         .cloned()
         .ok_or_else(|| AppError::NotFound(format!("A doc for '{name}'")))?;
-    let html: String = sqlx::query_scalar("SELECT html FROM docs WHERE path = $1")
-        .bind(&status.path)
-        .fetch_one(&state.db)
-        .await?;
+    let html = crate::docs::queries::html_of(&state.db, &status.path).await?;
     let (attestations, history) = tokio::try_join!(
-        db::docs::attestations(&state.db, &status.path),
-        db::docs::doc_history(&state.db, &status.path)
+        crate::docs::queries::attestations(&state.db, &status.path),
+        crate::docs::queries::doc_history(&state.db, &status.path)
     )?;
     let title = status.title.clone().unwrap_or_else(|| status.path.clone());
     let data = DocView {
@@ -182,7 +178,7 @@ pub async fn claim(
         (Ok(due), Ok(note)) => (due, note),
         (Err(e), _) | (_, Err(e)) => return refuse(&state, &page, e).await,
     };
-    if !db::docs::service_exists(&state.db, &form.engine, &form.key).await? {
+    if !crate::docs::queries::service_exists(&state.db, &form.engine, &form.key).await? {
         return refuse(
             &state,
             &page,
@@ -202,13 +198,13 @@ pub async fn claim(
         after: Some(after),
     };
     let claimed = audited::write(&state.db, change, async |conn| -> Result<(), Stopped> {
-        let new = db::docs::NewClaim {
+        let new = crate::docs::queries::NewClaim {
             engine: &form.engine,
             key: &form.key,
             due,
             note: &note,
         };
-        if db::docs::claim(conn, &new, &user).await? {
+        if crate::docs::queries::claim(conn, &new, &user).await? {
             Ok(())
         } else {
             Err(Stopped::Refused(format!(
@@ -243,7 +239,7 @@ pub async fn release(
         &user,
         "docs.release",
         async |conn| -> Result<_, Stopped> {
-            match db::docs::release(conn, &form.engine, &form.key, &user).await? {
+            match crate::docs::queries::release(conn, &form.engine, &form.key, &user).await? {
                 // The record keeps whose claim was released: only the release itself knows.
                 Some(claim) => {
                     let recorded = Recorded {
@@ -281,7 +277,7 @@ pub async fn verify(
         Ok(note) => note,
         Err(e) => return refuse(&state, &page, e).await,
     };
-    if !db::docs::doc_exists(&state.db, &form.path).await? {
+    if !crate::docs::queries::doc_exists(&state.db, &form.path).await? {
         return refuse(&state, &page, format!("There is no doc {}.", form.path)).await;
     }
     let change = Change::<(), _> {
@@ -292,7 +288,7 @@ pub async fn verify(
         after: Some(serde_json::json!({ "note": note })),
     };
     audited::write(&state.db, change, async |conn| -> sqlx::Result<()> {
-        db::docs::attest(conn, &form.path, &note, &user).await
+        crate::docs::queries::attest(conn, &form.path, &note, &user).await
     })
     .await?;
     snapshot_coverage(&state, OffsetDateTime::now_utc()).await?;
@@ -302,7 +298,7 @@ pub async fn verify(
 /// A write may have moved the figures: snapshot them now rather than at the next refresh.
 async fn snapshot_coverage(state: &AppState, now: OffsetDateTime) -> AppResult<()> {
     let report = current_report(&state.db, &state.settings.docs).await?;
-    db::docs::snapshot_if_changed(
+    crate::docs::queries::snapshot_if_changed(
         &state.db,
         &report.overall,
         state.settings.docs.target_share,
@@ -332,7 +328,7 @@ pub async fn rescan(
     };
     audited::write(&state.db, change, async |conn| -> sqlx::Result<()> {
         if let Some(scan) = &scan {
-            db::docs::apply_scan(conn, scan, now).await?;
+            crate::docs::queries::apply_scan(conn, scan, now).await?;
         }
         Ok(())
     })

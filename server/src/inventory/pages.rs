@@ -18,7 +18,6 @@ use app::render_page;
 
 use crate::audited::Change;
 use crate::auth::{CurrentUser, Page, authorize};
-use crate::db;
 use crate::error::{AppError, AppResult};
 use crate::readmodel::{Generation, ServicesData};
 use crate::state::AppState;
@@ -75,9 +74,9 @@ pub(crate) async fn services_data(
         .get_or_try_init(|| async {
             let stale = stale_after(&state.settings);
             let (mut rows, counts, engines) = tokio::try_join!(
-                db::services::summaries(&state.db, stale),
-                db::services::counts(&state.db, stale),
-                db::engines::names(&state.db),
+                crate::inventory::services::summaries(&state.db, stale),
+                crate::inventory::services::counts(&state.db, stale),
+                crate::inventory::engines::names(&state.db),
             )?;
             link_docs(state, &mut rows).await?;
             Ok::<_, AppError>(Arc::new(ServicesData {
@@ -95,9 +94,12 @@ pub async fn detail(
     page: Page,
     Path((engine, key)): Path<(String, String)>,
 ) -> AppResult<Html<String>> {
-    let detail = db::services::detail(&state.db, &engine, &key, stale_after(&state.settings))
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("The service '{key}' on engine '{engine}'")))?;
+    let detail =
+        crate::inventory::services::detail(&state.db, &engine, &key, stale_after(&state.settings))
+            .await?
+            .ok_or_else(|| {
+                AppError::NotFound(format!("The service '{key}' on engine '{engine}'"))
+            })?;
     let title = detail.summary.display_name.clone();
     let now = OffsetDateTime::now_utc();
     let kinds: Vec<&str> = detail
@@ -123,7 +125,8 @@ pub async fn detail(
 }
 
 pub async fn engines(State(state): State<AppState>, page: Page) -> AppResult<Html<String>> {
-    let engines = db::engines::statuses(&state.db, stale_after(&state.settings)).await?;
+    let engines =
+        crate::inventory::engines::statuses(&state.db, stale_after(&state.settings)).await?;
     let now = OffsetDateTime::now_utc();
     Ok(Html(render_page(
         page.meta("Engines", Section::Services),
@@ -134,7 +137,8 @@ pub async fn engines(State(state): State<AppState>, page: Page) -> AppResult<Htm
 }
 
 pub async fn csv(State(state): State<AppState>) -> AppResult<impl IntoResponse> {
-    let mut rows = db::services::summaries(&state.db, stale_after(&state.settings)).await?;
+    let mut rows =
+        crate::inventory::services::summaries(&state.db, stale_after(&state.settings)).await?;
     ServiceQuery::default().apply(&mut rows);
     let headers = [
         (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
@@ -184,7 +188,7 @@ pub async fn refresh_now(
         after: None,
     };
     crate::audited::write(&state.db, change, async |conn| -> sqlx::Result<()> {
-        db::engines::request_refresh(conn).await
+        crate::inventory::engines::request_refresh(conn).await
     })
     .await?;
     Ok(Redirect::to("/services?refreshed=1"))
@@ -221,7 +225,10 @@ fn services_csv(rows: &[ServiceSummary]) -> String {
             s.count(app::model::Severity::Low).to_string(),
             findings.join(" "),
         ];
-        let line: Vec<String> = fields.iter().map(|f| super::csv::field(f)).collect();
+        let line: Vec<String> = fields
+            .iter()
+            .map(|f| crate::routes::csv::field(f))
+            .collect();
         out.push_str(&line.join(","));
         out.push('\n');
     }

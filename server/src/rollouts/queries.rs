@@ -1,59 +1,14 @@
-//! Queries for rollouts: seeding the accounting rollout, templates, the matrix, the decision,
-//! checklist items and their events.
+//! Queries for rollouts: seeding the accounting rollout, creating one from a template, the
+//! summaries, the decision matrix (criteria, candidates, scores) and the decision.
 
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgExecutor, PgPool};
-use time::{Date, OffsetDateTime};
+use time::OffsetDateTime;
 
 use app::model::rollouts::RolloutSummary;
 
+use super::template::{ACCOUNTING_GOAL, CANDIDATES, CRITERIA, ITEMS};
 use crate::config::RolloutSettings;
-
-/// The seeded accounting rollout: the plan's goal, two candidates, seven criteria, and one
-/// checklist item per requirement (with the check that proves it, when the portal can).
-const ACCOUNTING_GOAL: &str = "Deploy an accounting system (Odoo or ERPNext): evaluate the options against business needs, choose and deploy, integrate with Traefik and Authelia, configure the accounting and inventory modules, back it up, document access and operations, and train the users. Finish line: ready for business use.";
-const CANDIDATES: [(&str, &str); 2] = [("Odoo", "odoo"), ("ERPNext", "erpnext")];
-const CRITERIA: [(&str, i32); 7] = [
-    ("Accounting and inventory fit", 25),
-    ("Resource footprint", 10),
-    ("Self-hosting effort", 15),
-    ("OIDC/SSO support", 15),
-    ("Backup and restore", 15),
-    ("Licence and cost", 10),
-    ("Community and updates", 10),
-];
-const ITEMS: [(&str, Option<&str>); 12] = [
-    (
-        "Evaluate the options and record the decision",
-        Some("decision"),
-    ),
-    (
-        "Container of the chosen system runs and is healthy",
-        Some("container"),
-    ),
-    ("Behind Traefik at the accounting host", Some("router")),
-    ("Authelia SSO on its router", Some("authelia")),
-    ("TLS properly configured on its router", Some("tls")),
-    ("VPN allow-list on its router", Some("allowlist")),
-    ("Restart policy and health check", Some("restart_health")),
-    (
-        "Monitoring integration (uptime, health checks)",
-        Some("monitoring"),
-    ),
-    (
-        "Basic modules configured (accounting, inventory minimum)",
-        None,
-    ),
-    (
-        "Backups to the existing backup infrastructure, restore tested",
-        Some("backup"),
-    ),
-    (
-        "Access and operations documented (service doc passes the checklist)",
-        Some("doc"),
-    ),
-    ("End users trained or end-user documentation written", None),
-];
 
 /// Creates the accounting rollout on first start; afterwards keeps its host and allow-list
 /// middleware in step with the configuration.
@@ -439,122 +394,6 @@ pub async fn add_decision(
         .bind(candidate)
         .bind(rationale)
         .bind(actor)
-        .execute(db)
-        .await?;
-    Ok(())
-}
-
-#[derive(Clone, Debug, sqlx::FromRow)]
-pub struct ItemRow {
-    pub id: i64,
-    pub rollout_id: i64,
-    pub title: String,
-    pub auto_check: Option<String>,
-    pub status: String,
-    pub source: String,
-    pub owner: Option<String>,
-    pub due_on: Option<Date>,
-    pub note: String,
-    pub link: Option<String>,
-    pub actor_name: String,
-    pub at: OffsetDateTime,
-    /// The portal's latest event: its status and fact, and when.
-    pub portal_status: Option<String>,
-    pub portal_fact: Option<String>,
-    pub portal_at: Option<OffsetDateTime>,
-}
-
-const ITEMS_QUERY: &str = "
-    SELECT it.id, it.rollout_id, it.title, it.auto_check, e.status, e.source, e.owner, e.due_on, e.note,
-           e.link, e.actor_name, e.at, p.status AS portal_status, p.note AS portal_fact, p.at AS portal_at
-    FROM rollout_items it
-    JOIN LATERAL (SELECT * FROM rollout_item_events WHERE item_id = it.id ORDER BY id DESC LIMIT 1) e ON true
-    LEFT JOIN LATERAL (SELECT status, note, at FROM rollout_item_events
-                       WHERE item_id = it.id AND source = 'portal' ORDER BY id DESC LIMIT 1) p ON true";
-
-/// A rollout's items in order, each with its current state and the portal's latest finding.
-pub async fn items(db: &PgPool, rollout: i64) -> sqlx::Result<Vec<ItemRow>> {
-    sqlx::query_as(&format!(
-        "{ITEMS_QUERY} WHERE it.rollout_id = $1 ORDER BY it.position"
-    ))
-    .bind(rollout)
-    .fetch_all(db)
-    .await
-}
-
-/// Every automatic item of every rollout, for the worker's checks.
-pub async fn auto_items(db: &PgPool) -> sqlx::Result<Vec<ItemRow>> {
-    sqlx::query_as(&format!(
-        "{ITEMS_QUERY} WHERE it.auto_check IS NOT NULL ORDER BY it.rollout_id, it.position"
-    ))
-    .fetch_all(db)
-    .await
-}
-
-pub async fn item(db: &PgPool, id: i64) -> sqlx::Result<Option<ItemRow>> {
-    sqlx::query_as(&format!("{ITEMS_QUERY} WHERE it.id = $1"))
-        .bind(id)
-        .fetch_optional(db)
-        .await
-}
-
-/// One change of an item's state.
-pub struct ItemEvent<'a> {
-    pub item: i64,
-    pub status: &'a str,
-    pub source: &'a str,
-    pub owner: Option<&'a str>,
-    pub due_on: Option<Date>,
-    pub note: &'a str,
-    pub link: Option<&'a str>,
-    pub actor: &'a str,
-}
-
-pub async fn add_item_event(db: impl PgExecutor<'_>, e: &ItemEvent<'_>) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO rollout_item_events (item_id, status, source, owner, due_on, note, link, actor_name)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(e.item)
-    .bind(e.status)
-    .bind(e.source)
-    .bind(e.owner)
-    .bind(e.due_on)
-    .bind(e.note)
-    .bind(e.link)
-    .bind(e.actor)
-    .execute(db)
-    .await?;
-    Ok(())
-}
-
-#[derive(Clone, Debug, sqlx::FromRow)]
-pub struct TimelineRow {
-    pub title: String,
-    pub status: String,
-    pub source: String,
-    pub note: String,
-    pub actor_name: String,
-    pub at: OffsetDateTime,
-}
-
-/// The latest status changes of a rollout's items, newest first.
-pub async fn timeline(db: &PgPool, rollout: i64, limit: i64) -> sqlx::Result<Vec<TimelineRow>> {
-    sqlx::query_as(
-        "SELECT it.title, e.status, e.source, e.note, e.actor_name, e.at
-         FROM rollout_item_events e JOIN rollout_items it ON it.id = e.item_id
-         -- An item's creation (the portal, no note) says nothing a reader needs.
-         WHERE it.rollout_id = $1 AND NOT (e.source = 'portal' AND e.note = '')
-         ORDER BY e.id DESC LIMIT $2",
-    )
-    .bind(rollout)
-    .bind(limit)
-    .fetch_all(db)
-    .await
-}
-
-pub async fn mark_checked(db: &PgPool) -> sqlx::Result<()> {
-    sqlx::query("UPDATE rollouts SET checked_at = now()")
         .execute(db)
         .await?;
     Ok(())

@@ -27,8 +27,8 @@ pub async fn backups(State(state): State<AppState>, page: Page) -> AppResult<Htm
 
 pub async fn monitoring(State(state): State<AppState>, page: Page) -> AppResult<Html<String>> {
     let ((sources, checks), change) = tokio::try_join!(
-        crate::db::evidence::monitoring(&state.db),
-        crate::db::evidence::repo(&state.db),
+        crate::evidence::queries::monitoring(&state.db),
+        crate::evidence::queries::repo(&state.db),
     )?;
     let e = &state.settings.evidence;
     let configured: Vec<String> = [

@@ -12,11 +12,11 @@ use app::model::{Role, Section};
 use app::pages::auth::{DemoSignInPage, SignInFailedPage, SignedOutPage};
 use app::render_page;
 
+use crate::audited::trail::{self, Outcome, Record};
 use crate::auth::guard::safe_next;
 use crate::auth::oidc::{Identity, PendingSignIn};
 use crate::auth::session::{CSRF_KEY, PENDING_KEY, USER_KEY, role_from_groups};
 use crate::auth::{DEMO_ISSUER, Page, SessionUser};
-use crate::db::audit::{self, Outcome, Record};
 use crate::error::{AppError, AppResult};
 use crate::routes::form::ValidForm;
 use crate::state::AppState;
@@ -222,7 +222,7 @@ async fn start_session(state: &AppState, session: &Session, user: SessionUser) -
         .map_err(session_error)?;
     tracing::info!(subject = %user.subject, role = ?user.role, "signed in");
     let after = serde_json::json!({ "role": user.role, "groups": user.groups });
-    audit::append(
+    trail::append(
         &state.db,
         Record::<(), _> {
             actor: &user,

@@ -16,12 +16,11 @@ use app::render_page;
 
 use super::detail::{DRAFT_KEY, render};
 use super::parse_id;
+use crate::auth::sign_in::session_error;
 use crate::auth::{CurrentUser, Page, authorize};
-use crate::db;
 use crate::error::{AppError, AppResult};
 use crate::phases::record::{markdown, view_of};
 use crate::phases::signoff::{Decision, Refusal};
-use crate::routes::auth::session_error;
 use crate::routes::form::ValidForm;
 use crate::state::AppState;
 
@@ -50,7 +49,7 @@ pub async fn sign(
         &id.to_string(),
     )
     .await?;
-    let phase = db::phases::summary(&state.db, id)
+    let phase = crate::phases::queries::summary(&state.db, id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("Phase {id}")))?;
     let draft = SignoffDraft {
@@ -120,8 +119,8 @@ async fn find(state: &AppState, id: &str, signoff: &str) -> AppResult<SignoffVie
     let id = parse_id(id)?;
     let signoff = parse_id(signoff)?;
     let (summary, records) = tokio::try_join!(
-        db::phases::summary(&state.db, id),
-        db::phases::signoffs_of(&state.db, id),
+        crate::phases::queries::summary(&state.db, id),
+        crate::phases::signoff_queries::signoffs_of(&state.db, id),
     )?;
     let missing = || AppError::NotFound(format!("Sign-off {signoff} of phase {id}"));
     let summary = summary.ok_or_else(missing)?;

@@ -1,5 +1,5 @@
 //! Queries on `services` for the pages: summaries, counts, one service in full.
-//! The worker's writes are in [`crate::db::inventory`].
+//! The worker's writes are in [`crate::inventory::queries`].
 
 use std::time::Duration;
 
@@ -193,10 +193,10 @@ pub async fn detail(
     let (availability, events, route_availability, routes, status_days, latency, down_since) = tokio::try_join!(
         availability(db, row.id),
         events(db, row.id, 200),
-        super::routes::service_availability(db, row.id),
-        super::routes::list(db, Some(row.id)),
-        super::routes::status_days(db, row.id, 90),
-        super::routes::service_latency(db, row.id),
+        crate::edge::probe_queries::service_availability(db, row.id),
+        crate::edge::queries::list(db, Some(row.id)),
+        crate::edge::probe_queries::status_days(db, row.id, 90),
+        crate::edge::probe_queries::service_latency(db, row.id),
         engine_down_since(db, engine),
     )?;
     Ok(Some(ServiceDetail {

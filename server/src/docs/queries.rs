@@ -427,3 +427,11 @@ pub async fn attest(
     .await?;
     Ok(())
 }
+
+/// A doc's rendered (sanitized) HTML.
+pub async fn html_of(db: &PgPool, path: &str) -> sqlx::Result<String> {
+    sqlx::query_scalar("SELECT html FROM docs WHERE path = $1")
+        .bind(path)
+        .fetch_one(db)
+        .await
+}

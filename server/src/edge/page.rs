@@ -12,7 +12,6 @@ use app::pages::routes::RoutesListPage;
 use app::render_page;
 
 use crate::auth::Page;
-use crate::db;
 use crate::error::AppResult;
 use crate::state::AppState;
 
@@ -32,8 +31,8 @@ pub async fn list(
         .and_then(RouteSort::parse)
         .unwrap_or_default();
     let (routes, traefik) = tokio::try_join!(
-        db::routes::list(&state.db, None),
-        db::routes::traefik_read(&state.db),
+        crate::edge::queries::list(&state.db, None),
+        crate::edge::queries::traefik_read(&state.db),
     )?;
     let data = RoutesPage {
         routes,

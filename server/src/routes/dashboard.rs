@@ -14,7 +14,6 @@ use app::pages::errors::NotFoundPage;
 use app::render_page;
 
 use crate::auth::Page;
-use crate::db;
 use crate::error::AppResult;
 use crate::state::AppState;
 
@@ -38,9 +37,9 @@ pub async fn dashboard(State(state): State<AppState>, page: Page) -> AppResult<H
 async fn dashboard_data(state: &AppState) -> AppResult<DashboardView> {
     let stale_after = crate::worker::stale_after(&state.settings);
     let (counts, engines, findings) = tokio::try_join!(
-        db::services::counts(&state.db, stale_after),
-        db::engines::statuses(&state.db, stale_after),
-        db::services::finding_totals(&state.db),
+        crate::inventory::services::counts(&state.db, stale_after),
+        crate::inventory::engines::statuses(&state.db, stale_after),
+        crate::inventory::services::finding_totals(&state.db),
     )?;
     let docs = crate::docs::live::current_report(&state.db, &state.settings.docs)
         .await?
@@ -48,8 +47,8 @@ async fn dashboard_data(state: &AppState) -> AppResult<DashboardView> {
     let grade = dashboard_grade(state, &docs).await?;
     let today = OffsetDateTime::now_utc().date();
     let (phases, rollouts, actions) = tokio::try_join!(
-        db::phases::summaries(&state.db),
-        db::rollouts::summaries(&state.db),
+        crate::phases::queries::summaries(&state.db),
+        crate::rollouts::queries::summaries(&state.db),
         crate::actions::queries::counts(&state.db, today),
     )?;
     Ok(DashboardView {
@@ -72,7 +71,7 @@ async fn dashboard_grade(
     coverage: &app::model::docs::CoverageFigures,
 ) -> AppResult<DashboardGrade> {
     let (_, _, result) = crate::grade::live::current_with(&state.db, coverage).await?;
-    let history = crate::db::grades::history(&state.db, 31).await?;
+    let history = crate::grade::queries::history(&state.db, 31).await?;
     let now_total = result.total.hundredths_truncated() as i64;
     let change = |days: i64| {
         let cutoff = OffsetDateTime::now_utc() - time::Duration::days(days);
