@@ -67,14 +67,66 @@ pub struct DecisionView {
     pub at: OffsetDateTime,
 }
 
+/// Where a checklist item stands. People move items between the first three; `Verified` needs
+/// evidence (a note or a link), and on an item the portal checks itself only the portal sets it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ItemStatus {
+    Todo,
+    InProgress,
+    Done,
+    Verified,
+}
+
+impl ItemStatus {
+    pub const ALL: [ItemStatus; 4] = [
+        ItemStatus::Todo,
+        ItemStatus::InProgress,
+        ItemStatus::Done,
+        ItemStatus::Verified,
+    ];
+
+    /// The stored and submitted form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemStatus::Todo => "todo",
+            ItemStatus::InProgress => "in_progress",
+            ItemStatus::Done => "done",
+            ItemStatus::Verified => "verified",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ItemStatus> {
+        ItemStatus::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// As the pages say it.
+    pub fn label(self) -> &'static str {
+        match self {
+            ItemStatus::Todo => "to do",
+            ItemStatus::InProgress => "in progress",
+            ItemStatus::Done => "done",
+            ItemStatus::Verified => "verified",
+        }
+    }
+}
+
+/// The database holds the stored form; a value it cannot hold (the column's check constraint
+/// allows these four) is an error at the edge rather than a status nobody handles.
+impl TryFrom<String> for ItemStatus {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        ItemStatus::parse(&text).ok_or_else(|| format!("'{text}' is not a checklist status"))
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ItemView {
     pub id: i64,
     pub title: String,
     /// What the portal checks, in words, for items it verifies itself.
     pub check: Option<String>,
-    /// todo, in_progress, done or verified.
-    pub status: String,
+    pub status: ItemStatus,
     pub owner: Option<String>,
     pub due_on: Option<Date>,
     pub note: String,
@@ -89,7 +141,7 @@ pub struct ItemView {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ItemEventView {
     pub item: String,
-    pub status: String,
+    pub status: ItemStatus,
     /// person or portal.
     pub source: String,
     pub note: String,
@@ -107,4 +159,28 @@ pub struct RolloutDetail {
     pub decision: Option<DecisionView>,
     pub items: Vec<ItemView>,
     pub timeline: Vec<ItemEventView>,
+}
+
+#[cfg(test)]
+mod item_status_tests {
+    use super::ItemStatus;
+
+    #[test]
+    fn every_status_reads_back_from_its_stored_form_and_nothing_else_does() {
+        for status in ItemStatus::ALL {
+            assert_eq!(ItemStatus::parse(status.as_str()), Some(status));
+            assert_eq!(
+                ItemStatus::try_from(status.as_str().to_string()),
+                Ok(status)
+            );
+        }
+        for bad in ["", "Done", "in progress", "verified ", "blocked"] {
+            assert_eq!(ItemStatus::parse(bad), None, "{bad:?}");
+        }
+        assert_eq!(
+            ItemStatus::try_from("blocked".to_string()),
+            Err("'blocked' is not a checklist status".to_string())
+        );
+        assert_eq!(ItemStatus::InProgress.label(), "in progress");
+    }
 }

@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use crate::components::forms::CsrfField;
 use crate::components::widgets::TimeAgo;
 use crate::model::drafts::FormDraft;
-use crate::model::rollouts::{CandidateView, CriterionView, ItemView, RolloutDetail};
+use crate::model::rollouts::{CandidateView, CriterionView, ItemStatus, ItemView, RolloutDetail};
 use crate::pages::rollouts::Readiness;
 
 #[derive(Clone, Debug)]
@@ -19,15 +19,6 @@ pub struct RolloutData {
     /// The values of a refused form, shown again.
     pub draft: Option<FormDraft>,
     pub now: OffsetDateTime,
-}
-
-fn status_label(status: &str) -> &'static str {
-    match status {
-        "verified" => "verified",
-        "done" => "done",
-        "in_progress" => "in progress",
-        _ => "to do",
-    }
 }
 
 #[component]
@@ -57,7 +48,7 @@ pub fn RolloutPage(data: RolloutData) -> impl IntoView {
         .map(|e| {
             view! {
                 <li>
-                    <TimeAgo at=e.at now=now/>" · "<strong>{e.item.clone()}</strong>" → "{status_label(&e.status)}
+                    <TimeAgo at=e.at now=now/>" · "<strong>{e.item.clone()}</strong>" → "{e.status.label()}
                     {format!(" ({})", if e.source == "portal" { "checked by the portal".to_string() } else { format!("by {}", e.by) })}
                     {(!e.note.is_empty()).then(|| view! { <br/><small class="muted">{e.note.clone()}</small> })}
                 </li>
@@ -189,7 +180,12 @@ fn ItemRow(
     let form = format!("item-{iid}");
     let refused = draft.as_ref().is_some_and(|d| d.form == form);
     let sent = |name: &str| FormDraft::value(&draft, &form, name);
-    let status = sent("status").unwrap_or_else(|| item.status.clone());
+    let status = sent("status").unwrap_or_else(|| item.status.as_str().to_string());
+    // A person may set every status but `verified` on an item the portal checks itself.
+    let choices: Vec<ItemStatus> = ItemStatus::ALL
+        .into_iter()
+        .filter(|s| !(automatic && *s == ItemStatus::Verified))
+        .collect();
     let owner = sent("owner").unwrap_or_else(|| item.owner.clone().unwrap_or_default());
     let due =
         sent("due_on").unwrap_or_else(|| item.due_on.map(|d| d.to_string()).unwrap_or_default());
@@ -202,7 +198,7 @@ fn ItemRow(
             <td>{item.title.clone()}
                 {item.check.clone().map(|c| view! { <br/><small class="muted">{format!("checked by the portal: {c}")}</small> })}
             </td>
-            <td><span class=format!("badge item-{}", item.status)>{status_label(&item.status)}</span></td>
+            <td><span class=format!("badge item-{}", item.status.as_str())>{item.status.label()}</span></td>
             <td>{item.owner.clone().unwrap_or_else(|| "—".into())}{item.due_on.map(|d| format!(" · due {d}"))}</td>
             <td>
                 {item.fact.clone().map(|fact| view! {
@@ -218,10 +214,10 @@ fn ItemRow(
                             <CsrfField/>
                             <label>"Status"
                                 <select name="status">
-                                    <option value="todo" selected=status == "todo">"to do"</option>
-                                    <option value="in_progress" selected=status == "in_progress">"in progress"</option>
-                                    <option value="done" selected=status == "done">"done"</option>
-                                    {(!automatic).then(|| view! { <option value="verified" selected=status == "verified">"verified (needs evidence)"</option> })}
+                                    {choices.into_iter().map(|s| {
+                                        let label = if s == ItemStatus::Verified { "verified (needs evidence)" } else { s.label() };
+                                        view! { <option value=s.as_str() selected=status == s.as_str()>{label}</option> }
+                                    }).collect_view()}
                                 </select>
                             </label>
                             <label>"Owner"<input type="text" name="owner" value=owner maxlength="200"/></label>

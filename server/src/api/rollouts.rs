@@ -62,7 +62,7 @@ pub(super) async fn rollout_detail(
         .map(|i| RolloutItem {
             id: i.id,
             title: i.title,
-            status: i.status,
+            status: i.status.as_str().to_string(),
             auto_check: i.auto_check,
             owner: i.owner,
             due_on: i.due_on,

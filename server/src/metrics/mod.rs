@@ -126,6 +126,9 @@ pub fn observe_refresh(engine: &str, took: Duration) {
         .observe(took.as_secs_f64());
 }
 
+/// A request that took this long inside the portal is logged (at info, with its route).
+const SLOW_REQUEST: Duration = Duration::from_millis(25);
+
 /// Middleware on every matched route: names the route in the request's log span and counts the
 /// request by its template, with its status and latency.
 pub async fn track_route(matched: Option<MatchedPath>, request: Request, next: Next) -> Response {
@@ -137,7 +140,13 @@ pub async fn track_route(matched: Option<MatchedPath>, request: Request, next: N
     let method = request.method().as_str().to_string();
     let started = Instant::now();
     let response = next.run(request).await;
-    let took = started.elapsed().as_secs_f64();
+    let elapsed = started.elapsed();
+    // Pages answer in about a millisecond; one that took this long waited on something (the
+    // database, a lock, the machine), and the log line says when, for which route.
+    if elapsed >= SLOW_REQUEST {
+        tracing::info!(took_ms = elapsed.as_millis() as u64, "slow request");
+    }
+    let took = elapsed.as_secs_f64();
     PROCESS
         .http_requests
         .get_or_create(&HttpLabels {

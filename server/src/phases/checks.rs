@@ -13,6 +13,7 @@
 use std::collections::HashMap;
 
 use app::model::FindingKind;
+use app::model::rollouts::ItemStatus;
 
 /// A live check a deliverable is bound to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -238,7 +239,7 @@ pub struct Facts {
     /// The rubric's letters, best first, the failing letter last.
     pub letters: Vec<String>,
     /// Rollout item id → its status.
-    pub rollout_items: HashMap<i64, String>,
+    pub rollout_items: HashMap<i64, ItemStatus>,
     /// Host → each of its routes as probed.
     pub routes: HashMap<String, Vec<RouteFact>>,
     /// Backup job → what is wrong with it now (empty: on time, passing, restore-tested).
@@ -355,8 +356,8 @@ pub fn evaluate(check: &DeliverableCheck, facts: &Facts) -> Outcome {
         }
         DeliverableCheck::RolloutItem(id) => match facts.rollout_items.get(id) {
             Some(status) => outcome(
-                status == "verified",
-                format!("Rollout item #{id} is {status}."),
+                *status == ItemStatus::Verified,
+                format!("Rollout item #{id} is {}.", status.label()),
             ),
             None => outcome(false, format!("Rollout item #{id} does not exist.")),
         },
@@ -421,7 +422,7 @@ mod tests {
             grade: 8_850,
             letter: "B".into(),
             letters: vec!["A".into(), "B".into(), "C".into()],
-            rollout_items: HashMap::from([(7, "verified".to_string()), (8, "todo".to_string())]),
+            rollout_items: HashMap::from([(7, ItemStatus::Verified), (8, ItemStatus::Todo)]),
             routes: HashMap::from([
                 (
                     "grafana.example".to_string(),

@@ -37,12 +37,7 @@ pub async fn facts(
     };
     let (services, items, routes, backups, (_, rubric, grade)) = tokio::try_join!(
         crate::actions::queries::current_services(pool),
-        sqlx::query_as::<_, (i64, String)>(
-            "SELECT i.id, e.status FROM rollout_items i
-             JOIN LATERAL (SELECT status FROM rollout_item_events WHERE item_id = i.id
-                           ORDER BY id DESC LIMIT 1) e ON true",
-        )
-        .fetch_all(pool),
+        crate::rollouts::item_queries::statuses(pool),
         sqlx::query_as::<_, RouteRow>(
             "SELECT lower(r.host), r.url, p.ok, r.findings
              FROM routes r LEFT JOIN probe_results p ON p.url = r.url

@@ -4,13 +4,16 @@
 use sqlx::{PgExecutor, PgPool};
 use time::{Date, OffsetDateTime};
 
+use app::model::rollouts::ItemStatus;
+
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct ItemRow {
     pub id: i64,
     pub rollout_id: i64,
     pub title: String,
     pub auto_check: Option<String>,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: ItemStatus,
     pub source: String,
     pub owner: Option<String>,
     pub due_on: Option<Date>,
@@ -61,7 +64,7 @@ pub async fn item(db: &PgPool, id: i64) -> sqlx::Result<Option<ItemRow>> {
 /// One change of an item's state.
 pub struct ItemEvent<'a> {
     pub item: i64,
-    pub status: &'a str,
+    pub status: ItemStatus,
     pub source: &'a str,
     pub owner: Option<&'a str>,
     pub due_on: Option<Date>,
@@ -76,7 +79,7 @@ pub async fn add_item_event(db: impl PgExecutor<'_>, e: &ItemEvent<'_>) -> sqlx:
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(e.item)
-    .bind(e.status)
+    .bind(e.status.as_str())
     .bind(e.source)
     .bind(e.owner)
     .bind(e.due_on)
@@ -91,7 +94,8 @@ pub async fn add_item_event(db: impl PgExecutor<'_>, e: &ItemEvent<'_>) -> sqlx:
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct TimelineRow {
     pub title: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: ItemStatus,
     pub source: String,
     pub note: String,
     pub actor_name: String,
@@ -118,4 +122,22 @@ pub async fn mark_checked(db: &PgPool) -> sqlx::Result<()> {
         .execute(db)
         .await?;
     Ok(())
+}
+
+/// Every item's current status, by id, for the phase deliverables bound to a rollout item.
+pub async fn statuses(db: &PgPool) -> sqlx::Result<Vec<(i64, ItemStatus)>> {
+    let rows: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT i.id, e.status FROM rollout_items i
+         JOIN LATERAL (SELECT status FROM rollout_item_events WHERE item_id = i.id
+                       ORDER BY id DESC LIMIT 1) e ON true",
+    )
+    .fetch_all(db)
+    .await?;
+    rows.into_iter()
+        .map(|(id, status)| {
+            ItemStatus::try_from(status)
+                .map(|s| (id, s))
+                .map_err(|e| sqlx::Error::Decode(e.into()))
+        })
+        .collect()
 }

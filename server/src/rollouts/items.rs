@@ -5,6 +5,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 
 use app::model::Role;
+use app::model::rollouts::ItemStatus;
 
 use super::show::{parse_id, refuse};
 use crate::audited::Change;
@@ -63,17 +64,17 @@ pub async fn update_item(
             Err(e) => return refuse(&state, &page, id, e, &draft).await,
         },
     };
-    let problem = if !matches!(
-        form.status.as_str(),
-        "todo" | "in_progress" | "done" | "verified"
-    ) {
-        Some(format!("'{}' is not a status.", form.status))
-    } else if form.status == "verified" && item.auto_check.is_some() {
+    // The status is parsed here, at the edge: past this point it is one of the four.
+    let Some(status) = ItemStatus::parse(&form.status) else {
+        let problem = format!("'{}' is not a status.", form.status);
+        return refuse(&state, &page, id, problem, &draft).await;
+    };
+    let problem = if status == ItemStatus::Verified && item.auto_check.is_some() {
         Some(format!(
             "“{}” is verified by the portal from the live inventory, not by hand.",
             item.title
         ))
-    } else if form.status == "verified" && note.is_empty() && link.is_none() {
+    } else if status == ItemStatus::Verified && note.is_empty() && link.is_none() {
         Some("Verifying an item needs evidence: a note or a link.".into())
     } else if let Err(e) = evidence_link(link.as_deref()) {
         Some(e)
@@ -88,9 +89,8 @@ pub async fn update_item(
         return refuse(&state, &page, id, problem, &draft).await;
     }
     let name = user.display_name().to_string();
-    let before =
-        serde_json::json!({ "status": item.status, "owner": item.owner, "due_on": item.due_on });
-    let after = serde_json::json!({ "status": form.status, "owner": owner, "due_on": due_on, "note": note, "link": link });
+    let before = serde_json::json!({ "status": item.status.as_str(), "owner": item.owner, "due_on": item.due_on });
+    let after = serde_json::json!({ "status": status.as_str(), "owner": owner, "due_on": due_on, "note": note, "link": link });
     let change = Change {
         actor: &user,
         action: "rollout.item",
@@ -103,7 +103,7 @@ pub async fn update_item(
             conn,
             &ItemEvent {
                 item: item_id,
-                status: &form.status,
+                status,
                 source: "person",
                 owner: owner.as_deref(),
                 due_on,

@@ -8,6 +8,7 @@ use sqlx::types::Json;
 
 use app::model::ServiceFacts;
 use app::model::docs::DocStatus;
+use app::model::rollouts::ItemStatus;
 
 use super::checks::{self, Check, Chosen, Context, LiveService};
 use crate::rollouts::item_queries::{ItemEvent, ItemRow};
@@ -127,14 +128,18 @@ async fn check_rollout(
             continue;
         };
         let outcome = checks::run(check, &cx);
-        let status = if outcome.verified { "verified" } else { "todo" };
-        let unchanged = item.portal_status.as_deref() == Some(status)
+        let status = if outcome.verified {
+            ItemStatus::Verified
+        } else {
+            ItemStatus::Todo
+        };
+        let unchanged = item.portal_status.as_deref() == Some(status.as_str())
             && item.portal_fact.as_deref() == Some(outcome.fact.as_str());
         if unchanged {
             continue;
         }
-        if item.status == "verified" || outcome.verified {
-            tracing::info!(item = %item.title, status, fact = %outcome.fact, "rollout check changed");
+        if item.status == ItemStatus::Verified || outcome.verified {
+            tracing::info!(item = %item.title, status = status.as_str(), fact = %outcome.fact, "rollout check changed");
         }
         crate::rollouts::item_queries::add_item_event(
             &mut *tx,
