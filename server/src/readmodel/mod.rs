@@ -88,10 +88,15 @@ pub struct Generation {
     action_rows: Mutex<HashMap<String, Arc<[String; 3]>>>,
     /// Whole pages per address and viewer (see `pages`), and the bytes they hold.
     kept_pages: Mutex<(HashMap<String, KeptSlot>, usize)>,
-    /// The generation this one replaced for its age alone (the same data): its pages stand in
-    /// while this one's are rendered, so the clock's replacement makes no view wait.
-    previous: Mutex<Option<Arc<Generation>>>,
+    /// Pages of the generations this one replaced for their age alone (the same data, the
+    /// clock's figures a little older): each stands in for its key while this generation's
+    /// copy renders in the background, so the clock's replacement makes no view wait. A flat
+    /// map, not a chain of generations; emptied by a change of the data.
+    stand_ins: Mutex<HashMap<String, Arc<KeptPage>>>,
 }
+
+/// A page older than this never stands in: a view that finds nothing newer waits for its render.
+const STAND_IN_MAX_AGE: Duration = Duration::from_secs(300);
 
 /// The most bytes of whole pages one generation keeps; past it, the kept pages are dropped all
 /// at once (views holding one finish with it) and kept again as they are viewed (`/services` at 1,000 services is 444 KB).
@@ -117,15 +122,34 @@ impl Generation {
             services_rows: Mutex::default(),
             action_rows: Mutex::default(),
             kept_pages: Mutex::default(),
-            previous: Mutex::default(),
+            stand_ins: Mutex::default(),
         }
     }
 
-    /// The page the generation this one replaced for its age kept for `key`, if any.
-    pub fn previous_page(&self, key: &str) -> Option<Arc<KeptPage>> {
-        let previous = self.previous.lock().ok()?.clone()?;
-        let kept = previous.kept_pages.lock().ok()?;
-        kept.0.get(key)?.page.get().cloned()
+    /// The page that stands in for `key` while this generation's own copy renders, if any.
+    pub fn stand_in(&self, key: &str) -> Option<Arc<KeptPage>> {
+        self.stand_ins.lock().ok()?.get(key).cloned()
+    }
+
+    /// Takes over what `older` (replaced for its age alone) could lend: its own stand-ins and,
+    /// over them, the pages it kept; none rendered more than `max_age` ago.
+    fn inherit_stand_ins(&self, older: &Generation, max_age: Duration) {
+        let mut lent: HashMap<String, Arc<KeptPage>> = older
+            .stand_ins
+            .lock()
+            .map(|s| s.clone())
+            .unwrap_or_default();
+        if let Ok(kept) = older.kept_pages.lock() {
+            for (key, slot) in &kept.0 {
+                if let Some(page) = slot.page.get() {
+                    lent.insert(key.clone(), page.clone());
+                }
+            }
+        }
+        lent.retain(|_, page| page.age() < max_age);
+        if let Ok(mut stand_ins) = self.stand_ins.lock() {
+            *stand_ins = lent;
+        }
     }
 
     /// The slot of the page kept for `key` in this generation: filled by the first view, which
@@ -209,6 +233,8 @@ pub struct ReadModel {
     pub changes: Arc<ChangeCount>,
     /// [`MAX_AGE`], shorter in tests.
     max_age: Duration,
+    /// [`STAND_IN_MAX_AGE`], shorter in tests.
+    stand_in_max_age: Duration,
 }
 
 impl Default for ReadModel {
@@ -217,6 +243,7 @@ impl Default for ReadModel {
             current: RwLock::new(Arc::new(Generation::new(Version::Counted(u64::MAX)))),
             changes: Arc::default(),
             max_age: MAX_AGE,
+            stand_in_max_age: STAND_IN_MAX_AGE,
         }
     }
 }
@@ -240,14 +267,8 @@ impl ReadModel {
             crate::metrics::count_generation(changed);
             let next = Generation::new(version);
             if !changed {
-                // Only the clock moved: the old pages stand in while the new ones render. The
-                // old generation's own predecessor goes, so that no chain of them is kept.
-                if let Ok(mut older) = g.previous.lock() {
-                    older.take();
-                }
-                if let Ok(mut previous) = next.previous.lock() {
-                    *previous = Some(g.clone());
-                }
+                // Only the clock moved: the old pages stand in while the new ones render.
+                next.inherit_stand_ins(&g, self.stand_in_max_age);
             }
             *g = Arc::new(next);
         }
@@ -260,48 +281,57 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn a_generation_replaced_for_its_age_lends_its_pages_one_replaced_for_a_change_does_not()
-    {
+    async fn pages_kept_before_a_replacement_for_age_stand_in_until_too_old_or_the_data_changes() {
         let model = ReadModel {
             max_age: Duration::from_millis(20),
+            stand_in_max_age: Duration::from_millis(150),
             ..ReadModel::default()
         };
         // Following the channel, a view asks Postgres nothing: this pool is never used.
         model.changes.follow_from_now();
         let db = PgPool::connect_lazy("postgres://nobody@127.0.0.1:9/nothing").unwrap();
+        let keep = |generation: &Generation, key: &str, html: &'static [u8]| {
+            let page = KeptPage::new(axum::body::Bytes::from_static(html), Default::default());
+            generation
+                .page_slot(key)
+                .page
+                .set(Arc::new(page.unwrap()))
+                .unwrap();
+        };
         let first = model.current(&db).await.unwrap();
-        let page = KeptPage::new(
-            axum::body::Bytes::from_static(b"<p>3 services</p>"),
-            Default::default(),
-        )
-        .unwrap();
-        first
-            .page_slot("/\nviewer")
-            .page
-            .set(Arc::new(page))
-            .unwrap();
+        keep(&first, "/\nviewer", b"<p>3 services</p>");
 
         tokio::time::sleep(Duration::from_millis(30)).await;
         let aged = model.current(&db).await.unwrap();
         assert!(!Arc::ptr_eq(&first, &aged), "replaced for its age");
         assert!(
-            aged.previous_page("/\nviewer").is_some(),
+            aged.stand_in("/\nviewer").is_some(),
             "the same data: its pages stand in"
         );
-        assert!(aged.previous_page("/other\nviewer").is_none());
+        assert!(aged.stand_in("/other\nviewer").is_none());
+        keep(&aged, "/grades\nviewer", b"<p>A</p>");
 
+        // A page not viewed in the generation between still stands in: the map is carried, and
+        // the page this generation kept joins it.
         tokio::time::sleep(Duration::from_millis(30)).await;
         let aged_again = model.current(&db).await.unwrap();
-        assert!(
-            aged.previous.lock().unwrap().is_none(),
-            "no chain of generations is kept"
-        );
-        assert!(aged_again.previous.lock().unwrap().is_some());
+        assert!(aged_again.stand_in("/\nviewer").is_some());
+        assert!(aged_again.stand_in("/grades\nviewer").is_some());
 
+        // Past the stand-ins' age limit a view waits for a fresh render rather than see it.
+        tokio::time::sleep(Duration::from_millis(160)).await;
+        let much_later = model.current(&db).await.unwrap();
+        assert!(
+            much_later.stand_in("/\nviewer").is_none(),
+            "too old to stand in"
+        );
+
+        let fresh = model.current(&db).await.unwrap();
+        keep(&fresh, "/\nviewer", b"<p>3 services</p>");
         model.changes.changed();
         let changed = model.current(&db).await.unwrap();
         assert!(
-            changed.previous_page("/\nviewer").is_none(),
+            changed.stand_in("/\nviewer").is_none(),
             "after a change nothing older stands in"
         );
     }

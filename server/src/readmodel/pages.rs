@@ -2,7 +2,9 @@
 //! arriving meanwhile wait for that render), with a placeholder where each form's CSRF token
 //! goes; every later view of the same address by the
 //! same viewer, until the data changes, copies those bytes with this response's masked token put
-//! in. The tag (`ETag`) is taken once, when the page is kept, so a reload that is answered `304`
+//! in. When only the clock replaced the generation, no view waits: the page kept before stands
+//! in, and the first view starts the new copy's render in the background (stale while
+//! revalidating, as HTTP caches say). The tag (`ETag`) is taken once, when the page is kept, so a reload that is answered `304`
 //! costs a lookup. No handler changes: the pages routed through [`keep_pages`] render as they
 //! always do, and [`Page::meta`](crate::auth::Page::meta) writes the placeholder when asked to.
 //!
@@ -12,6 +14,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{Request, State};
@@ -48,6 +51,7 @@ pub struct KeptPage {
     length: usize,
     etag: HeaderValue,
     headers: axum::http::HeaderMap,
+    rendered: Instant,
 }
 
 impl KeptPage {
@@ -67,6 +71,7 @@ impl KeptPage {
             pieces,
             etag,
             headers,
+            rendered: Instant::now(),
         })
     }
 
@@ -90,6 +95,11 @@ impl KeptPage {
         *response.headers_mut() = self.headers.clone();
         revalidate::mark(response.headers_mut(), self.etag.clone());
         response
+    }
+
+    /// How long ago the page was rendered.
+    pub fn age(&self) -> Duration {
+        self.rendered.elapsed()
     }
 
     /// The bytes this page holds.
@@ -138,23 +148,52 @@ pub async fn keep_pages(State(state): State<AppState>, req: Request, next: Next)
         };
         token.map(|t| crate::auth::csrf::masked(&t))
     };
-    // The first view renders and keeps the page; views arriving meanwhile wait for it. A render
-    // that is not a page (an error, a redirect) is answered as is, keeps nothing, and the next
-    // waiting view tries in turn.
     let slot = generation.page_slot(&key);
-    // While one view renders a page the clock alone made due, the others are answered with the
-    // page of the generation it replaced (the same data, seconds older) instead of waiting.
+    // The same data with older clock figures: answered from the page kept before; the first such
+    // view starts this generation's render in the background, and a render that keeps nothing
+    // (an error) lets the next view start another.
     if slot.page.get().is_none()
-        && slot.claimed.swap(true, Ordering::AcqRel)
-        && let Some(stand_in) = generation.previous_page(&key)
+        && let Some(stand_in) = generation.stand_in(&key)
     {
+        if !slot.claimed.swap(true, Ordering::AcqRel) {
+            let (slot, generation) = (slot.clone(), generation.clone());
+            tokio::spawn(async move {
+                if render_and_keep(&slot, &generation, req, next)
+                    .await
+                    .is_err()
+                {
+                    slot.claimed.store(false, Ordering::Release);
+                }
+            });
+        }
         return match token(session).await {
             Ok(token) => stand_in.respond(&token, if_none_match.as_deref()),
             Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
         };
     }
-    let kept = slot
-        .page
+    // Otherwise the first view renders and keeps the page; views arriving meanwhile wait for it.
+    // A render that is not a page (an error, a redirect) is answered as is, keeps nothing, and
+    // the next waiting view tries in turn.
+    let kept = render_and_keep(&slot, &generation, req, next).await;
+    let kept = match kept {
+        Ok(kept) => kept,
+        Err(response) => return response,
+    };
+    match token(session).await {
+        Ok(token) => kept.respond(&token, if_none_match.as_deref()),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// The page of `slot`: kept already, or rendered by `next` now (once, however many views ask at
+/// the same time) and kept; a response that is not a page comes back as the error.
+async fn render_and_keep(
+    slot: &Slot,
+    generation: &crate::readmodel::Generation,
+    req: Request,
+    next: Next,
+) -> Result<Arc<KeptPage>, Response> {
+    slot.page
         .get_or_try_init(|| async {
             let mut req = req;
             req.extensions_mut().insert(RenderToKeep);
@@ -173,15 +212,8 @@ pub async fn keep_pages(State(state): State<AppState>, req: Request, next: Next)
             generation.count_kept_bytes(kept.size());
             Ok(Arc::new(kept))
         })
-        .await;
-    let kept = match kept {
-        Ok(kept) => kept,
-        Err(response) => return response,
-    };
-    match token(session).await {
-        Ok(token) => kept.respond(&token, if_none_match.as_deref()),
-        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-    }
+        .await
+        .cloned()
 }
 
 /// Whether the session belongs to someone signed in (who gets a token created if missing, as
