@@ -139,6 +139,48 @@ pub struct PlanPreview {
     pub notes: Vec<String>,
 }
 
+/// Where a deliverable stands: open, done (with evidence, or by its passing check) or waived
+/// (with a reason).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DeliverableStatus {
+    Open,
+    Done,
+    Waived,
+}
+
+impl DeliverableStatus {
+    pub const ALL: [DeliverableStatus; 3] = [
+        DeliverableStatus::Open,
+        DeliverableStatus::Done,
+        DeliverableStatus::Waived,
+    ];
+
+    /// The stored and submitted form, which is also what the pages show.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliverableStatus::Open => "open",
+            DeliverableStatus::Done => "done",
+            DeliverableStatus::Waived => "waived",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<DeliverableStatus> {
+        DeliverableStatus::ALL
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+}
+
+/// The database holds the stored form (its check constraint allows these three).
+impl TryFrom<String> for DeliverableStatus {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        DeliverableStatus::parse(&text)
+            .ok_or_else(|| format!("'{text}' is not a deliverable status"))
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeliverableView {
     pub id: i64,
@@ -149,8 +191,7 @@ pub struct DeliverableView {
     pub origin: String,
     pub owner: Option<String>,
     pub due_on: Option<Date>,
-    /// open, done or waived.
-    pub status: String,
+    pub status: DeliverableStatus,
     pub note: String,
     pub link: Option<String>,
     /// The attached report, rendered and sanitized.
@@ -167,7 +208,7 @@ pub struct DeliverableView {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeliverableChange {
-    pub status: String,
+    pub status: DeliverableStatus,
     pub note: String,
     pub link: Option<String>,
     pub by: String,
@@ -391,6 +432,25 @@ mod tests {
         assert!(
             rejected.contradictions().is_empty(),
             "a rejection claims nothing"
+        );
+    }
+}
+
+#[cfg(test)]
+mod deliverable_status_tests {
+    use super::DeliverableStatus;
+
+    #[test]
+    fn every_status_reads_back_from_its_stored_form_and_nothing_else_does() {
+        for status in DeliverableStatus::ALL {
+            assert_eq!(DeliverableStatus::parse(status.as_str()), Some(status));
+        }
+        for bad in ["", "Open", "closed", "done "] {
+            assert_eq!(DeliverableStatus::parse(bad), None, "{bad:?}");
+        }
+        assert_eq!(
+            DeliverableStatus::try_from("closed".to_string()),
+            Err("'closed' is not a deliverable status".to_string())
         );
     }
 }

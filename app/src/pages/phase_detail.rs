@@ -8,7 +8,8 @@ use crate::components::forms::CsrfField;
 use crate::components::widgets::TimeAgo;
 use crate::model::drafts::FormDraft;
 use crate::model::phases::{
-    CHECK_KINDS, DeliverableView, PhaseDetail, PhaseSummary, ReportView, SignoffDraft, SignoffView,
+    CHECK_KINDS, DeliverableStatus, DeliverableView, PhaseDetail, PhaseSummary, ReportView,
+    SignoffDraft, SignoffView,
 };
 
 #[derive(Clone, Debug)]
@@ -56,7 +57,7 @@ pub fn PhaseDetailPage(data: PhaseDetailData) -> impl IntoView {
     let open: Vec<DeliverableView> = detail
         .deliverables
         .iter()
-        .filter(|d| d.status == "open")
+        .filter(|d| d.status == DeliverableStatus::Open)
         .cloned()
         .collect();
     let deliverables = detail
@@ -195,7 +196,7 @@ fn DeliverableRow(
                 {d.text.clone()}
                 {origin.map(|o| view! { <br/><small class="muted">{o}</small> })}
             </td>
-            <td><span class=format!("badge deliverable-{}", d.status)>{d.status.clone()}</span></td>
+            <td><span class=format!("badge deliverable-{}", d.status.as_str())>{d.status.as_str()}</span></td>
             <td>
                 {(!d.note.is_empty()).then(|| view! { <p>{d.note.clone()}</p> })}
                 {d.link.clone().map(|l| view! { <p><a href=l.clone() rel="noopener noreferrer nofollow">{l.clone()}</a></p> })}
@@ -205,7 +206,7 @@ fn DeliverableRow(
                     <details class="history">
                         <summary>{format!("History ({} changes)", d.changes)}</summary>
                         <ul>{d.history.iter().map(|h| view! {
-                            <li>{format!("{} by {} ", h.status, h.by)}<TimeAgo at=h.at now=now/>
+                            <li>{format!("{} by {} ", h.status.as_str(), h.by)}<TimeAgo at=h.at now=now/>
                                 {(!h.note.is_empty()).then(|| format!(": {}", h.note))}
                                 {h.link.clone().map(|l| view! { " "<a href=l.clone() rel="noopener noreferrer nofollow">{l.clone()}</a> })}
                             </li>

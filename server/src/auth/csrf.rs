@@ -40,6 +40,19 @@ pub async fn existing(session: &Session) -> Result<String, tower_sessions::sessi
     Ok(session.get::<String>(CSRF_KEY).await?.unwrap_or_default())
 }
 
+/// The token a page's forms carry: a signed-in viewer's (created if the session has none yet);
+/// an anonymous visitor's only if one exists, so that looking at a page creates no session.
+pub async fn for_viewer(
+    session: &Session,
+    signed_in: bool,
+) -> Result<String, tower_sessions::session::Error> {
+    if signed_in {
+        token(session).await
+    } else {
+        existing(session).await
+    }
+}
+
 /// The token as written into one page: a fresh random pad, then the token XOR the pad, both in
 /// hex. Every response carries different bytes for the same secret, so a compressed page whose
 /// size an attacker watches while reflecting guesses (BREACH) gives nothing away.

@@ -29,12 +29,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Page {
         let user = parts.extensions.get::<CurrentUser>().map(|u| u.0.clone());
         // Anonymous visitors get no session (and no row in the store) just by looking at a page:
         // only a sign-in they start creates one.
-        let csrf = if user.is_some() {
-            super::csrf::token(&session).await
-        } else {
-            super::csrf::existing(&session).await
-        }
-        .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("the CSRF token")))?;
+        let csrf = super::csrf::for_viewer(&session, user.is_some())
+            .await
+            .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("the CSRF token")))?;
         let to_keep = parts
             .extensions
             .get::<crate::readmodel::pages::RenderToKeep>()

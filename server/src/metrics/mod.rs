@@ -144,7 +144,7 @@ pub async fn track_route(matched: Option<MatchedPath>, request: Request, next: N
     // Pages answer in about a millisecond; one that took this long waited on something (the
     // database, a lock, the machine), and the log line says when, for which route.
     if elapsed >= SLOW_REQUEST {
-        tracing::info!(took_ms = elapsed.as_millis() as u64, "slow request");
+        tracing::info!(route = %route, took_ms = elapsed.as_millis() as u64, "slow request");
     }
     let took = elapsed.as_secs_f64();
     PROCESS

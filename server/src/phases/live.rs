@@ -9,6 +9,7 @@ use sqlx::PgPool;
 use sqlx::types::Json;
 
 use app::model::docs::CoverageFigures;
+use app::model::phases::DeliverableStatus;
 
 use super::checks::{self, DeliverableCheck, Facts, Outcome, RouteFact};
 use crate::auth::SessionUser;
@@ -116,7 +117,7 @@ pub async fn check_deliverables(
     let mut changed = 0;
     let mut tx = pool.begin().await?;
     for d in &bound {
-        if d.status == "waived" {
+        if d.status == DeliverableStatus::Waived {
             continue;
         }
         let outcome = match DeliverableCheck::parse(&d.check_spec) {
@@ -126,14 +127,18 @@ pub async fn check_deliverables(
                 fact: format!("The check '{}' cannot be read: {e}.", d.check_spec),
             },
         };
-        let status = if outcome.passing { "done" } else { "open" };
+        let status = if outcome.passing {
+            DeliverableStatus::Done
+        } else {
+            DeliverableStatus::Open
+        };
         // A change of verdict is recorded, with its fact; so is the portal's first word after a
         // person's event (a person's "done" gets the check's evidence, or is reopened with the
         // failing fact). The same verdict with another figure ("12 services", then "13") is not.
         if d.status == status && d.actor_subject == portal.subject {
             continue;
         }
-        tracing::info!(deliverable = d.id, status, fact = %outcome.fact, "deliverable check changed");
+        tracing::info!(deliverable = d.id, status = status.as_str(), fact = %outcome.fact, "deliverable check changed");
         crate::phases::queries::add_event(
             &mut *tx,
             d.id,

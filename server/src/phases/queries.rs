@@ -5,7 +5,7 @@ use sqlx::types::Json;
 use sqlx::{PgConnection, PgExecutor, PgPool};
 use time::{Date, OffsetDateTime};
 
-use app::model::phases::{DeliverableChange, DeliverableView, PhaseSummary};
+use app::model::phases::{DeliverableStatus, PhaseSummary};
 
 use crate::auth::SessionUser;
 use crate::grade::rubric::Score;
@@ -61,7 +61,14 @@ pub async fn create(
     let statuses: Vec<&str> = p
         .items
         .iter()
-        .map(|i| if i.checked { "done" } else { "open" })
+        .map(|i| {
+            if i.checked {
+                DeliverableStatus::Done
+            } else {
+                DeliverableStatus::Open
+            }
+            .as_str()
+        })
         .collect();
     let notes: Vec<&str> = p
         .items
@@ -130,14 +137,14 @@ pub async fn add_deliverable(
     .bind(d.signoff_id)
     .fetch_one(&mut *tx)
     .await?;
-    add_event(&mut *tx, id, "open", "", None, None, actor).await?;
+    add_event(&mut *tx, id, DeliverableStatus::Open, "", None, None, actor).await?;
     Ok(id)
 }
 
 pub async fn add_event(
     db: impl PgExecutor<'_>,
     deliverable_id: i64,
-    status: &str,
+    status: DeliverableStatus,
     note: &str,
     link: Option<&str>,
     report: Option<&str>,
@@ -148,7 +155,7 @@ pub async fn add_event(
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(deliverable_id)
-    .bind(status)
+    .bind(status.as_str())
     .bind(note)
     .bind(link)
     .bind(report)
@@ -292,7 +299,8 @@ pub struct DeliverableRow {
     pub origin: String,
     pub owner: Option<String>,
     pub due_on: Option<Date>,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: DeliverableStatus,
     pub note: String,
     pub link: Option<String>,
     pub report: Option<String>,
@@ -325,7 +333,8 @@ pub async fn deliverables(db: &PgPool, phase_id: i64) -> sqlx::Result<Vec<Delive
 #[derive(sqlx::FromRow)]
 pub struct ChangeRow {
     pub deliverable_id: i64,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: DeliverableStatus,
     pub note: String,
     pub link: Option<String>,
     pub actor_name: String,
@@ -342,36 +351,4 @@ pub async fn deliverable_changes(db: &PgPool, phase_id: i64) -> sqlx::Result<Vec
     .bind(phase_id)
     .fetch_all(db)
     .await
-}
-
-impl DeliverableRow {
-    pub fn into_view(
-        self,
-        report_html: Option<String>,
-        history: Vec<DeliverableChange>,
-    ) -> DeliverableView {
-        DeliverableView {
-            id: self.id,
-            headings: self.headings.0,
-            text: self.text,
-            depth: self.depth,
-            origin: self.origin,
-            owner: self.owner,
-            due_on: self.due_on,
-            status: self.status,
-            note: self.note,
-            link: self.link,
-            report_html,
-            by: self.actor_name,
-            at: self.at,
-            changes: self.changes,
-            history,
-            check: self.check_spec.map(|spec| {
-                let described = crate::phases::checks::DeliverableCheck::parse(&spec)
-                    .map(|c| c.describe())
-                    .unwrap_or_else(|e| format!("an unreadable check ({e})"));
-                (spec, described)
-            }),
-        }
-    }
 }

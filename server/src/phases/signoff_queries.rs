@@ -5,7 +5,7 @@ use sqlx::types::Json;
 use sqlx::{PgConnection, PgExecutor, PgPool};
 use time::OffsetDateTime;
 
-use app::model::phases::{Claim, ServiceEvidence};
+use app::model::phases::{Claim, DeliverableStatus, ServiceEvidence};
 
 use super::queries::from_micros;
 use crate::auth::SessionUser;
@@ -16,7 +16,8 @@ use crate::phases::chain::{GENESIS, SignoffRecord};
 pub struct BoundDeliverable {
     pub id: i64,
     pub check_spec: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: DeliverableStatus,
     pub note: String,
     pub actor_subject: String,
 }

@@ -121,9 +121,9 @@ pub async fn keep_pages(State(state): State<AppState>, req: Request, next: Next)
     let Some(session) = req.extensions().get::<Session>().cloned() else {
         return next.run(req).await;
     };
-    let viewer = req
-        .extensions()
-        .get::<CurrentUser>()
+    let user = req.extensions().get::<CurrentUser>();
+    let signed_in = user.is_some();
+    let viewer = user
         .map(|u| format!("{}|{}|{:?}", u.0.issuer, u.0.subject, u.0.viewer()))
         .unwrap_or_default();
     let key = format!(
@@ -141,12 +141,9 @@ pub async fn keep_pages(State(state): State<AppState>, req: Request, next: Next)
         return next.run(req).await;
     };
     let token = |session: Session| async move {
-        let token = if viewer_signed_in(&session).await {
-            crate::auth::csrf::token(&session).await
-        } else {
-            crate::auth::csrf::existing(&session).await
-        };
-        token.map(|t| crate::auth::csrf::masked(&t))
+        crate::auth::csrf::for_viewer(&session, signed_in)
+            .await
+            .map(|t| crate::auth::csrf::masked(&t))
     };
     let slot = generation.page_slot(&key);
     // The same data with older clock figures: answered from the page kept before; the first such
@@ -214,17 +211,6 @@ async fn render_and_keep(
         })
         .await
         .cloned()
-}
-
-/// Whether the session belongs to someone signed in (who gets a token created if missing, as
-/// `Page` does); anonymous visitors get none, so that looking creates no session.
-async fn viewer_signed_in(session: &Session) -> bool {
-    session
-        .get::<crate::auth::SessionUser>(crate::auth::session::USER_KEY)
-        .await
-        .ok()
-        .flatten()
-        .is_some()
 }
 
 #[cfg(test)]

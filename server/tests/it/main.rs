@@ -28,3 +28,4 @@ mod phases;
 mod readmodel;
 mod rollouts;
 mod routes;
+mod worker_rules;

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
 use app::model::Role;
+use app::model::phases::DeliverableStatus;
 
 use super::parse_id;
 use crate::audited::{self, Change, Recorded};
@@ -75,27 +76,31 @@ pub async fn update_deliverable(
         Ok(l) => l,
         Err(e) => return refuse(&state, &page, &session, id, e, &draft).await,
     };
-    let problem = match form.status.as_str() {
-        "open" | "done" | "waived" if note.chars().count() > 2000 => {
+    // The status is parsed here, at the edge: past this point it is one of the three.
+    let Some(status) = DeliverableStatus::parse(&form.status) else {
+        let problem = format!("'{}' is not a status (open, done, waived).", form.status);
+        return refuse(&state, &page, &session, id, problem, &draft).await;
+    };
+    let problem = match status {
+        _ if note.chars().count() > 2000 => {
             Some("The note is limited to 2000 characters.".to_string())
         }
         _ if report.is_some_and(|r| r.len() > MAX_REPORT_BYTES) => {
             Some("The attached report is limited to 200 KB.".into())
         }
-        "waived" if note.is_empty() => {
+        DeliverableStatus::Waived if note.is_empty() => {
             Some("Waiving a deliverable needs a reason: write it in the note.".into())
         }
-        "done" if note.is_empty() && link.is_none() && report.is_none() => {
+        DeliverableStatus::Done if note.is_empty() && link.is_none() && report.is_none() => {
             Some("Marking a deliverable done needs evidence: a note, a link or a report.".into())
         }
-        "open" | "done" | "waived" => None,
-        other => Some(format!("'{other}' is not a status (open, done, waived).")),
+        _ => None,
     };
     if let Some(problem) = problem {
         return refuse(&state, &page, &session, id, problem, &draft).await;
     }
     // A deliverable bound to a check is done when the check passes, not when someone says so.
-    if form.status == "done"
+    if status == DeliverableStatus::Done
         && let Some(bound) = crate::phases::signoff_queries::bound_deliverables(
             &state.db,
             crate::phases::signoff_queries::CheckScope::Deliverable(deliverable),
@@ -125,21 +130,13 @@ pub async fn update_deliverable(
         target: &format!("phase {id} deliverable {deliverable}"),
         before: None,
         after: Some(
-            serde_json::json!({ "status": form.status, "note": note, "link": link,
+            serde_json::json!({ "status": status.as_str(), "note": note, "link": link,
                 "report_bytes": report.map(str::len) }),
         ),
     };
     audited::write(&state.db, change, async |tx| -> sqlx::Result<()> {
-        crate::phases::queries::add_event(
-            &mut *tx,
-            deliverable,
-            &form.status,
-            note,
-            link,
-            report,
-            &user,
-        )
-        .await?;
+        crate::phases::queries::add_event(&mut *tx, deliverable, status, note, link, report, &user)
+            .await?;
         Ok(())
     })
     .await?;

@@ -10,7 +10,9 @@ use time::OffsetDateTime;
 use tower_sessions::Session;
 
 use app::model::drafts::FormDraft;
-use app::model::phases::{DeliverableChange, PhaseDetail, ReportView, SignoffDraft};
+use app::model::phases::{
+    DeliverableChange, DeliverableView, PhaseDetail, ReportView, SignoffDraft,
+};
 use app::model::{Role, Section};
 use app::pages::phase_detail::{PhaseDetailData, PhaseDetailPage};
 use app::render_page;
@@ -19,6 +21,7 @@ use super::parse_id;
 use crate::auth::Page;
 use crate::docs::markdown::analyse;
 use crate::error::{AppError, AppResult};
+use crate::phases::queries::DeliverableRow;
 use crate::phases::record::view_of;
 use crate::state::AppState;
 
@@ -57,7 +60,7 @@ pub(super) async fn load(state: &AppState, id: i64) -> AppResult<PhaseDetail> {
         .map(|d| {
             let html = d.report.as_deref().map(|r| analyse(r).html);
             let changes = history.remove(&d.id).unwrap_or_default();
-            d.into_view(html, changes)
+            deliverable_view(d, html, changes)
         })
         .collect();
     let mut seen_kinds = Vec::new();
@@ -176,4 +179,35 @@ pub(super) async fn refuse(
     )
     .await?;
     Ok((StatusCode::BAD_REQUEST, Html(html)).into_response())
+}
+
+/// A deliverable as the phase page shows it: its row, its rendered report and its changes.
+fn deliverable_view(
+    d: DeliverableRow,
+    report_html: Option<String>,
+    history: Vec<DeliverableChange>,
+) -> DeliverableView {
+    DeliverableView {
+        id: d.id,
+        headings: d.headings.0,
+        text: d.text,
+        depth: d.depth,
+        origin: d.origin,
+        owner: d.owner,
+        due_on: d.due_on,
+        status: d.status,
+        note: d.note,
+        link: d.link,
+        report_html,
+        by: d.actor_name,
+        at: d.at,
+        changes: d.changes,
+        history,
+        check: d.check_spec.map(|spec| {
+            let described = crate::phases::checks::DeliverableCheck::parse(&spec)
+                .map(|c| c.describe())
+                .unwrap_or_else(|e| format!("an unreadable check ({e})"));
+            (spec, described)
+        }),
+    }
 }
