@@ -86,11 +86,11 @@ pub struct Undocumented {
     pub rank: usize,
     /// Why it is ranked where it is, in words.
     pub reason: String,
-    pub claim: Option<Claim>,
+    pub claim: Option<DocClaim>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Claim {
+pub struct DocClaim {
     pub engine: String,
     pub key: String,
     pub by: String,
@@ -118,7 +118,7 @@ pub struct CoverageReport {
     pub docs: Vec<DocStatus>,
     pub orphans: Vec<DocStatus>,
     pub problems: Vec<(String, String)>,
-    pub claims: Vec<Claim>,
+    pub claims: Vec<DocClaim>,
     pub freshness_days: i64,
     pub docs_dir_configured: bool,
 }

@@ -216,7 +216,7 @@ pub struct DeliverableChange {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Claim {
+pub struct ReportClaim {
     pub deliverable_id: i64,
     pub text: String,
     /// confirmed or disputed.
@@ -231,7 +231,7 @@ pub struct ReportView {
     pub author: String,
     pub at: OffsetDateTime,
     pub html: String,
-    pub claims: Vec<Claim>,
+    pub claims: Vec<ReportClaim>,
     /// A newer report of the same kind exists.
     pub superseded: bool,
 }
@@ -259,7 +259,7 @@ pub struct EvidenceSnapshot {
     pub docs_fresh: i64,
     pub deliverables_done: i64,
     pub deliverables_waived: i64,
-    pub per_service: Vec<ServiceEvidence>,
+    pub per_service: Vec<ServiceAtSignoff>,
     /// The plan's claimed starting grade and its target at signing, beside the measured
     /// `grade_total`. Absent from records signed before these were kept, and from plans that
     /// state none (so those records' stored JSON, and their hashes, are unchanged).
@@ -283,7 +283,7 @@ impl EvidenceSnapshot {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ServiceEvidence {
+pub struct ServiceAtSignoff {
     pub engine: String,
     pub key: String,
     pub image: String,

@@ -10,7 +10,7 @@ use crate::model::drafts::FormDraft;
 use crate::model::grade::{CategoryView, GradeSnapshot, GradeView, ScoreSource};
 
 #[derive(Clone, Debug)]
-pub struct GradesData {
+pub struct GradesView {
     pub grade: GradeView,
     pub chart_svg: String,
     /// Each category's trend.
@@ -23,8 +23,8 @@ pub struct GradesData {
 }
 
 #[component]
-pub fn GradesPage(data: GradesData) -> impl IntoView {
-    let GradesData {
+pub fn GradesPage(data: GradesView) -> impl IntoView {
+    let GradesView {
         grade,
         chart_svg,
         categories_svg,

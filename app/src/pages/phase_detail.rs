@@ -13,7 +13,7 @@ use crate::model::phases::{
 };
 
 #[derive(Clone, Debug)]
-pub struct PhaseDetailData {
+pub struct PhaseDetailView {
     pub detail: PhaseDetail,
     /// Editors and admins: deliverables, reports.
     pub can_edit: bool,
@@ -32,8 +32,8 @@ pub struct PhaseDetailData {
 }
 
 #[component]
-pub fn PhaseDetailPage(data: PhaseDetailData) -> impl IntoView {
-    let PhaseDetailData {
+pub fn PhaseDetailPage(data: PhaseDetailView) -> impl IntoView {
+    let PhaseDetailView {
         detail,
         can_edit,
         can_sign,

@@ -9,7 +9,7 @@ use crate::components::widgets::TimeAgo;
 use crate::model::phases::{PhaseSummary, PlanPreview};
 
 #[derive(Clone, Debug)]
-pub struct PhasesData {
+pub struct PhasesView {
     pub phases: Vec<PhaseSummary>,
     pub can_edit: bool,
     /// The plan text being imported, kept in the form across previews and errors.
@@ -21,8 +21,8 @@ pub struct PhasesData {
 }
 
 #[component]
-pub fn PhasesPage(data: PhasesData) -> impl IntoView {
-    let PhasesData {
+pub fn PhasesPage(data: PhasesView) -> impl IntoView {
+    let PhasesView {
         phases,
         can_edit,
         plan_text,

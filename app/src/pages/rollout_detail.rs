@@ -11,7 +11,7 @@ use crate::model::rollouts::{CandidateView, CriterionView, ItemStatus, ItemView,
 use crate::pages::rollouts::Readiness;
 
 #[derive(Clone, Debug)]
-pub struct RolloutData {
+pub struct RolloutView {
     pub detail: RolloutDetail,
     pub can_admin: bool,
     pub can_edit: bool,
@@ -22,8 +22,8 @@ pub struct RolloutData {
 }
 
 #[component]
-pub fn RolloutPage(data: RolloutData) -> impl IntoView {
-    let RolloutData {
+pub fn RolloutPage(data: RolloutView) -> impl IntoView {
+    let RolloutView {
         detail,
         can_admin,
         can_edit,

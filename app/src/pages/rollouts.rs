@@ -10,7 +10,7 @@ use crate::components::widgets::TimeAgo;
 use crate::model::rollouts::RolloutSummary;
 
 #[derive(Clone, Debug)]
-pub struct RolloutsData {
+pub struct RolloutsView {
     pub rollouts: Vec<RolloutSummary>,
     pub can_admin: bool,
     pub error: Option<String>,
@@ -32,8 +32,8 @@ pub fn Readiness(r: RolloutSummary) -> impl IntoView {
 }
 
 #[component]
-pub fn RolloutsPage(data: RolloutsData) -> impl IntoView {
-    let RolloutsData {
+pub fn RolloutsPage(data: RolloutsView) -> impl IntoView {
+    let RolloutsView {
         rollouts,
         can_admin,
         error,

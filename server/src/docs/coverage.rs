@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use time::Date;
 
 use app::model::docs::{
-    Attestation, Claim, CoverageFigures, CoverageReport, DocCheck, DocStatus, ServiceRef,
+    Attestation, CoverageFigures, CoverageReport, DocCheck, DocClaim, DocStatus, ServiceRef,
     Undocumented,
 };
 
@@ -19,7 +19,7 @@ pub struct CoverageInput<'a> {
     pub problems: &'a [(String, String)],
     /// Latest attestation per doc path.
     pub attestations: &'a BTreeMap<String, Attestation>,
-    pub claims: &'a [Claim],
+    pub claims: &'a [DocClaim],
     pub freshness_days: i64,
     pub target_share: f64,
     pub today: Date,

@@ -7,7 +7,9 @@ use sqlx::types::Json;
 use sqlx::{PgExecutor, PgPool};
 use time::{Date, OffsetDateTime};
 
-use app::model::docs::{Attestation, Claim, CoverageFigures, CoveragePoint, DocCheck, ServiceRef};
+use app::model::docs::{
+    Attestation, CoverageFigures, CoveragePoint, DocCheck, DocClaim, ServiceRef,
+};
 
 use crate::auth::SessionUser;
 use crate::docs::ScanOutcome;
@@ -153,7 +155,7 @@ pub struct DocsState {
     pub docs: Vec<ScannedDoc>,
     pub problems: Vec<(String, String)>,
     pub attestations: BTreeMap<String, Attestation>,
-    pub claims: Vec<Claim>,
+    pub claims: Vec<DocClaim>,
 }
 
 pub async fn load(db: &PgPool) -> sqlx::Result<DocsState> {
@@ -195,7 +197,7 @@ struct ClaimRow {
     created_at: OffsetDateTime,
 }
 
-pub async fn open_claims(db: &PgPool) -> sqlx::Result<Vec<Claim>> {
+pub async fn open_claims(db: &PgPool) -> sqlx::Result<Vec<DocClaim>> {
     let rows: Vec<ClaimRow> = sqlx::query_as(
         "SELECT engine, service_key, actor_name, actor_subject, due, note, created_at
          FROM doc_claims WHERE released_at IS NULL ORDER BY created_at",
@@ -204,7 +206,7 @@ pub async fn open_claims(db: &PgPool) -> sqlx::Result<Vec<Claim>> {
     .await?;
     Ok(rows
         .into_iter()
-        .map(|r| Claim {
+        .map(|r| DocClaim {
             engine: r.engine,
             key: r.service_key,
             by: r.actor_name,

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use app::model::drafts::FormDraft;
 use app::model::{Role, Section};
-use app::pages::grades::{GradeHistoryPage, GradesData, GradesPage};
+use app::pages::grades::{GradeHistoryPage, GradesPage, GradesView};
 use app::render_page;
 
 use super::charts::{TARGET, category_chart, trend_chart};
@@ -41,7 +41,7 @@ pub(super) async fn render(
             }))
         })
         .await?;
-    let data = GradesData {
+    let data = GradesView {
         grade: built.grade.clone(),
         chart_svg: built.chart_svg.clone(),
         categories_svg: built.categories_svg.clone(),

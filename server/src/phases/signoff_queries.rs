@@ -5,7 +5,7 @@ use sqlx::types::Json;
 use sqlx::{PgConnection, PgExecutor, PgPool};
 use time::OffsetDateTime;
 
-use app::model::phases::{Claim, DeliverableStatus, ServiceEvidence};
+use app::model::phases::{DeliverableStatus, ReportClaim, ServiceAtSignoff};
 
 use super::queries::from_micros;
 use crate::auth::SessionUser;
@@ -91,7 +91,7 @@ pub async fn add_report(
     phase_id: i64,
     kind: &str,
     body: &str,
-    claims: &[Claim],
+    claims: &[ReportClaim],
     actor: &SessionUser,
 ) -> sqlx::Result<i64> {
     sqlx::query_scalar(
@@ -113,7 +113,7 @@ pub struct ReportRow {
     pub id: i64,
     pub kind: String,
     pub body: String,
-    pub claims: Json<Vec<Claim>>,
+    pub claims: Json<Vec<ReportClaim>>,
     pub actor_subject: String,
     pub actor_name: String,
     pub at: OffsetDateTime,
@@ -239,7 +239,7 @@ pub async fn signoffs_of(db: &PgPool, phase_id: i64) -> sqlx::Result<Vec<Signoff
 }
 
 /// The services as a signer sees them, for the evidence snapshot.
-pub async fn service_evidence(db: &PgPool) -> sqlx::Result<Vec<(ServiceEvidence, bool)>> {
+pub async fn service_evidence(db: &PgPool) -> sqlx::Result<Vec<(ServiceAtSignoff, bool)>> {
     let rows: Vec<(String, String, String, String, i64, bool)> = sqlx::query_as(
         "SELECT e.name, s.key, s.image_ref, coalesce(s.facts->>'image_id', ''),
                 jsonb_array_length(s.findings)::int8, s.state = 'running'
@@ -253,7 +253,7 @@ pub async fn service_evidence(db: &PgPool) -> sqlx::Result<Vec<(ServiceEvidence,
         .into_iter()
         .map(|(engine, key, image, image_id, findings, running)| {
             (
-                ServiceEvidence {
+                ServiceAtSignoff {
                     engine,
                     key,
                     image,

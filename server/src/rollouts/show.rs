@@ -12,8 +12,8 @@ use app::model::rollouts::{
     CandidateView, CriterionView, DecisionView, ItemEventView, ItemView, RolloutDetail, ScoreCell,
 };
 use app::model::{Role, Section};
-use app::pages::rollout_detail::{RolloutData, RolloutPage};
-use app::pages::rollouts::{RolloutsData, RolloutsPage};
+use app::pages::rollout_detail::{RolloutPage, RolloutView};
+use app::pages::rollouts::{RolloutsPage, RolloutsView};
 use app::render_page;
 
 use crate::auth::Page;
@@ -154,7 +154,7 @@ pub(super) async fn render_list(
     page: &Page,
     error: Option<String>,
 ) -> AppResult<String> {
-    let data = RolloutsData {
+    let data = RolloutsView {
         rollouts: crate::rollouts::queries::summaries(&state.db).await?,
         can_admin: page.can(Role::Admin),
         error,
@@ -177,7 +177,7 @@ pub(super) async fn render(
 ) -> AppResult<String> {
     let detail = load(state, id).await?;
     let title = detail.summary.name.clone();
-    let data = RolloutData {
+    let data = RolloutView {
         detail,
         can_admin: page.can(Role::Admin),
         can_edit: page.can(Role::Editor),

@@ -14,7 +14,7 @@ use app::model::phases::{
     DeliverableChange, DeliverableView, PhaseDetail, ReportView, SignoffDraft,
 };
 use app::model::{Role, Section};
-use app::pages::phase_detail::{PhaseDetailData, PhaseDetailPage};
+use app::pages::phase_detail::{PhaseDetailPage, PhaseDetailView};
 use app::render_page;
 
 use super::parse_id;
@@ -125,7 +125,7 @@ pub(super) async fn render(
         "You signed in again. Your decision is filled in below as you wrote it: check it and sign."
             .to_string()
     });
-    let data = PhaseDetailData {
+    let data = PhaseDetailView {
         detail,
         can_edit: page.can(Role::Editor),
         can_sign: page.can(Role::Admin),

@@ -22,7 +22,7 @@ use time::OffsetDateTime;
 use app::model::phases::{ChainStatus, PlanPreview, PreviewItem};
 use app::model::{Role, Section};
 use app::pages::acceptance::ChainPage;
-use app::pages::phases::{PhasesData, PhasesPage};
+use app::pages::phases::{PhasesPage, PhasesView};
 use app::render_page;
 
 use crate::auth::{CurrentUser, Page, SessionUser, authorize};
@@ -51,7 +51,7 @@ struct ListExtras {
 
 async fn render_list(state: &AppState, page: &Page, extras: ListExtras) -> AppResult<String> {
     let phases = crate::phases::queries::summaries(&state.db).await?;
-    let data = PhasesData {
+    let data = PhasesView {
         phases,
         can_edit: page.can(Role::Editor),
         plan_text: extras.plan_text,

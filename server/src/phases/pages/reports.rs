@@ -7,7 +7,7 @@ use tower_sessions::Session;
 
 use app::model::Role;
 use app::model::drafts::FormDraft;
-use app::model::phases::Claim;
+use app::model::phases::ReportClaim;
 
 use super::parse_id;
 use crate::audited::{self, Recorded};
@@ -94,7 +94,7 @@ pub async fn add_report(
             .ok()
             .and_then(|did| deliverables.iter().find(|d| d.id == did));
         match (deliverable, verdict.as_str()) {
-            (Some(d), "confirmed" | "disputed") => claims.push(Claim {
+            (Some(d), "confirmed" | "disputed") => claims.push(ReportClaim {
                 deliverable_id: d.id,
                 text: d.text.clone(),
                 verdict: verdict.clone(),
