@@ -139,8 +139,7 @@ pub async fn sign(
     signer: &SessionUser,
 ) -> Result<SignoffRecord, Refusal> {
     let (snapshot, total, letter, version) = evidence(db, docs, phase).await?;
-    let action = "phase.sign_off";
-    crate::audited::write_recording(db, signer, action, async |conn| {
+    crate::audited::write_recording(db, signer, "phase.sign_off", async |conn| {
         if decision.kind == DecisionKind::Approved {
             let open =
                 crate::phases::signoff_queries::open_deliverables(&mut *conn, phase.id).await?;

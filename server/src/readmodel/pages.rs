@@ -4,8 +4,8 @@
 //! same viewer, until the data changes, copies those bytes with this response's masked token put
 //! in. When only the clock replaced the generation, no view waits: the page kept before stands
 //! in, and the first view starts the new copy's render in the background (stale while
-//! revalidating, as HTTP caches say). The tag (`ETag`) is taken once, when the page is kept, so a reload that is answered `304`
-//! costs a lookup. No handler changes: the pages routed through [`keep_pages`] render as they
+//! revalidating, as HTTP caches say). The tag (`ETag`) is taken once, when the page is kept, so
+//! a reload that is answered `304` costs a lookup. No handler changes: the pages routed through [`keep_pages`] render as they
 //! always do, and [`Page::meta`](crate::auth::Page::meta) writes the placeholder when asked to.
 //!
 //! What a page shows depends on the data (the generation), the address (path and query string)

@@ -126,18 +126,18 @@ pub async fn mark_checked(db: &PgPool) -> sqlx::Result<()> {
 
 /// Every item's current status, by id, for the phase deliverables bound to a rollout item.
 pub async fn statuses(db: &PgPool) -> sqlx::Result<Vec<(i64, ItemStatus)>> {
-    let rows: Vec<(i64, String)> = sqlx::query_as(
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: i64,
+        #[sqlx(try_from = "String")]
+        status: ItemStatus,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
         "SELECT i.id, e.status FROM rollout_items i
          JOIN LATERAL (SELECT status FROM rollout_item_events WHERE item_id = i.id
                        ORDER BY id DESC LIMIT 1) e ON true",
     )
     .fetch_all(db)
     .await?;
-    rows.into_iter()
-        .map(|(id, status)| {
-            ItemStatus::try_from(status)
-                .map(|s| (id, s))
-                .map_err(|e| sqlx::Error::Decode(e.into()))
-        })
-        .collect()
+    Ok(rows.into_iter().map(|r| (r.id, r.status)).collect())
 }
