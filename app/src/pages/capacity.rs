@@ -8,12 +8,12 @@ use crate::components::format::{bytes, timestamp};
 use crate::components::forms::CsrfField;
 use crate::components::widgets::TimeAgo;
 use crate::model::capacity::{
-    BaselineRow, BaselineSummary, CapacityPage, DependencyLink, EngineCapacity, EngineDependencies,
-    ResourceWindow, RightSizing, ServiceDependencies, ServiceResources, VersionRow,
+    BaselineRow, BaselineSummary, CapacityPage, EngineCapacity, ResourceWindow, RightSizing,
+    ServiceResources,
 };
 use crate::model::service_query::url_encode;
 
-fn service_href(engine: &str, key: &str) -> String {
+pub(crate) fn service_href(engine: &str, key: &str) -> String {
     format!("/services/{}/{}", url_encode(engine), url_encode(key))
 }
 
@@ -29,7 +29,7 @@ fn mem(v: Option<i64>) -> String {
     v.map_or("–".into(), bytes)
 }
 
-fn sources(via: &[String]) -> String {
+pub(crate) fn sources(via: &[String]) -> String {
     via.join(", ")
 }
 
@@ -281,139 +281,5 @@ pub fn ResourcesSection(resources: ServiceResources) -> impl IntoView {
             {resources.cpu_svg.map(|svg| view! { <div class="chart-wrap" inner_html=svg></div> })}
             {resources.memory_svg.map(|svg| view! { <div class="chart-wrap" inner_html=svg></div> })}
         </section>
-    }
-}
-
-fn link_list(links: Vec<DependencyLink>) -> impl IntoView {
-    links
-        .into_iter()
-        .map(|l| {
-            view! {
-                <li><a href=service_href(&l.engine, &l.key)>{l.name.clone()}</a>
-                    " "<span class=format!("badge status-{}", l.state)>{l.state.clone()}</span>
-                    <small class="muted">{format!(" via {}", sources(&l.via))}</small></li>
-            }
-        })
-        .collect_view()
-}
-
-#[component]
-pub fn DependenciesSection(dependencies: ServiceDependencies) -> impl IntoView {
-    let ServiceDependencies {
-        depends_on,
-        needed_by,
-        impact,
-        svg,
-    } = dependencies;
-    let none = depends_on.is_empty() && needed_by.is_empty();
-    view! {
-        <section aria-labelledby="dependencies-h" class="dependencies">
-            <h2 id="dependencies-h">"Dependencies"</h2>
-            {impact.map(|i| view! { <p class="impact summary-line">{i}</p> })}
-            {if none {
-                view! { <p class="muted">"No dependency known: none in compose's depends_on, the environment, Traefik, a small shared network or an audit.depends_on label."</p> }.into_any()
-            } else {
-                view! {
-                    <div class="columns">
-                        <div><h3>"Depends on"</h3><ul class="depends-on">{link_list(depends_on)}</ul></div>
-                        <div><h3>"Needed by"</h3><ul class="needed-by">{link_list(needed_by)}</ul></div>
-                    </div>
-                }.into_any()
-            }}
-            {svg.map(|svg| view! { <div class="chart-wrap depmap-wrap" inner_html=svg></div> })}
-        </section>
-    }
-}
-
-#[component]
-pub fn DependenciesPage(maps: Vec<EngineDependencies>) -> impl IntoView {
-    let sections = maps
-        .into_iter()
-        .map(|m| {
-            let id = format!("deps-{}", m.engine);
-            let labelled_by = id.clone();
-            let any = !m.edges.is_empty();
-            let edges = m
-                .edges
-                .into_iter()
-                .map(|(from, to)| {
-                    view! {
-                        <tr>
-                            <td><a href=service_href(&from.engine, &from.key)>{from.name.clone()}</a></td>
-                            <td><a href=service_href(&to.engine, &to.key)>{to.name.clone()}</a></td>
-                            <td>{sources(&from.via)}</td>
-                        </tr>
-                    }
-                })
-                .collect_view();
-            view! {
-                <section aria-labelledby=labelled_by>
-                    <h2 id=id>{format!("Engine {}", m.engine)}</h2>
-                    {m.svg.map(|svg| view! { <div class="chart-wrap depmap-wrap" inner_html=svg></div> })}
-                    {if any {
-                        view! {
-                            <p class="muted">{format!("{} services with no known dependency are not drawn.", m.isolated)}</p>
-                            <table class="dependency-edges">
-                                <thead><tr><th scope="col">"Service"</th><th scope="col">"Depends on"</th><th scope="col">"Seen in"</th></tr></thead>
-                                <tbody>{edges}</tbody>
-                            </table>
-                        }.into_any()
-                    } else {
-                        view! { <p>"No dependency known on this engine."</p> }.into_any()
-                    }}
-                </section>
-            }
-        })
-        .collect_view();
-    view! {
-        <h1>"Dependency map"</h1>
-        <p class="lead">"Who needs whom, from compose's depends_on, host names in environment values and variable names (the values themselves are never stored), Traefik routing, shared networks of up to 8 services (dashed: they link both ways) and the audit.depends_on label. Boxes are coloured by state; arrows point at what a service needs."</p>
-        {sections}
-    }
-}
-
-#[component]
-pub fn VersionsPage(rows: Vec<VersionRow>, sort: String, now: OffsetDateTime) -> impl IntoView {
-    let latest = rows.iter().filter(|r| r.on_latest()).count();
-    let header = |key: &'static str, label: &'static str| {
-        let current = sort == key;
-        view! {
-            <th scope="col" aria-sort=if current { "descending" } else { "none" }>
-                <a href=format!("/versions?sort={key}")>{label}</a>
-            </th>
-        }
-    };
-    let body = rows
-        .into_iter()
-        .map(|r| {
-            let class = if r.on_latest() { "on-latest" } else { "" };
-            let short: String = r.image_id.trim_start_matches("sha256:").chars().take(12).collect();
-            let updated = r.updated.as_ref().map(|(at, prev)| {
-                let prev: String = prev.trim_start_matches("sha256:").chars().take(12).collect();
-                view! { <span>"from "<code>{prev}</code>" "<TimeAgo at=*at now=now/></span> }
-            });
-            view! {
-                <tr class=class>
-                    <td><code>{r.image_ref.clone()}</code><small class="muted">" ("{r.engine.clone()}")"</small></td>
-                    <td>{r.tag.clone()}</td>
-                    <td><code>{short}</code></td>
-                    <td>{r.created.map(timestamp).unwrap_or_else(|| "unknown".into())}</td>
-                    <td class="num">{r.age_days.map_or("–".into(), |d| format!("{d} days"))}</td>
-                    <td>{updated}</td>
-                    <td>{r.services.join(", ")}</td>
-                </tr>
-            }
-        })
-        .collect_view();
-    view! {
-        <h1>"Image versions"</h1>
-        <p class="lead summary-line">{format!("{latest} image references in use are on latest (or have no tag).")}</p>
-        <p class="muted">"As the engines report them; no registry is asked. An image ID that changed under the same reference means the image was updated. "
-            <a href="/versions.csv">"Download as CSV"</a></p>
-        <table class="versions">
-            <thead><tr>{header("image", "Image")}<th scope="col">"Tag"</th><th scope="col">"Image ID"</th>
-                <th scope="col">"Created"</th>{header("age", "Age")}{header("updated", "Updated")}{header("services", "Services")}</tr></thead>
-            <tbody>{body}</tbody>
-        </table>
     }
 }

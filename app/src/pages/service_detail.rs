@@ -8,7 +8,8 @@ use crate::components::widgets::{StatusBadge, TimeAgo};
 use crate::model::actions::ServiceAction;
 use crate::model::capacity::{ServiceDependencies, ServiceResources};
 use crate::model::{Finding, ServiceDetail, ServiceEvent, ServiceFacts};
-use crate::pages::capacity::{DependenciesSection, ResourcesSection};
+use crate::pages::capacity::ResourcesSection;
+use crate::pages::dependencies::DependenciesSection;
 use crate::pages::routes::{RouteDetails, StatusBar};
 
 #[component]

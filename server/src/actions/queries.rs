@@ -12,23 +12,23 @@ use super::rollup::{ActionKey, CurrentService, Latest, Stored};
 use crate::auth::SessionUser;
 
 pub async fn current_services(db: &PgPool) -> sqlx::Result<Vec<CurrentService>> {
-    type Row = (i64, String, String, String, Json<Vec<Finding>>);
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT s.id, e.name, s.key, s.display_name, s.findings
-         FROM services s JOIN engines e ON e.id = s.engine_id
-         WHERE s.removed_at IS NULL AND e.configured
-         ORDER BY e.name, s.key",
+    let rows = sqlx::query!(
+        r#"SELECT s.id, e.name AS engine, s.key, s.display_name AS name,
+                  s.findings AS "findings: Json<Vec<Finding>>"
+           FROM services s JOIN engines e ON e.id = s.engine_id
+           WHERE s.removed_at IS NULL AND e.configured
+           ORDER BY e.name, s.key"#,
     )
     .fetch_all(db)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, engine, key, name, findings)| CurrentService {
-            id,
-            engine,
-            key,
-            name,
-            findings: findings.0,
+        .map(|r| CurrentService {
+            id: r.id,
+            engine: r.engine,
+            key: r.key,
+            name: r.name,
+            findings: r.findings.0,
         })
         .collect())
 }
@@ -39,16 +39,19 @@ pub async fn services_by_id(
     db: &PgPool,
     ids: &[i64],
 ) -> sqlx::Result<Vec<(i64, String, String, String)>> {
-    sqlx::query_as(
-        "SELECT s.id, e.name, s.key, s.display_name
-         FROM services s JOIN engines e ON e.id = s.engine_id WHERE s.id = ANY($1)",
+    let rows = sqlx::query!(
+        r#"SELECT s.id AS "id!", e.name AS "name!", s.key AS "key!", s.display_name AS "display_name!"
+         FROM services s JOIN engines e ON e.id = s.engine_id WHERE s.id = ANY($1)"#,
+        ids,
     )
-    .bind(ids)
     .fetch_all(db)
-    .await
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.id, r.name, r.key, r.display_name))
+        .collect())
 }
 
-#[derive(sqlx::FromRow)]
 struct StoredRow {
     id: i64,
     kind: String,
@@ -69,13 +72,16 @@ struct StoredRow {
 /// Every action still open, and those closed within `done_days` (None: all of them, as the
 /// worker needs to reopen an old one), each with its latest change.
 pub async fn stored(db: impl PgExecutor<'_>, done_days: Option<i64>) -> sqlx::Result<Vec<Stored>> {
-    let rows: Vec<StoredRow> = sqlx::query_as(
-        "SELECT * FROM actions_now
+    let rows: Vec<StoredRow> = sqlx::query_as!(
+        StoredRow,
+        r#"SELECT id AS "id!", kind AS "kind!", service_id AS "service_id?", opened_at AS "opened_at!", closed_at AS "closed_at?", state AS "state?",
+                owner AS "owner?", due_on AS "due_on?", effort AS "effort?", reason AS "reason?", risk_expires_on AS "risk_expires_on?", note AS "note?", actor_name AS "actor_name?", at AS "at?"
+         FROM actions_now
          WHERE closed_at IS NULL OR $1::int IS NULL
             OR closed_at > now() - make_interval(days => $1::int)
-         ORDER BY id",
+         ORDER BY id"#,
+        done_days.map(|d| d as i32),
     )
-    .bind(done_days.map(|d| d as i32))
     .fetch_all(db)
     .await?;
     Ok(rows.into_iter().filter_map(stored_of).collect())
@@ -84,12 +90,16 @@ pub async fn stored(db: impl PgExecutor<'_>, done_days: Option<i64>) -> sqlx::Re
 /// One action with its latest change, locked for an update by a person.
 pub async fn one_for_update(conn: &mut PgConnection, id: i64) -> sqlx::Result<Option<Stored>> {
     // The action's row is locked first, so the latest change read next stays the latest.
-    sqlx::query("SELECT 1 FROM actions WHERE id = $1 FOR UPDATE")
-        .bind(id)
-        .execute(&mut *conn)
+    sqlx::query_scalar!("SELECT id FROM actions WHERE id = $1 FOR UPDATE", id)
+        .fetch_optional(&mut *conn)
         .await?;
-    let row: Option<StoredRow> = sqlx::query_as("SELECT * FROM actions_now WHERE id = $1")
-        .bind(id)
+    let row: Option<StoredRow> = sqlx::query_as!(
+        StoredRow,
+        r#"SELECT id AS "id!", kind AS "kind!", service_id AS "service_id?", opened_at AS "opened_at!", closed_at AS "closed_at?", state AS "state?",
+                owner AS "owner?", due_on AS "due_on?", effort AS "effort?", reason AS "reason?", risk_expires_on AS "risk_expires_on?", note AS "note?", actor_name AS "actor_name?", at AS "at?"
+         FROM actions_now WHERE id = $1"#,
+        id,
+    )
         .fetch_optional(&mut *conn)
         .await?;
     Ok(row.and_then(stored_of))
@@ -127,25 +137,25 @@ fn stored_of(r: StoredRow) -> Option<Stored> {
 
 /// Registers a new action; an action already there (another replica's refresh) is left alone.
 pub async fn open(conn: &mut PgConnection, key: ActionKey) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO actions (kind, service_id) VALUES ($1, $2)
          ON CONFLICT (kind, coalesce(service_id, 0)) DO NOTHING",
+        key.kind.slug(),
+        key.service_id,
     )
-    .bind(key.kind.slug())
-    .bind(key.service_id)
     .execute(conn)
     .await?;
     Ok(())
 }
 
 pub async fn set_closed(conn: &mut PgConnection, id: i64, closed: bool) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE actions SET closed_at = CASE WHEN $2 THEN now() END,
                 opened_at = CASE WHEN $2 THEN opened_at ELSE now() END
          WHERE id = $1",
+        id,
+        closed,
     )
-    .bind(id)
-    .bind(closed)
     .execute(conn)
     .await?;
     Ok(())
@@ -184,21 +194,21 @@ pub async fn append(
     change: &NewState,
     actor: &SessionUser,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO action_changes (action_id, state, owner, due_on, effort, reason,
                                      risk_expires_on, note, actor_subject, actor_name)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        action_id,
+        change.state.as_str(),
+        change.owner.as_deref(),
+        change.due_on,
+        change.effort.map(Effort::as_str),
+        change.reason.as_deref(),
+        change.risk_expires_on,
+        &change.note,
+        &actor.subject,
+        actor.display_name(),
     )
-    .bind(action_id)
-    .bind(change.state.as_str())
-    .bind(&change.owner)
-    .bind(change.due_on)
-    .bind(change.effort.map(Effort::as_str))
-    .bind(&change.reason)
-    .bind(change.risk_expires_on)
-    .bind(&change.note)
-    .bind(&actor.subject)
-    .bind(actor.display_name())
     .execute(conn)
     .await?;
     Ok(())
@@ -213,17 +223,20 @@ pub async fn for_service(
     kinds: &[&str],
     today: Date,
 ) -> sqlx::Result<Vec<ServiceAction>> {
-    let rows: Vec<StoredRow> = sqlx::query_as(
-        "SELECT * FROM actions_now
+    let rows: Vec<StoredRow> = sqlx::query_as!(
+        StoredRow,
+        r#"SELECT id AS "id!", kind AS "kind!", service_id AS "service_id?", opened_at AS "opened_at!", closed_at AS "closed_at?", state AS "state?",
+                owner AS "owner?", due_on AS "due_on?", effort AS "effort?", reason AS "reason?", risk_expires_on AS "risk_expires_on?", note AS "note?", actor_name AS "actor_name?", at AS "at?"
+         FROM actions_now
          WHERE closed_at IS NULL
            AND (service_id = (SELECT s.id FROM services s JOIN engines e ON e.id = s.engine_id
                               WHERE e.name = $1 AND s.key = $2)
                 OR (service_id IS NULL AND kind = ANY($3)))
-         ORDER BY id",
+         ORDER BY id"#,
+        engine,
+        key,
+        kinds as _,
     )
-    .bind(engine)
-    .bind(key)
-    .bind(kinds)
     .fetch_all(db)
     .await?;
     Ok(rows

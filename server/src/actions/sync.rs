@@ -20,7 +20,7 @@ pub async fn run(pool: &PgPool, now: OffsetDateTime) -> sqlx::Result<usize> {
     let current = rollup::current(&services);
     let mut tx = pool.begin().await?;
     // Serialises replicas and people: an action is changed by one of them at a time.
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('audit-portal actions'))")
+    sqlx::query!("SELECT pg_advisory_xact_lock(hashtext('audit-portal actions'))",)
         .execute(&mut *tx)
         .await?;
     let stored = queries::stored(&mut *tx, None).await?;

@@ -39,25 +39,24 @@ pub async fn append<'e, B: Serialize, A: Serialize>(
     db: impl PgExecutor<'e>,
     r: Record<'_, B, A>,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO audit_log (actor_issuer, actor_subject, actor_name, actor_role, action, target, outcome, before, after)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        &r.actor.issuer,
+        &r.actor.subject,
+        r.actor.display_name(),
+        r.actor.role.map(|x| x.as_str()),
+        r.action,
+        r.target,
+        r.outcome.as_str(),
+        r.before.map(Json) as _,
+        r.after.map(Json) as _,
     )
-    .bind(&r.actor.issuer)
-    .bind(&r.actor.subject)
-    .bind(r.actor.display_name())
-    .bind(r.actor.role.map(|x| x.as_str()))
-    .bind(r.action)
-    .bind(r.target)
-    .bind(r.outcome.as_str())
-    .bind(r.before.map(Json))
-    .bind(r.after.map(Json))
     .execute(db)
     .await?;
     Ok(())
 }
 
-#[derive(sqlx::FromRow)]
 struct Row {
     id: i64,
     at: time::OffsetDateTime,
@@ -73,18 +72,19 @@ struct Row {
 
 /// The newest entries matching the filter (person by name or subject, action by prefix).
 pub async fn list(db: &PgPool, filter: &AuditFilter, limit: i64) -> sqlx::Result<Vec<AuditEntry>> {
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT id, at, actor_name, actor_subject, actor_role, action, target, outcome, before, after
+    let rows: Vec<Row> = sqlx::query_as!(
+        Row,
+        r#"SELECT id, at, actor_name, actor_subject, actor_role AS "actor_role?", action, target, outcome, before AS "before?", after AS "after?"
          FROM audit_log
          WHERE ($1::text IS NULL OR actor_name ILIKE '%' || $1 || '%' OR actor_subject = $1)
            AND ($2::text IS NULL OR action LIKE $2 || '%')
            AND ($3::text IS NULL OR outcome = $3)
-         ORDER BY at DESC, id DESC LIMIT $4",
+         ORDER BY at DESC, id DESC LIMIT $4"#,
+        filter.actor.as_deref(),
+        filter.action.as_deref(),
+        filter.outcome.as_deref(),
+        limit,
     )
-    .bind(&filter.actor)
-    .bind(&filter.action)
-    .bind(&filter.outcome)
-    .bind(limit)
     .fetch_all(db)
     .await?;
     Ok(rows

@@ -19,17 +19,17 @@ pub struct NewToken<'a> {
 /// Inserts a token; `Ok(None)` when the name is taken (the unique constraint answers).
 pub async fn create(conn: &mut sqlx::PgConnection, t: &NewToken<'_>) -> sqlx::Result<Option<i64>> {
     let scopes: Vec<&str> = t.scopes.iter().map(|s| s.as_str()).collect();
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO api_tokens (name, prefix, secret_hash, scopes, created_by, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (name) DO NOTHING RETURNING id",
+        t.name,
+        t.prefix,
+        t.hash,
+        &scopes as _,
+        t.created_by,
+        t.expires_at,
     )
-    .bind(t.name)
-    .bind(t.prefix)
-    .bind(t.hash)
-    .bind(&scopes)
-    .bind(t.created_by)
-    .bind(t.expires_at)
     .fetch_optional(conn)
     .await
 }
@@ -44,36 +44,34 @@ pub enum Refusal {
 
 /// The token with this hash, if it is usable now; its last use is recorded.
 pub async fn authenticate(db: &PgPool, hash: &[u8]) -> sqlx::Result<Result<ApiCaller, Refusal>> {
-    type Row = (
-        i64,
-        String,
-        Vec<String>,
-        Option<OffsetDateTime>,
-        Option<OffsetDateTime>,
-    );
-    let row: Option<Row> = sqlx::query_as(
+    let row = sqlx::query!(
         "SELECT id, name, scopes, expires_at, revoked_at FROM api_tokens WHERE secret_hash = $1",
+        hash,
     )
-    .bind(hash)
     .fetch_optional(db)
     .await?;
-    let Some((id, name, scopes, expires_at, revoked_at)) = row else {
+    let Some(row) = row else {
         return Ok(Err(Refusal::Unknown));
     };
-    if revoked_at.is_some() {
+    if row.revoked_at.is_some() {
         return Ok(Err(Refusal::Revoked));
     }
-    if expires_at.is_some_and(|e| e <= OffsetDateTime::now_utc()) {
+    if row
+        .expires_at
+        .is_some_and(|e| e <= OffsetDateTime::now_utc())
+    {
         return Ok(Err(Refusal::Expired));
     }
-    sqlx::query("UPDATE api_tokens SET last_used_at = now() WHERE id = $1")
-        .bind(id)
-        .execute(db)
-        .await?;
+    sqlx::query!(
+        "UPDATE api_tokens SET last_used_at = now() WHERE id = $1",
+        row.id,
+    )
+    .execute(db)
+    .await?;
     Ok(Ok(ApiCaller {
-        token_id: id,
-        name,
-        scopes: scopes.iter().filter_map(|s| Scope::parse(s)).collect(),
+        token_id: row.id,
+        name: row.name,
+        scopes: row.scopes.iter().filter_map(|s| Scope::parse(s)).collect(),
     }))
 }
 
@@ -83,17 +81,16 @@ pub async fn revoke(
     id: i64,
     by: &str,
 ) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "UPDATE api_tokens SET revoked_at = now(), revoked_by = $2
          WHERE id = $1 AND revoked_at IS NULL RETURNING name",
+        id,
+        by,
     )
-    .bind(id)
-    .bind(by)
     .fetch_optional(conn)
     .await
 }
 
-#[derive(sqlx::FromRow)]
 struct Row {
     id: i64,
     name: String,
@@ -108,7 +105,8 @@ struct Row {
 }
 
 pub async fn list(db: &PgPool) -> sqlx::Result<Vec<TokenRow>> {
-    let rows: Vec<Row> = sqlx::query_as(
+    let rows: Vec<Row> = sqlx::query_as!(
+        Row,
         "SELECT id, name, prefix, scopes, created_by, created_at, expires_at, last_used_at,
                 revoked_at, revoked_by
          FROM api_tokens ORDER BY revoked_at IS NOT NULL, created_at DESC",

@@ -6,10 +6,10 @@ use leptos::prelude::*;
 
 use app::model::Section;
 use app::model::capacity::EngineDependencies;
-use app::pages::capacity::DependenciesPage;
+use app::pages::dependencies::DependenciesPage;
 use app::render_page;
 
-use super::{graph, queries, service};
+use super::{edge_queries, graph, queries, service};
 use crate::auth::Page;
 use crate::error::AppResult;
 use crate::state::AppState;
@@ -18,7 +18,7 @@ use crate::state::AppState;
 async fn maps(db: &sqlx::PgPool) -> sqlx::Result<Vec<EngineDependencies>> {
     let mut maps = vec![];
     for engine in crate::inventory::engines::names(db).await? {
-        let edges = queries::engine_edges(db, &engine).await?;
+        let edges = edge_queries::engine_edges(db, &engine).await?;
         let (nodes, arrows) = service::graph_of(&edges);
         let services = queries::current_services(db, &engine).await?;
         maps.push(EngineDependencies {

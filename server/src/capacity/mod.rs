@@ -11,6 +11,7 @@
 pub mod baseline;
 pub mod dependencies;
 pub mod deps;
+pub mod edge_queries;
 pub mod export;
 pub mod graph;
 pub mod history;

@@ -4,7 +4,7 @@
 use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
 
-use app::model::capacity::{BaselineSummary, DependencyLink, EngineCapacity};
+use app::model::capacity::{BaselineSummary, EngineCapacity};
 
 use super::history::HourUse;
 
@@ -15,20 +15,21 @@ pub async fn service_hours(
     key: &str,
     since: OffsetDateTime,
 ) -> sqlx::Result<Vec<HourUse>> {
-    let rows: Vec<HourRow> = sqlx::query_as(
-        "SELECT h.hour, h.cpu_percent_sum AS cpu_sum, h.cpu_samples, h.cpu_percent_max AS cpu_max,
-                h.memory_sum,
+    let rows: Vec<HourRow> = sqlx::query_as!(
+        HourRow,
+        r#"SELECT h.hour AS "hour!", h.cpu_percent_sum AS "cpu_sum!", h.cpu_samples AS "cpu_samples!", h.cpu_percent_max AS "cpu_max?",
+                h.memory_sum AS "memory_sum!",
                 CASE WHEN h.memory_samples > 0 THEN h.memory_samples
-                     WHEN h.memory_max IS NOT NULL THEN h.samples ELSE 0 END AS memory_samples,
-                h.memory_max, h.block_io_bytes AS block_io, h.net_io_bytes AS net_io
+                     WHEN h.memory_max IS NOT NULL THEN h.samples ELSE 0 END AS "memory_samples!",
+                h.memory_max AS "memory_max?", h.block_io_bytes AS "block_io!", h.net_io_bytes AS "net_io!"
          FROM service_hourly h
          JOIN services s ON s.id = h.service_id JOIN engines e ON e.id = s.engine_id
          WHERE e.name = $1 AND s.key = $2 AND h.hour >= date_trunc('hour', $3::timestamptz)
-         ORDER BY h.hour",
+         ORDER BY h.hour"#,
+        engine,
+        key,
+        since,
     )
-    .bind(engine)
-    .bind(key)
-    .bind(since)
     .fetch_all(db)
     .await?;
     Ok(rows
@@ -53,7 +54,6 @@ pub async fn service_hours(
         .collect())
 }
 
-#[derive(sqlx::FromRow)]
 struct HourRow {
     hour: OffsetDateTime,
     cpu_sum: f64,
@@ -66,95 +66,17 @@ struct HourRow {
     net_io: i64,
 }
 
-/// One end of an edge, as the pages name it.
-#[derive(sqlx::FromRow)]
-struct EdgeRow {
-    from_engine: String,
-    from_key: String,
-    from_name: String,
-    from_state: String,
-    from_health: Option<String>,
-    to_engine: String,
-    to_key: String,
-    to_name: String,
-    to_state: String,
-    to_health: Option<String>,
-    via: Vec<String>,
-}
-
-/// A dependency edge with both ends, as stored at the latest refresh.
-#[derive(Clone, Debug)]
-pub struct StoredEdge {
-    pub from: DependencyLink,
-    pub from_health: Option<String>,
-    pub to: DependencyLink,
-    pub to_health: Option<String>,
-}
-
-const EDGE_SELECT: &str = "
-    SELECT fe.name AS from_engine, f.key AS from_key, f.display_name AS from_name, f.state AS from_state,
-           f.health AS from_health,
-           te.name AS to_engine, t.key AS to_key, t.display_name AS to_name, t.state AS to_state,
-           t.health AS to_health, d.via
-    FROM service_dependencies d
-    JOIN services f ON f.id = d.from_service JOIN engines fe ON fe.id = f.engine_id
-    JOIN services t ON t.id = d.to_service JOIN engines te ON te.id = t.engine_id
-    WHERE f.removed_at IS NULL AND t.removed_at IS NULL";
-
-fn stored(r: EdgeRow) -> StoredEdge {
-    StoredEdge {
-        from: DependencyLink {
-            engine: r.from_engine,
-            key: r.from_key,
-            name: r.from_name,
-            state: r.from_state,
-            via: r.via.clone(),
-        },
-        from_health: r.from_health,
-        to: DependencyLink {
-            engine: r.to_engine,
-            key: r.to_key,
-            name: r.to_name,
-            state: r.to_state,
-            via: r.via,
-        },
-        to_health: r.to_health,
-    }
-}
-
-/// Every edge of one engine.
-pub async fn engine_edges(db: &PgPool, engine: &str) -> sqlx::Result<Vec<StoredEdge>> {
-    let sql = format!("{EDGE_SELECT} AND fe.name = $1 ORDER BY f.display_name, t.display_name");
-    let rows: Vec<EdgeRow> = sqlx::query_as(&sql).bind(engine).fetch_all(db).await?;
-    Ok(rows.into_iter().map(stored).collect())
-}
-
-/// The edges that touch one service, either end.
-pub async fn service_edges(db: &PgPool, engine: &str, key: &str) -> sqlx::Result<Vec<StoredEdge>> {
-    let sql = format!(
-        "{EDGE_SELECT} AND fe.name = $1 AND (f.key = $2 OR t.key = $2)
-         ORDER BY f.display_name, t.display_name"
-    );
-    let rows: Vec<EdgeRow> = sqlx::query_as(&sql)
-        .bind(engine)
-        .bind(key)
-        .fetch_all(db)
-        .await?;
-    Ok(rows.into_iter().map(stored).collect())
-}
-
 /// Services of one engine that are current: (count).
 pub async fn current_services(db: &PgPool, engine: &str) -> sqlx::Result<i64> {
-    sqlx::query_scalar(
-        "SELECT count(*) FROM services s JOIN engines e ON e.id = s.engine_id
-         WHERE e.name = $1 AND s.removed_at IS NULL",
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM services s JOIN engines e ON e.id = s.engine_id
+         WHERE e.name = $1 AND s.removed_at IS NULL"#,
+        engine,
     )
-    .bind(engine)
     .fetch_one(db)
     .await
 }
 
-#[derive(sqlx::FromRow)]
 struct EngineRow {
     id: i64,
     name: String,
@@ -173,19 +95,20 @@ struct EngineRow {
 
 /// Each configured engine's host and its running containers' memory now.
 pub async fn engines(db: &PgPool) -> sqlx::Result<Vec<(i64, EngineCapacity)>> {
-    let rows: Vec<EngineRow> = sqlx::query_as(
-        "SELECT e.id, e.name, e.host_cpus, e.host_memory_bytes, e.kernel_version, e.operating_system,
-                e.storage_driver, e.docker_version,
-                count(s.id) AS running,
-                coalesce(sum((s.facts->>'memory_usage_bytes')::int8), 0)::int8 AS memory_used,
-                coalesce(sum((s.facts->>'memory_limit_bytes')::int8), 0)::int8 AS limits_sum,
-                count(s.id) FILTER (WHERE s.facts->>'memory_limit_bytes' IS NULL) AS unlimited,
+    let rows: Vec<EngineRow> = sqlx::query_as!(
+        EngineRow,
+        r#"SELECT e.id AS "id!", e.name AS "name!", e.host_cpus, e.host_memory_bytes, e.kernel_version, e.operating_system,
+                e.storage_driver, e.docker_version AS "docker_version?",
+                count(s.id) AS "running!",
+                coalesce(sum((s.facts->>'memory_usage_bytes')::int8), 0)::int8 AS "memory_used!",
+                coalesce(sum((s.facts->>'memory_limit_bytes')::int8), 0)::int8 AS "limits_sum!",
+                count(s.id) FILTER (WHERE s.facts->>'memory_limit_bytes' IS NULL) AS "unlimited!",
                 coalesce(sum((s.facts->>'memory_usage_bytes')::int8)
-                         FILTER (WHERE s.facts->>'memory_limit_bytes' IS NULL), 0)::int8 AS unlimited_used
+                         FILTER (WHERE s.facts->>'memory_limit_bytes' IS NULL), 0)::int8 AS "unlimited_used!"
          FROM engines e
          LEFT JOIN services s ON s.engine_id = e.id AND s.removed_at IS NULL AND s.state = 'running'
          WHERE e.configured
-         GROUP BY e.id ORDER BY e.name",
+         GROUP BY e.id ORDER BY e.name"#,
     )
     .fetch_all(db)
     .await?;
@@ -218,19 +141,30 @@ pub async fn engines(db: &PgPool) -> sqlx::Result<Vec<(i64, EngineCapacity)>> {
 pub type EngineHour = (OffsetDateTime, f64, i64, Option<i64>);
 
 pub async fn engine_trend(db: &PgPool, engine_id: i64, days: i64) -> sqlx::Result<Vec<EngineHour>> {
-    sqlx::query_as(
-        "SELECT hour, memory_used_sum / samples, limits_sum_max, host_memory_bytes
-         FROM engine_hourly WHERE engine_id = $1 AND hour > now() - make_interval(days => $2)
-         ORDER BY hour",
+    let rows = sqlx::query!(
+        r#"SELECT hour, memory_used_sum / samples AS "memory_used_avg!", limits_sum_max,
+                  host_memory_bytes
+           FROM engine_hourly WHERE engine_id = $1 AND hour > now() - make_interval(days => $2)
+           ORDER BY hour"#,
+        engine_id,
+        days as i32,
     )
-    .bind(engine_id)
-    .bind(days as i32)
     .fetch_all(db)
-    .await
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            (
+                r.hour,
+                r.memory_used_avg,
+                r.limits_sum_max,
+                r.host_memory_bytes,
+            )
+        })
+        .collect())
 }
 
 /// What right-sizing needs of each running service with a limit.
-#[derive(sqlx::FromRow)]
 pub struct SizingRow {
     pub engine: String,
     pub key: String,
@@ -243,12 +177,13 @@ pub struct SizingRow {
 }
 
 pub async fn sizing_inputs(db: &PgPool) -> sqlx::Result<Vec<SizingRow>> {
-    sqlx::query_as(
-        "SELECT e.name AS engine, s.key, s.display_name AS name,
-                (s.facts->>'memory_limit_bytes')::int8 AS limit,
-                h.peak, h.samples,
-                s.findings @> '[{\"kind\": \"memory_near_limit\"}]' AS near,
-                s.findings @> '[{\"kind\": \"memory_oversized\"}]' AS oversized
+    sqlx::query_as!(
+        SizingRow,
+        r#"SELECT e.name AS "engine!", s.key AS "key!", s.display_name AS "name!",
+                (s.facts->>'memory_limit_bytes')::int8 AS "limit!",
+                h.peak AS "peak?", h.samples AS "samples?",
+                s.findings @> '[{"kind": "memory_near_limit"}]' AS "near!",
+                s.findings @> '[{"kind": "memory_oversized"}]' AS "oversized!"
          FROM services s JOIN engines e ON e.id = s.engine_id
          LEFT JOIN LATERAL (
              SELECT max(memory_max) AS peak,
@@ -257,13 +192,12 @@ pub async fn sizing_inputs(db: &PgPool) -> sqlx::Result<Vec<SizingRow>> {
              FROM service_hourly WHERE service_id = s.id AND hour > now() - interval '7 days') h ON true
          WHERE s.removed_at IS NULL AND e.configured AND s.state = 'running'
            AND s.facts->>'memory_limit_bytes' IS NOT NULL
-         ORDER BY e.name, s.display_name",
+         ORDER BY e.name, s.display_name"#,
     )
     .fetch_all(db)
     .await
 }
 
-#[derive(sqlx::FromRow)]
 struct BaselineRowDb {
     id: i64,
     label: String,
@@ -274,10 +208,11 @@ struct BaselineRowDb {
 }
 
 pub async fn baselines(db: &PgPool) -> sqlx::Result<Vec<BaselineSummary>> {
-    let rows: Vec<BaselineRowDb> = sqlx::query_as(
-        "SELECT b.id, b.label, b.taken_at, b.taken_by, b.window_days,
-                (SELECT count(*) FROM capacity_baseline_services x WHERE x.baseline_id = b.id) AS services
-         FROM capacity_baselines b ORDER BY b.taken_at DESC, b.id DESC",
+    let rows: Vec<BaselineRowDb> = sqlx::query_as!(
+        BaselineRowDb,
+        r#"SELECT b.id AS "id!", b.label AS "label!", b.taken_at AS "taken_at!", b.taken_by AS "taken_by!", b.window_days AS "window_days!",
+                (SELECT count(*) FROM capacity_baseline_services x WHERE x.baseline_id = b.id) AS "services!"
+         FROM capacity_baselines b ORDER BY b.taken_at DESC, b.id DESC"#,
     )
     .fetch_all(db)
     .await?;
@@ -295,7 +230,6 @@ pub async fn baselines(db: &PgPool) -> sqlx::Result<Vec<BaselineSummary>> {
 }
 
 /// A baseline's figures per service beside the last day's.
-#[derive(sqlx::FromRow)]
 pub struct ComparedRow {
     pub engine: String,
     pub key: String,
@@ -310,10 +244,11 @@ pub struct ComparedRow {
 }
 
 pub async fn compared(db: &PgPool, baseline_id: i64) -> sqlx::Result<Vec<ComparedRow>> {
-    sqlx::query_as(
-        "SELECT e.name AS engine, s.key, s.display_name AS name,
-                b.cpu_p95 AS cpu_then, b.memory_p95 AS memory_then, b.latency_p95_ms AS latency_then,
-                h.cpu_now, h.memory_now, h.samples_now, l.latency_now
+    sqlx::query_as!(
+        ComparedRow,
+        r#"SELECT e.name AS engine, s.key, s.display_name AS name,
+                b.cpu_p95 AS "cpu_then?", b.memory_p95 AS "memory_then?", b.latency_p95_ms AS "latency_then?",
+                h.cpu_now AS "cpu_now?", h.memory_now AS "memory_now?", h.samples_now AS "samples_now?", l.latency_now AS "latency_now?"
          FROM capacity_baseline_services b
          JOIN services s ON s.id = b.service_id JOIN engines e ON e.id = s.engine_id
          LEFT JOIN LATERAL (
@@ -326,9 +261,9 @@ pub async fn compared(db: &PgPool, baseline_id: i64) -> sqlx::Result<Vec<Compare
              WHERE ph.url IN (SELECT r.url FROM routes r WHERE r.service_id = s.id)
                AND ph.hour > now() - interval '24 hours' AND ph.p95_ms IS NOT NULL) l ON true
          WHERE b.baseline_id = $1
-         ORDER BY e.name, s.display_name",
+         ORDER BY e.name, s.display_name"#,
+        baseline_id,
     )
-    .bind(baseline_id)
     .fetch_all(db)
     .await
 }
@@ -343,15 +278,15 @@ pub async fn save_baseline(
     window_days: i32,
     taken_by: &str,
 ) -> sqlx::Result<(i64, i64)> {
-    let id: i64 = sqlx::query_scalar(
+    let id: i64 = sqlx::query_scalar!(
         "INSERT INTO capacity_baselines (label, taken_by, window_days) VALUES ($1, $2, $3) RETURNING id",
+        label,
+        taken_by,
+        window_days,
     )
-    .bind(label)
-    .bind(taken_by)
-    .bind(window_days)
     .fetch_one(&mut *conn)
     .await?;
-    let services = sqlx::query(
+    let services = sqlx::query!(
         "INSERT INTO capacity_baseline_services (baseline_id, service_id, samples, cpu_p95, memory_p95, latency_p95_ms)
          SELECT $1, s.id, h.samples, h.cpu_p95, h.memory_p95, l.latency_p95
          FROM services s
@@ -367,16 +302,15 @@ pub async fn save_baseline(
              WHERE ph.url IN (SELECT r.url FROM routes r WHERE r.service_id = s.id)
                AND ph.hour > now() - make_interval(days => $2)) l ON true
          WHERE s.removed_at IS NULL",
+        id,
+        window_days,
     )
-    .bind(id)
-    .bind(window_days)
     .execute(&mut *conn)
     .await?
     .rows_affected();
     Ok((id, services as i64))
 }
 
-#[derive(sqlx::FromRow)]
 pub struct VersionDb {
     pub engine: String,
     pub image_ref: String,
@@ -391,17 +325,18 @@ pub struct VersionDb {
 /// Per engine and image reference: the image it points at now (the latest seen), the one before
 /// if it changed, and the current services running it.
 pub async fn versions(db: &PgPool) -> sqlx::Result<Vec<VersionDb>> {
-    sqlx::query_as(
-        "SELECT DISTINCT ON (e.name, v.image_ref)
-                e.name AS engine, v.image_ref, v.image_id, v.image_created, v.first_seen,
-                min(v.first_seen) OVER (PARTITION BY v.engine_id, v.image_ref) AS ref_first_seen,
-                lag(v.image_id) OVER (PARTITION BY v.engine_id, v.image_ref ORDER BY v.first_seen) AS previous_id,
+    sqlx::query_as!(
+        VersionDb,
+        r#"SELECT DISTINCT ON (e.name, v.image_ref)
+                e.name AS "engine!", v.image_ref AS "image_ref!", v.image_id AS "image_id!", v.image_created AS "image_created?", v.first_seen AS "first_seen!",
+                min(v.first_seen) OVER (PARTITION BY v.engine_id, v.image_ref) AS "ref_first_seen!",
+                lag(v.image_id) OVER (PARTITION BY v.engine_id, v.image_ref ORDER BY v.first_seen) AS "previous_id?",
                 coalesce((SELECT array_agg(s.display_name ORDER BY s.display_name) FROM services s
                           WHERE s.engine_id = v.engine_id AND s.removed_at IS NULL AND s.image_ref = v.image_ref),
-                         '{}') AS services
+                         '{}') AS "services!"
          FROM image_versions v JOIN engines e ON e.id = v.engine_id
          WHERE e.configured
-         ORDER BY e.name, v.image_ref, v.last_seen DESC, v.first_seen DESC",
+         ORDER BY e.name, v.image_ref, v.last_seen DESC, v.first_seen DESC"#,
     )
     .fetch_all(db)
     .await

@@ -40,7 +40,6 @@ impl ServiceInputs {
     }
 }
 
-#[derive(sqlx::FromRow)]
 struct InputRow {
     key: String,
     peak_7d: Option<i64>,
@@ -63,34 +62,35 @@ pub async fn inputs(
     at: OffsetDateTime,
 ) -> sqlx::Result<HashMap<String, ServiceInputs>> {
     // Rows written before memory_samples existed count their refreshes when they hold a peak.
-    let rows: Vec<InputRow> = sqlx::query_as(
-        "WITH latest AS (
+    let rows: Vec<InputRow> = sqlx::query_as!(
+        InputRow,
+        r#"WITH latest AS (
              SELECT id, label, taken_at FROM capacity_baselines ORDER BY taken_at DESC, id DESC LIMIT 1)
-         SELECT s.key, h.peak_7d, h.samples_7d, h.cpu_24h, h.memory_24h, h.samples_24h, l.latency_24h,
-                latest.label AS baseline_label, latest.taken_at AS baseline_taken_at,
-                b.cpu_p95, b.memory_p95, b.latency_p95_ms
+         SELECT s.key, h.peak_7d AS "peak_7d?", h.samples_7d AS "samples_7d?", h.cpu_24h AS "cpu_24h?", h.memory_24h AS "memory_24h?", h.samples_24h AS "samples_24h?", l.latency_24h AS "latency_24h?",
+                latest.label AS "baseline_label?", latest.taken_at AS "baseline_taken_at?",
+                b.cpu_p95 AS "cpu_p95?", b.memory_p95 AS "memory_p95?", b.latency_p95_ms AS "latency_p95_ms?"
          FROM services s
          LEFT JOIN LATERAL (
              SELECT max(memory_max) AS peak_7d,
                     sum(CASE WHEN memory_samples > 0 THEN memory_samples
                              WHEN memory_max IS NOT NULL THEN samples ELSE 0 END)::int8 AS samples_7d,
                     array_agg(cpu_percent_sum / cpu_samples)
-                        FILTER (WHERE hour > $2 - interval '24 hours' AND cpu_samples > 0) AS cpu_24h,
+                        FILTER (WHERE hour > $2::timestamptz - interval '24 hours' AND cpu_samples > 0) AS cpu_24h,
                     array_agg(memory_max::float8)
-                        FILTER (WHERE hour > $2 - interval '24 hours' AND memory_max IS NOT NULL) AS memory_24h,
-                    (sum(samples) FILTER (WHERE hour > $2 - interval '24 hours'))::int8 AS samples_24h
-             FROM service_hourly WHERE service_id = s.id AND hour > $2 - interval '7 days') h ON true
+                        FILTER (WHERE hour > $2::timestamptz - interval '24 hours' AND memory_max IS NOT NULL) AS memory_24h,
+                    (sum(samples) FILTER (WHERE hour > $2::timestamptz - interval '24 hours'))::int8 AS samples_24h
+             FROM service_hourly WHERE service_id = s.id AND hour > $2::timestamptz - interval '7 days') h ON true
          LEFT JOIN LATERAL (
              SELECT array_agg(ph.p95_ms::float8) AS latency_24h
              FROM probe_hourly ph
              WHERE ph.url IN (SELECT r.url FROM routes r WHERE r.service_id = s.id)
-               AND ph.hour > $2 - interval '24 hours' AND ph.p95_ms IS NOT NULL) l ON true
+               AND ph.hour > $2::timestamptz - interval '24 hours' AND ph.p95_ms IS NOT NULL) l ON true
          LEFT JOIN latest ON true
          LEFT JOIN capacity_baseline_services b ON b.baseline_id = latest.id AND b.service_id = s.id
-         WHERE s.engine_id = $1",
+         WHERE s.engine_id = $1"#,
+        engine_id,
+        at,
     )
-    .bind(engine_id)
-    .bind(at)
     .fetch_all(db)
     .await?;
     Ok(rows
@@ -140,17 +140,17 @@ pub async fn after_refresh(
 ) -> sqlx::Result<()> {
     let mut tx = db.begin().await?;
     if let Some(h) = host {
-        sqlx::query(
+        sqlx::query!(
             "UPDATE engines SET host_cpus = $2, host_memory_bytes = $3, kernel_version = $4,
                     operating_system = $5, storage_driver = $6
              WHERE id = $1",
+            engine_id,
+            h.cpus.map(|c| c as i32),
+            h.memory_bytes,
+            h.kernel_version.as_deref(),
+            h.operating_system.as_deref(),
+            h.storage_driver.as_deref(),
         )
-        .bind(engine_id)
-        .bind(h.cpus.map(|c| c as i32))
-        .bind(h.memory_bytes)
-        .bind(&h.kernel_version)
-        .bind(&h.operating_system)
-        .bind(&h.storage_driver)
         .execute(&mut *tx)
         .await?;
     }
@@ -168,10 +168,10 @@ pub async fn after_refresh(
         .iter()
         .filter(|s| s.facts.memory_limit_bytes.is_none())
         .count() as i32;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO engine_hourly (engine_id, hour, samples, memory_used_max, memory_used_sum, limits_sum_max,
                                    unlimited_max, host_memory_bytes)
-         VALUES ($1, date_trunc('hour', $2::timestamptz), 1, $3, $3, $4, $5, $6)
+         VALUES ($1, date_trunc('hour', $2::timestamptz), 1, $3::int8, $3::int8, $4, $5, $6)
          ON CONFLICT (engine_id, hour) DO UPDATE SET
              samples = engine_hourly.samples + 1,
              memory_used_max = greatest(engine_hourly.memory_used_max, EXCLUDED.memory_used_max),
@@ -179,42 +179,44 @@ pub async fn after_refresh(
              limits_sum_max = greatest(engine_hourly.limits_sum_max, EXCLUDED.limits_sum_max),
              unlimited_max = greatest(engine_hourly.unlimited_max, EXCLUDED.unlimited_max),
              host_memory_bytes = coalesce(EXCLUDED.host_memory_bytes, engine_hourly.host_memory_bytes)",
+        engine_id,
+        at,
+        used,
+        limits,
+        unlimited,
+        host.and_then(|h| h.memory_bytes),
     )
-    .bind(engine_id)
-    .bind(at)
-    .bind(used)
-    .bind(limits)
-    .bind(unlimited)
-    .bind(host.and_then(|h| h.memory_bytes))
     .execute(&mut *tx)
     .await?;
 
-    sqlx::query("DELETE FROM service_dependencies WHERE engine_id = $1")
-        .bind(engine_id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "DELETE FROM service_dependencies WHERE engine_id = $1",
+        engine_id,
+    )
+    .execute(&mut *tx)
+    .await?;
     let from: Vec<&str> = edges.iter().map(|e| e.from.as_str()).collect();
     let to: Vec<&str> = edges.iter().map(|e| e.to.as_str()).collect();
     // text[][] cannot be bound ragged, so each edge's reasons travel as one comma-joined string.
     let via: Vec<String> = edges.iter().map(|e| e.via.join(",")).collect();
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO service_dependencies (engine_id, from_service, to_service, via)
          SELECT $1, f.id, t.id, string_to_array(u.via, ',')
          FROM unnest($2::text[], $3::text[], $4::text[]) AS u(from_key, to_key, via)
          JOIN services f ON f.engine_id = $1 AND f.key = u.from_key
          JOIN services t ON t.engine_id = $1 AND t.key = u.to_key",
+        engine_id,
+        from as _,
+        to as _,
+        via as _,
     )
-    .bind(engine_id)
-    .bind(from)
-    .bind(to)
-    .bind(via)
     .execute(&mut *tx)
     .await?;
 
     let refs: Vec<&str> = seen.iter().map(|s| s.facts.image_ref.as_str()).collect();
     let ids: Vec<&str> = seen.iter().map(|s| s.facts.image_id.as_str()).collect();
     let created: Vec<Option<OffsetDateTime>> = seen.iter().map(|s| s.facts.image_created).collect();
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO image_versions (engine_id, image_ref, image_id, image_created, first_seen, last_seen)
          SELECT DISTINCT ON (u.ref, u.id) $1, u.ref, u.id, u.created, $2, $2
          FROM unnest($3::text[], $4::text[], $5::timestamptz[]) AS u(ref, id, created)
@@ -222,12 +224,12 @@ pub async fn after_refresh(
          ON CONFLICT (engine_id, image_ref, image_id) DO UPDATE SET
              last_seen = EXCLUDED.last_seen,
              image_created = coalesce(EXCLUDED.image_created, image_versions.image_created)",
+        engine_id,
+        at,
+        refs as _,
+        ids as _,
+        created as _,
     )
-    .bind(engine_id)
-    .bind(at)
-    .bind(refs)
-    .bind(ids)
-    .bind(created)
     .execute(&mut *tx)
     .await?;
     tx.commit().await

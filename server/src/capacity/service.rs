@@ -9,9 +9,10 @@ use app::model::ServiceFacts;
 use app::model::capacity::{DependencyLink, ResourceWindow, ServiceDependencies, ServiceResources};
 use app::model::service_query::url_encode;
 
+use super::edge_queries::{self, StoredEdge};
 use super::graph::{self, GraphEdge, GraphNode};
 use super::history::{self, HourUse, WINDOWS};
-use super::queries::{self, StoredEdge};
+use super::queries;
 use crate::charts::{Overlays, Series, Threshold, YAxis, share_over_time};
 
 pub async fn resources(
@@ -200,7 +201,7 @@ pub async fn dependencies(
     key: &str,
     name: &str,
 ) -> sqlx::Result<ServiceDependencies> {
-    let edges = queries::service_edges(db, engine, key).await?;
+    let edges = edge_queries::service_edges(db, engine, key).await?;
     let depends_on: Vec<DependencyLink> = edges
         .iter()
         .filter(|e| e.from.key == key)

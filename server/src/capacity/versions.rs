@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 
 use app::model::Section;
 use app::model::capacity::{VersionRow, tag_of};
-use app::pages::capacity::VersionsPage;
+use app::pages::versions::VersionsPage;
 use app::render_page;
 
 use super::queries;

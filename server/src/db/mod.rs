@@ -10,6 +10,9 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::config::redact_url;
 
+mod parsed;
+pub use parsed::Parsed;
+
 pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
 
 /// Connects, failing within a few seconds with a message that names the (redacted) URL.
@@ -38,6 +41,8 @@ pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
 /// Why the portal is not ready, or None when the database answers and every migration is applied.
 pub async fn not_ready_reason(pool: &PgPool) -> Option<String> {
     let latest = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
+    // The one query not checked at compile time: `_sqlx_migrations` belongs to sqlx's migrator,
+    // not to the schema the migrations create, so the database the checks run against lacks it.
     let applied: Result<Option<i64>, sqlx::Error> =
         sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations WHERE success")
             .fetch_one(pool)

@@ -3,6 +3,7 @@
 //! into the docs folder.
 
 pub mod checks;
+pub mod claim_queries;
 pub mod coverage;
 pub mod frontmatter;
 pub mod live;

@@ -178,7 +178,7 @@ pub async fn claim(
         (Ok(due), Ok(note)) => (due, note),
         (Err(e), _) | (_, Err(e)) => return refuse(&state, &page, e).await,
     };
-    if !crate::docs::queries::service_exists(&state.db, &form.engine, &form.key).await? {
+    if !crate::docs::claim_queries::service_exists(&state.db, &form.engine, &form.key).await? {
         return refuse(
             &state,
             &page,
@@ -198,13 +198,13 @@ pub async fn claim(
         after: Some(after),
     };
     let claimed = audited::write(&state.db, change, async |conn| -> Result<(), Stopped> {
-        let new = crate::docs::queries::NewClaim {
+        let new = crate::docs::claim_queries::NewClaim {
             engine: &form.engine,
             key: &form.key,
             due,
             note: &note,
         };
-        if crate::docs::queries::claim(conn, &new, &user).await? {
+        if crate::docs::claim_queries::claim(conn, &new, &user).await? {
             Ok(())
         } else {
             Err(Stopped::Refused(format!(
@@ -239,7 +239,7 @@ pub async fn release(
         &user,
         "docs.release",
         async |conn| -> Result<_, Stopped> {
-            match crate::docs::queries::release(conn, &form.engine, &form.key, &user).await? {
+            match crate::docs::claim_queries::release(conn, &form.engine, &form.key, &user).await? {
                 // The record keeps whose claim was released: only the release itself knows.
                 Some(claim) => {
                     let recorded = Recorded {
@@ -277,7 +277,7 @@ pub async fn verify(
         Ok(note) => note,
         Err(e) => return refuse(&state, &page, e).await,
     };
-    if !crate::docs::queries::doc_exists(&state.db, &form.path).await? {
+    if !crate::docs::claim_queries::doc_exists(&state.db, &form.path).await? {
         return refuse(&state, &page, format!("There is no doc {}.", form.path)).await;
     }
     let change = Change::<(), _> {
@@ -288,7 +288,7 @@ pub async fn verify(
         after: Some(serde_json::json!({ "note": note })),
     };
     audited::write(&state.db, change, async |conn| -> sqlx::Result<()> {
-        crate::docs::queries::attest(conn, &form.path, &note, &user).await
+        crate::docs::claim_queries::attest(conn, &form.path, &note, &user).await
     })
     .await?;
     snapshot_coverage(&state, OffsetDateTime::now_utc()).await?;

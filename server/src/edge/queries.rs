@@ -1,8 +1,8 @@
 //! The route list: each service's routes as the refresh derived them, the list with its latest
 //! probes for the pages, and how the latest read of Traefik's API went.
 
+use sqlx::PgPool;
 use sqlx::types::Json;
-use sqlx::{PgPool, Postgres, QueryBuilder};
 use time::OffsetDateTime;
 
 use app::model::routes::{CertView, ProbeView, RouteRow, TraefikReadStatus};
@@ -16,14 +16,16 @@ pub struct ServiceRoutes {
 }
 
 pub async fn service_routes(db: &PgPool) -> sqlx::Result<Vec<ServiceRoutes>> {
-    let rows: Vec<(i64, Json<Vec<TraefikRoute>>, bool)> = sqlx::query_as(
-        "SELECT s.id, coalesce(s.facts->'routes', '[]'::jsonb),
-                coalesce(lower(s.facts->'labels'->>'audit.auth') = 'oidc', false)
+    let rows: Vec<(i64, Json<Vec<TraefikRoute>>, bool)> = sqlx::query!(
+        r#"SELECT s.id AS "id!", coalesce(s.facts->'routes', '[]'::jsonb) AS "routes!: Json<Vec<TraefikRoute>>",
+                coalesce(lower(s.facts->'labels'->>'audit.auth') = 'oidc', false) AS "signs_in_itself!"
          FROM services s JOIN engines e ON e.id = s.engine_id
-         WHERE s.removed_at IS NULL AND e.configured",
-    )
-    .fetch_all(db)
-    .await?;
+         WHERE s.removed_at IS NULL AND e.configured"#,
+    ).fetch_all(db)
+    .await?
+    .into_iter()
+    .map(|r| (r.id, r.routes, r.signs_in_itself))
+    .collect();
     Ok(rows
         .into_iter()
         .map(|(service_id, routes, signs_in_itself)| ServiceRoutes {
@@ -34,8 +36,8 @@ pub async fn service_routes(db: &PgPool) -> sqlx::Result<Vec<ServiceRoutes>> {
         .collect())
 }
 
-/// One row of `routes`.
-#[derive(Clone, Debug)]
+/// One row of `routes`. Serialized, the list is the one parameter of its replacement.
+#[derive(Clone, Debug, serde::Serialize)]
 pub struct RouteRecord {
     pub router: String,
     pub url: String,
@@ -61,32 +63,29 @@ pub async fn replace_routes(
     at: OffsetDateTime,
 ) -> sqlx::Result<()> {
     let mut tx = db.begin().await?;
-    sqlx::query("DELETE FROM routes").execute(&mut *tx).await?;
-    for chunk in records.chunks(1000) {
-        let mut insert: QueryBuilder<Postgres> = QueryBuilder::new(
-            "INSERT INTO routes (router, url, host, source, service_id, rule, entrypoints,
-                 middlewares, tls, auth_expected, auth_verdict, traefik_status, traefik_errors,
-                 findings, updated_at) ",
-        );
-        insert.push_values(chunk, |mut b, r| {
-            b.push_bind(&r.router)
-                .push_bind(&r.url)
-                .push_bind(&r.host)
-                .push_bind(&r.source)
-                .push_bind(r.service_id)
-                .push_bind(&r.rule)
-                .push_bind(&r.entrypoints)
-                .push_bind(&r.middlewares)
-                .push_bind(r.tls)
-                .push_bind(r.auth_expected)
-                .push_bind(r.auth_verdict)
-                .push_bind(&r.traefik_status)
-                .push_bind(&r.traefik_errors)
-                .push_bind(Json(&r.findings))
-                .push_bind(at);
-        });
-        insert.build().execute(&mut *tx).await?;
-    }
+    sqlx::query!("DELETE FROM routes",)
+        .execute(&mut *tx)
+        .await?;
+    // The whole list travels as one JSON parameter: a route's arrays (entrypoints,
+    // middlewares, errors) differ in length, which rules out one Postgres array per column.
+    sqlx::query!(
+        "INSERT INTO routes (router, url, host, source, service_id, rule, entrypoints,
+                             middlewares, tls, auth_expected, auth_verdict, traefik_status,
+                             traefik_errors, findings, updated_at)
+         SELECT r.router, r.url, r.host, r.source, r.service_id, r.rule,
+                ARRAY(SELECT jsonb_array_elements_text(r.entrypoints)),
+                ARRAY(SELECT jsonb_array_elements_text(r.middlewares)),
+                r.tls, r.auth_expected, r.auth_verdict, r.traefik_status,
+                ARRAY(SELECT jsonb_array_elements_text(r.traefik_errors)), r.findings, $2
+         FROM jsonb_to_recordset($1) AS r(router text, url text, host text, source text,
+              service_id int8, rule text, entrypoints jsonb, middlewares jsonb, tls bool,
+              auth_expected bool, auth_verdict bool, traefik_status text, traefik_errors jsonb,
+              findings jsonb)",
+        Json(records) as _,
+        at,
+    )
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await
 }
 
@@ -100,23 +99,22 @@ pub async fn record_traefik_read(
         Ok(n) => (true, None, n as i32),
         Err(e) => (false, Some(e), 0),
     };
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO traefik_reads (id, read_at, ok, error, routers, failing_since)
-         VALUES (1, $1, $2, $3, $4, CASE WHEN $2 THEN NULL ELSE $1 END)
+         VALUES (1, $1::timestamptz, $2::bool, $3, $4, CASE WHEN $2 THEN NULL ELSE $1 END)
          ON CONFLICT (id) DO UPDATE SET read_at = $1, ok = $2, error = $3, routers = $4,
              failing_since = CASE WHEN $2 THEN NULL
                                   ELSE coalesce(traefik_reads.failing_since, $1) END",
+        at,
+        ok,
+        error,
+        routers,
     )
-    .bind(at)
-    .bind(ok)
-    .bind(error)
-    .bind(routers)
     .execute(db)
     .await?;
     Ok(())
 }
 
-#[derive(sqlx::FromRow)]
 struct RouteListRow {
     id: i64,
     router: String,
@@ -196,13 +194,14 @@ impl From<RouteListRow> for RouteRow {
 
 /// Routes with their latest probe and 24-hour figures: all of them, or one service's.
 pub async fn list(db: &PgPool, service_id: Option<i64>) -> sqlx::Result<Vec<RouteRow>> {
-    let rows: Vec<RouteListRow> = sqlx::query_as(
-        "SELECT r.id, r.router, r.url, r.host, r.source, e.name AS engine, s.key AS service_key,
-                s.display_name AS service_name, r.entrypoints, r.middlewares, r.tls, r.auth_expected, r.auth_verdict,
-                r.traefik_status, r.traefik_errors, r.findings,
-                p.probed_at, p.ok, p.failure, p.status, p.latency_ms, p.redirect_to, p.error,
-                p.chain_error, p.cert_not_after, p.cert_issuer, p.cert_names,
-                h.share AS availability_24h, d.p95 AS p95_24h_ms
+    let rows: Vec<RouteListRow> = sqlx::query_as!(
+        RouteListRow,
+        r#"SELECT r.id, r.router, r.url, r.host, r.source, e.name AS "engine?", s.key AS "service_key?",
+                s.display_name AS "service_name?", r.entrypoints, r.middlewares, r.tls, r.auth_expected, r.auth_verdict AS "auth_verdict?",
+                r.traefik_status AS "traefik_status?", r.traefik_errors, r.findings AS "findings: _",
+                p.probed_at AS "probed_at?", p.ok AS "ok?", p.failure AS "failure?", p.status AS "status?", p.latency_ms AS "latency_ms?", p.redirect_to AS "redirect_to?", p.error AS "error?",
+                p.chain_error AS "chain_error?", p.cert_not_after AS "cert_not_after?", p.cert_issuer AS "cert_issuer?", p.cert_names AS "cert_names?",
+                h.share AS "availability_24h?", d.p95 AS "p95_24h_ms?"
          FROM routes r
          LEFT JOIN services s ON s.id = r.service_id
          LEFT JOIN engines e ON e.id = s.engine_id
@@ -216,15 +215,14 @@ pub async fn list(db: &PgPool, service_id: Option<i64>) -> sqlx::Result<Vec<Rout
              FROM probe_samples WHERE url = r.url AND at > now() - interval '24 hours'
          ) d ON true
          WHERE $1::int8 IS NULL OR r.service_id = $1
-         ORDER BY r.host, r.url",
+         ORDER BY r.host, r.url"#,
+        service_id,
     )
-    .bind(service_id)
     .fetch_all(db)
     .await?;
     Ok(rows.into_iter().map(Into::into).collect())
 }
 
-#[derive(sqlx::FromRow)]
 struct TraefikReadRow {
     read_at: OffsetDateTime,
     ok: bool,
@@ -234,8 +232,9 @@ struct TraefikReadRow {
 }
 
 pub async fn traefik_read(db: &PgPool) -> sqlx::Result<Option<TraefikReadStatus>> {
-    let row: Option<TraefikReadRow> = sqlx::query_as(
-        "SELECT read_at, ok, error, routers, failing_since FROM traefik_reads WHERE id = 1",
+    let row: Option<TraefikReadRow> = sqlx::query_as!(
+        TraefikReadRow,
+        r#"SELECT read_at, ok, error AS "error?", routers, failing_since AS "failing_since?" FROM traefik_reads WHERE id = 1"#,
     )
     .fetch_optional(db)
     .await?;

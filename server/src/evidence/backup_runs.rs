@@ -24,23 +24,22 @@ pub struct NewRun<'a> {
 }
 
 pub async fn insert_run(conn: &mut sqlx::PgConnection, r: &NewRun<'_>) -> sqlx::Result<i64> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO backup_runs (job, kind, ok, started_at, finished_at, bytes, detail, reported_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        r.job,
+        r.kind,
+        r.ok,
+        r.started_at,
+        r.finished_at,
+        r.bytes,
+        r.detail,
+        r.reported_by,
     )
-    .bind(r.job)
-    .bind(r.kind)
-    .bind(r.ok)
-    .bind(r.started_at)
-    .bind(r.finished_at)
-    .bind(r.bytes)
-    .bind(r.detail)
-    .bind(r.reported_by)
     .fetch_one(conn)
     .await
 }
 
-#[derive(sqlx::FromRow)]
 struct RunRow {
     id: i64,
     job: String,
@@ -73,12 +72,13 @@ impl RunRow {
 
 /// Per job: the latest backup, the latest passing backup, the latest passing restore test.
 pub async fn job_runs(db: &PgPool) -> sqlx::Result<HashMap<String, JobRuns>> {
-    let rows: Vec<RunRow> = sqlx::query_as(
-        "SELECT id, job, kind, ok, started_at, finished_at, bytes, detail, reported_by FROM (
+    let rows: Vec<RunRow> = sqlx::query_as!(
+        RunRow,
+        r#"SELECT id, job, kind, ok, started_at, finished_at, bytes AS "bytes?", detail AS "detail?", reported_by FROM (
              SELECT r.*, row_number() OVER (
                  PARTITION BY job, kind = 'restore_test', ok ORDER BY finished_at DESC, id DESC) AS n
              FROM backup_runs r) latest
-         WHERE n = 1",
+         WHERE n = 1"#,
     )
     .fetch_all(db)
     .await?;
@@ -108,13 +108,14 @@ pub async fn job_runs(db: &PgPool) -> sqlx::Result<HashMap<String, JobRuns>> {
 
 /// The latest `per_job` runs of every job, newest first.
 pub async fn recent_runs(db: &PgPool, per_job: i64) -> sqlx::Result<HashMap<String, Vec<RunView>>> {
-    let rows: Vec<RunRow> = sqlx::query_as(
-        "SELECT id, job, kind, ok, started_at, finished_at, bytes, detail, reported_by FROM (
+    let rows: Vec<RunRow> = sqlx::query_as!(
+        RunRow,
+        r#"SELECT id, job, kind, ok, started_at, finished_at, bytes AS "bytes?", detail AS "detail?", reported_by FROM (
              SELECT r.*, row_number() OVER (PARTITION BY job ORDER BY finished_at DESC, id DESC) AS n
              FROM backup_runs r) latest
-         WHERE n <= $1 ORDER BY job, finished_at DESC, id DESC",
+         WHERE n <= $1 ORDER BY job, finished_at DESC, id DESC"#,
+        per_job,
     )
-    .bind(per_job)
     .fetch_all(db)
     .await?;
     let mut out: HashMap<String, Vec<RunView>> = HashMap::new();
@@ -127,13 +128,15 @@ pub async fn recent_runs(db: &PgPool, per_job: i64) -> sqlx::Result<HashMap<Stri
 
 /// Every current service with its facts, for the backup audit.
 pub async fn current_services(db: &PgPool) -> sqlx::Result<Vec<(ServiceRef, ServiceFacts)>> {
-    let rows: Vec<(String, String, String, Json<ServiceFacts>)> = sqlx::query_as(
-        "SELECT e.name, s.key, s.display_name, s.facts
+    let rows: Vec<(String, String, String, Json<ServiceFacts>)> = sqlx::query!(
+        r#"SELECT e.name AS "name!", s.key AS "key!", s.display_name AS "display_name!", s.facts AS "facts!: Json<ServiceFacts>"
          FROM services s JOIN engines e ON e.id = s.engine_id
-         WHERE s.removed_at IS NULL AND e.configured ORDER BY e.name, s.key",
-    )
-    .fetch_all(db)
-    .await?;
+         WHERE s.removed_at IS NULL AND e.configured ORDER BY e.name, s.key"#,
+    ).fetch_all(db)
+    .await?
+    .into_iter()
+    .map(|r| (r.name, r.key, r.display_name, r.facts))
+    .collect();
     Ok(rows
         .into_iter()
         .map(|(engine, key, name, facts)| (ServiceRef { engine, key, name }, facts.0))
@@ -142,12 +145,12 @@ pub async fn current_services(db: &PgPool) -> sqlx::Result<Vec<(ServiceRef, Serv
 
 /// Whether a job name is known: declared in the configuration or named by a current service's label.
 pub async fn job_is_labelled(db: &PgPool, job: &str) -> sqlx::Result<bool> {
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM services s JOIN engines e ON e.id = s.engine_id
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM services s JOIN engines e ON e.id = s.engine_id
                         WHERE s.removed_at IS NULL AND e.configured
-                          AND trim(s.facts->'labels'->>'audit.backup') = $1)",
+                          AND trim(s.facts->'labels'->>'audit.backup') = $1) AS "present!""#,
+        job,
     )
-    .bind(job)
     .fetch_one(db)
     .await
 }

@@ -21,23 +21,25 @@ pub struct MeasuredCategory {
 pub async fn publish(db: &PgPool, measured: &[MeasuredCategory]) -> sqlx::Result<()> {
     let mut tx = db.begin().await?;
     let names: Vec<&str> = measured.iter().map(|m| m.category.as_str()).collect();
-    sqlx::query("DELETE FROM category_evidence WHERE category <> ALL($1)")
-        .bind(&names)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "DELETE FROM category_evidence WHERE category <> ALL($1)",
+        &names as _,
+    )
+    .execute(&mut *tx)
+    .await?;
     for m in measured {
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO category_evidence (category, score, formula, lines, restore_unverified, computed_at)
              VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (category) DO UPDATE SET score = $2, formula = $3, lines = $4,
                  restore_unverified = $5, computed_at = $6",
+            &m.category,
+            m.score,
+            &m.formula,
+            Json(&m.lines) as _,
+            m.restore_unverified,
+            m.computed_at,
         )
-        .bind(&m.category)
-        .bind(m.score)
-        .bind(&m.formula)
-        .bind(Json(&m.lines))
-        .bind(m.restore_unverified)
-        .bind(m.computed_at)
         .execute(&mut *tx)
         .await?;
     }
@@ -45,25 +47,23 @@ pub async fn publish(db: &PgPool, measured: &[MeasuredCategory]) -> sqlx::Result
 }
 
 pub async fn measured(db: &PgPool) -> sqlx::Result<Vec<MeasuredCategory>> {
-    type Row = (String, i32, String, Json<Vec<String>>, bool, OffsetDateTime);
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT category, score, formula, lines, restore_unverified, computed_at
-         FROM category_evidence ORDER BY category",
+    let rows = sqlx::query!(
+        r#"SELECT category, score, formula, lines AS "lines: Json<Vec<String>>", restore_unverified,
+                  computed_at
+           FROM category_evidence ORDER BY category"#,
     )
     .fetch_all(db)
     .await?;
     Ok(rows
         .into_iter()
-        .map(
-            |(category, score, formula, lines, restore_unverified, computed_at)| MeasuredCategory {
-                category,
-                score,
-                formula,
-                lines: lines.0,
-                restore_unverified,
-                computed_at,
-            },
-        )
+        .map(|r| MeasuredCategory {
+            category: r.category,
+            score: r.score,
+            formula: r.formula,
+            lines: r.lines.0,
+            restore_unverified: r.restore_unverified,
+            computed_at: r.computed_at,
+        })
         .collect())
 }
 
@@ -77,54 +77,57 @@ pub async fn store_monitoring(
 ) -> sqlx::Result<()> {
     let mut tx = db.begin().await?;
     let keys: Vec<&str> = checks.iter().map(|c| c.key.as_str()).collect();
-    sqlx::query("DELETE FROM monitoring_checks WHERE check_key <> ALL($1)")
-        .bind(&keys)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "DELETE FROM monitoring_checks WHERE check_key <> ALL($1)",
+        &keys as _,
+    )
+    .execute(&mut *tx)
+    .await?;
     for c in checks {
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO monitoring_checks (check_key, source, ok, title, fact, checked_at, failing_since)
-             VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $3 THEN NULL ELSE $6 END)
+             VALUES ($1, $2, $3::bool, $4, $5, $6::timestamptz, CASE WHEN $3 THEN NULL ELSE $6 END)
              ON CONFLICT (check_key) DO UPDATE SET source = $2, ok = $3, title = $4, fact = $5,
                  checked_at = $6,
                  failing_since = CASE WHEN $3 THEN NULL
                                       ELSE coalesce(monitoring_checks.failing_since, $6) END",
+            &c.key,
+            c.source,
+            c.ok,
+            &c.title,
+            &c.fact,
+            at,
         )
-        .bind(&c.key)
-        .bind(c.source)
-        .bind(c.ok)
-        .bind(&c.title)
-        .bind(&c.fact)
-        .bind(at)
         .execute(&mut *tx)
         .await?;
     }
     let names: Vec<&str> = sources.iter().map(|s| s.source).collect();
-    sqlx::query("DELETE FROM monitoring_sources WHERE source <> ALL($1)")
-        .bind(&names)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "DELETE FROM monitoring_sources WHERE source <> ALL($1)",
+        &names as _,
+    )
+    .execute(&mut *tx)
+    .await?;
     for s in sources {
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO monitoring_sources (source, reachable, error, checked_at, failing_since, alerts)
-             VALUES ($1, $2, $3, $4, CASE WHEN $2 THEN NULL ELSE $4 END, $5)
+             VALUES ($1, $2::bool, $3, $4::timestamptz, CASE WHEN $2 THEN NULL ELSE $4 END, $5)
              ON CONFLICT (source) DO UPDATE SET reachable = $2, error = $3, checked_at = $4,
                  failing_since = CASE WHEN $2 THEN NULL
                                       ELSE coalesce(monitoring_sources.failing_since, $4) END,
                  alerts = $5",
+            s.source,
+            s.reachable,
+            s.error.as_deref(),
+            at,
+            Json(&s.alerts) as _,
         )
-        .bind(s.source)
-        .bind(s.reachable)
-        .bind(&s.error)
-        .bind(at)
-        .bind(Json(&s.alerts))
         .execute(&mut *tx)
         .await?;
     }
     tx.commit().await
 }
 
-#[derive(sqlx::FromRow)]
 struct CheckRow {
     check_key: String,
     source: String,
@@ -135,7 +138,6 @@ struct CheckRow {
     failing_since: Option<OffsetDateTime>,
 }
 
-#[derive(sqlx::FromRow)]
 struct SourceRow {
     source: String,
     reachable: bool,
@@ -152,15 +154,17 @@ pub async fn monitoring(
     Vec<app::model::evidence::MonitoringSource>,
     Vec<app::model::evidence::MonitoringCheck>,
 )> {
-    let checks: Vec<CheckRow> = sqlx::query_as(
-        "SELECT check_key, source, ok, title, fact, checked_at, failing_since
-         FROM monitoring_checks ORDER BY ok, source, check_key",
+    let checks: Vec<CheckRow> = sqlx::query_as!(
+        CheckRow,
+        r#"SELECT check_key, source, ok, title, fact, checked_at, failing_since AS "failing_since?"
+         FROM monitoring_checks ORDER BY ok, source, check_key"#,
     )
     .fetch_all(db)
     .await?;
-    let sources: Vec<SourceRow> = sqlx::query_as(
-        "SELECT source, reachable, error, checked_at, failing_since, alerts
-         FROM monitoring_sources ORDER BY source",
+    let sources: Vec<SourceRow> = sqlx::query_as!(
+        SourceRow,
+        r#"SELECT source, reachable, error AS "error?", checked_at, failing_since AS "failing_since?", alerts AS "alerts: _"
+         FROM monitoring_sources ORDER BY source"#,
     )
     .fetch_all(db)
     .await?;
@@ -196,22 +200,23 @@ pub async fn store_repo(
     facts: &app::model::evidence::RepoFacts,
     at: OffsetDateTime,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO change_control (id, checked_at, facts) VALUES (1, $1, $2)
          ON CONFLICT (id) DO UPDATE SET checked_at = $1, facts = $2",
+        at,
+        Json(facts) as _,
     )
-    .bind(at)
-    .bind(Json(facts))
     .execute(db)
     .await?;
     Ok(())
 }
 
 pub async fn repo(db: &PgPool) -> sqlx::Result<Option<app::model::evidence::ChangeControlView>> {
-    let row: Option<(OffsetDateTime, Json<app::model::evidence::RepoFacts>)> =
-        sqlx::query_as("SELECT checked_at, facts FROM change_control WHERE id = 1")
-            .fetch_optional(db)
-            .await?;
+    let row: Option<(OffsetDateTime, Json<app::model::evidence::RepoFacts>)> = sqlx::query!(
+        r#"SELECT checked_at AS "checked_at!", facts AS "facts!: Json<app::model::evidence::RepoFacts>" FROM change_control WHERE id = 1"#,
+    ).fetch_optional(db)
+    .await?
+    .map(|r| (r.checked_at, r.facts));
     Ok(row.map(
         |(checked_at, facts)| app::model::evidence::ChangeControlView {
             facts: facts.0,

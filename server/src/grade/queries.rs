@@ -2,7 +2,7 @@
 
 use sqlx::types::Json;
 use sqlx::{PgExecutor, PgPool};
-use time::{Date, OffsetDateTime};
+use time::Date;
 
 use app::model::grade::GradeSnapshot;
 use app::model::{Finding, FindingKind};
@@ -14,52 +14,40 @@ use crate::grade::rubric::Score;
 /// Every current service's id, 7-day availability and findings, in one query. Availability is
 /// what users got (its routes' probes) when it has probed routes, else its container's.
 pub async fn service_evidence(db: &PgPool) -> sqlx::Result<Vec<(i64, ServiceEvidence)>> {
-    // (id, routes' 7-day share, container's 7-day share, findings)
-    type EvidenceRow = (i64, Option<f64>, Option<f64>, Json<Vec<Finding>>);
-    let rows: Vec<EvidenceRow> = sqlx::query_as(
-        "SELECT s.id, (SELECT sum(ph.successes)::float8 / nullif(sum(ph.samples), 0) FROM probe_hourly ph
+    let rows = sqlx::query!(
+        r#"SELECT s.id,
+                (SELECT sum(ph.successes)::float8 / nullif(sum(ph.samples), 0) FROM probe_hourly ph
                   WHERE ph.url IN (SELECT r.url FROM routes r WHERE r.service_id = s.id)
-                    AND ph.hour > now() - interval '7 days'),
+                    AND ph.hour > now() - interval '7 days') AS routes_7d,
                 (SELECT sum(h.up_samples)::float8 / nullif(sum(h.samples), 0) FROM service_hourly h
-                  WHERE h.service_id = s.id AND h.hour > now() - interval '7 days'),
-                s.findings
+                  WHERE h.service_id = s.id AND h.hour > now() - interval '7 days') AS container_7d,
+                s.findings AS "findings: Json<Vec<Finding>>"
          FROM services s JOIN engines e ON e.id = s.engine_id
-         WHERE s.removed_at IS NULL AND e.configured",
+         WHERE s.removed_at IS NULL AND e.configured"#,
     )
     .fetch_all(db)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, routes_7d, container_7d, findings)| {
+        .map(|r| {
             let evidence = ServiceEvidence {
-                availability_7d: routes_7d.or(container_7d),
-                availability_from_routes: routes_7d.is_some(),
-                findings: findings
+                availability_7d: r.routes_7d.or(r.container_7d),
+                availability_from_routes: r.routes_7d.is_some(),
+                findings: r
+                    .findings
                     .0
                     .iter()
                     .map(|f| f.kind)
                     .collect::<Vec<FindingKind>>(),
             };
-            (id, evidence)
+            (r.id, evidence)
         })
         .collect())
 }
 
-#[derive(sqlx::FromRow)]
-struct AssessmentRow {
-    category: String,
-    score: i32,
-    note: String,
-    link: Option<String>,
-    evidence_date: Date,
-    expires_on: Date,
-    actor_name: String,
-    created_at: OffsetDateTime,
-}
-
 /// The latest assessment of each category.
 pub async fn latest_assessments(db: &PgPool) -> sqlx::Result<Vec<Assessment>> {
-    let rows: Vec<AssessmentRow> = sqlx::query_as(
+    let rows = sqlx::query!(
         "SELECT DISTINCT ON (category) category, score, note, link, evidence_date, expires_on, actor_name, created_at
          FROM grade_assessments ORDER BY category, created_at DESC, id DESC",
     )
@@ -82,7 +70,7 @@ pub async fn latest_assessments(db: &PgPool) -> sqlx::Result<Vec<Assessment>> {
 
 /// The override in force per category (the latest, unless it cleared the override).
 pub async fn active_overrides(db: &PgPool) -> sqlx::Result<Vec<Override>> {
-    let rows: Vec<(String, Option<i32>, String, String, OffsetDateTime)> = sqlx::query_as(
+    let rows = sqlx::query!(
         "SELECT DISTINCT ON (category) category, score, justification, actor_name, created_at
          FROM grade_overrides ORDER BY category, created_at DESC, id DESC",
     )
@@ -90,13 +78,13 @@ pub async fn active_overrides(db: &PgPool) -> sqlx::Result<Vec<Override>> {
     .await?;
     Ok(rows
         .into_iter()
-        .filter_map(|(category, score, justification, by, at)| {
+        .filter_map(|r| {
             Some(Override {
-                category,
-                score: Score::from_hundredths(score?.max(0) as u32),
-                justification,
-                by,
-                at,
+                category: r.category,
+                score: Score::from_hundredths(r.score?.max(0) as u32),
+                justification: r.justification,
+                by: r.actor_name,
+                at: r.created_at,
             })
         })
         .collect())
@@ -116,18 +104,18 @@ pub async fn add_assessment<'e>(
     user: &SessionUser,
     a: &NewAssessment<'_>,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO grade_assessments (category, score, note, link, evidence_date, expires_on, actor_subject, actor_name)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        a.category,
+        a.score.hundredths() as i32,
+        a.note,
+        a.link,
+        a.evidence_date,
+        a.expires_on,
+        user.subject,
+        user.display_name(),
     )
-    .bind(a.category)
-    .bind(a.score.hundredths() as i32)
-    .bind(a.note)
-    .bind(a.link)
-    .bind(a.evidence_date)
-    .bind(a.expires_on)
-    .bind(&user.subject)
-    .bind(user.display_name())
     .execute(db)
     .await?;
     Ok(())
@@ -140,14 +128,14 @@ pub async fn add_override<'e>(
     score: Option<Score>,
     justification: &str,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO grade_overrides (category, score, justification, actor_subject, actor_name) VALUES ($1, $2, $3, $4, $5)",
+        category,
+        score.map(|s| s.hundredths() as i32),
+        justification,
+        user.subject,
+        user.display_name(),
     )
-    .bind(category)
-    .bind(score.map(|s| s.hundredths() as i32))
-    .bind(justification)
-    .bind(&user.subject)
-    .bind(user.display_name())
     .execute(db)
     .await?;
     Ok(())
@@ -155,43 +143,34 @@ pub async fn add_override<'e>(
 
 /// Appends a snapshot when the grade differs from the last one, or the last is from another day.
 pub async fn snapshot_if_changed(db: &PgPool, s: &GradeSnapshot) -> sqlx::Result<bool> {
-    let categories = Json(&s.categories);
-    let inserted = sqlx::query(
+    let inserted = sqlx::query!(
         "INSERT INTO grade_snapshots (taken_at, rubric_version, total, letter, capped_by, categories)
          SELECT $1, $2, $3, $4, $5, $6
          WHERE NOT EXISTS (
              SELECT 1 FROM (SELECT * FROM grade_snapshots ORDER BY taken_at DESC, id DESC LIMIT 1) last
              WHERE last.rubric_version = $2 AND last.total = $3 AND last.letter = $4
                AND last.capped_by IS NOT DISTINCT FROM $5 AND last.categories = $6::jsonb
-               AND last.taken_at::date = $1::date)",
+               AND last.taken_at::date = $1::timestamptz::date)",
+        s.at,
+        s.rubric_version,
+        s.total,
+        s.letter,
+        s.capped_by.as_deref(),
+        Json(&s.categories) as _,
     )
-    .bind(s.at)
-    .bind(s.rubric_version)
-    .bind(s.total)
-    .bind(&s.letter)
-    .bind(&s.capped_by)
-    .bind(categories)
     .execute(db)
     .await?;
     Ok(inserted.rows_affected() == 1)
 }
 
-#[derive(sqlx::FromRow)]
-struct SnapshotRow {
-    taken_at: OffsetDateTime,
-    rubric_version: i32,
-    total: i32,
-    letter: String,
-    capped_by: Option<String>,
-    categories: Json<Vec<(String, i32)>>,
-}
-
 pub async fn history(db: &PgPool, days: i64) -> sqlx::Result<Vec<GradeSnapshot>> {
-    let rows: Vec<SnapshotRow> = sqlx::query_as(
-        "SELECT taken_at, rubric_version, total, letter, capped_by, categories FROM grade_snapshots
-         WHERE taken_at > now() - make_interval(days => $1) ORDER BY taken_at, id",
+    let rows = sqlx::query!(
+        r#"SELECT taken_at, rubric_version, total, letter, capped_by,
+                  categories AS "categories: Json<Vec<(String, i32)>>"
+           FROM grade_snapshots
+           WHERE taken_at > now() - make_interval(days => $1) ORDER BY taken_at, id"#,
+        days as i32,
     )
-    .bind(days as i32)
     .fetch_all(db)
     .await?;
     Ok(rows
@@ -218,19 +197,12 @@ pub struct StoredRubric {
     pub caps: Option<String>,
 }
 
-#[derive(sqlx::FromRow)]
-struct RubricRow {
-    version: i32,
-    categories: Json<Vec<(String, String)>>,
-    thresholds: Json<Vec<(String, String)>>,
-    failing: String,
-    caps: Option<String>,
-}
-
 /// The latest rubric version, if an admin ever changed the default.
 pub async fn latest_rubric(db: &PgPool) -> sqlx::Result<Option<StoredRubric>> {
-    let row: Option<RubricRow> = sqlx::query_as(
-        "SELECT version, categories, thresholds, failing, caps FROM rubric_versions ORDER BY version DESC LIMIT 1",
+    let row = sqlx::query!(
+        r#"SELECT version, categories AS "categories: Json<Vec<(String, String)>>",
+                  thresholds AS "thresholds: Json<Vec<(String, String)>>", failing, caps
+           FROM rubric_versions ORDER BY version DESC LIMIT 1"#,
     )
     .fetch_optional(db)
     .await?;
@@ -252,17 +224,17 @@ pub async fn add_rubric<'e>(
     failing: &str,
     caps: &str,
 ) -> sqlx::Result<i32> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO rubric_versions (version, actor_subject, actor_name, categories, thresholds, failing, caps)
          SELECT greatest(coalesce(max(version), 1) + 1, 2), $1, $2, $3, $4, $5, $6 FROM rubric_versions
          RETURNING version",
+        user.subject,
+        user.display_name(),
+        Json(categories) as _,
+        Json(thresholds) as _,
+        failing,
+        caps,
     )
-    .bind(&user.subject)
-    .bind(user.display_name())
-    .bind(Json(categories))
-    .bind(Json(thresholds))
-    .bind(failing)
-    .bind(caps)
     .fetch_one(db)
     .await
 }

@@ -10,7 +10,6 @@ use app::model::EngineStatus;
 /// The channel the worker listens on for "Refresh now", from any replica.
 pub const REFRESH_CHANNEL: &str = "audit_refresh";
 
-#[derive(sqlx::FromRow)]
 struct EngineRow {
     name: String,
     endpoint: String,
@@ -26,16 +25,17 @@ struct EngineRow {
 }
 
 pub async fn statuses(db: &PgPool, stale_after: Duration) -> sqlx::Result<Vec<EngineStatus>> {
-    let rows: Vec<EngineRow> = sqlx::query_as(
-        "SELECT e.name, e.endpoint, e.reachable,
+    let rows: Vec<EngineRow> = sqlx::query_as!(
+        EngineRow,
+        r#"SELECT e.name AS "name!", e.endpoint AS "endpoint!", e.reachable AS "reachable!",
                 (NOT e.reachable OR e.last_success_at IS NULL
-                 OR e.last_success_at < now() - make_interval(secs => $1)) AS stale,
-                e.docker_version, e.api_version, e.last_refresh_at, e.last_success_at, e.last_duration_ms,
-                e.last_error,
-                (SELECT count(*) FROM services s WHERE s.engine_id = e.id AND s.removed_at IS NULL) AS containers
-         FROM engines e WHERE e.configured ORDER BY e.name",
+                 OR e.last_success_at < now() - make_interval(secs => $1)) AS "stale!",
+                e.docker_version AS "docker_version?", e.api_version AS "api_version?", e.last_refresh_at AS "last_refresh_at?", e.last_success_at AS "last_success_at?", e.last_duration_ms AS "last_duration_ms?",
+                e.last_error AS "last_error?",
+                (SELECT count(*) FROM services s WHERE s.engine_id = e.id AND s.removed_at IS NULL) AS "containers!"
+         FROM engines e WHERE e.configured ORDER BY e.name"#,
+        stale_after.as_secs_f64(),
     )
-    .bind(stale_after.as_secs_f64())
     .fetch_all(db)
     .await?;
     Ok(rows
@@ -57,15 +57,14 @@ pub async fn statuses(db: &PgPool, stale_after: Duration) -> sqlx::Result<Vec<En
 }
 
 pub async fn names(db: &PgPool) -> sqlx::Result<Vec<String>> {
-    sqlx::query_scalar("SELECT name FROM engines WHERE configured ORDER BY name")
+    sqlx::query_scalar!("SELECT name FROM engines WHERE configured ORDER BY name",)
         .fetch_all(db)
         .await
 }
 
 /// Wakes the worker, wherever it runs; inside a transaction, only once it commits.
 pub async fn request_refresh<'e>(db: impl PgExecutor<'e>) -> sqlx::Result<()> {
-    sqlx::query("SELECT pg_notify($1, '')")
-        .bind(REFRESH_CHANNEL)
+    sqlx::query!("SELECT pg_notify($1, '')", REFRESH_CHANNEL,)
         .execute(db)
         .await?;
     Ok(())
@@ -78,20 +77,21 @@ pub async fn sync_configured<'e>(
 ) -> sqlx::Result<Vec<(i64, String)>> {
     let names: Vec<&str> = engines.iter().map(|(n, _)| n.as_str()).collect();
     let endpoints: Vec<&str> = engines.iter().map(|(_, e)| e.as_str()).collect();
-    sqlx::query_as(
-        "WITH wanted AS (SELECT * FROM unnest($1::text[], $2::text[]) AS w(name, endpoint)),
+    let rows = sqlx::query!(
+        r#"WITH wanted AS (SELECT * FROM unnest($1::text[], $2::text[]) AS w(name, endpoint)),
               upserted AS (
                 INSERT INTO engines (name, endpoint, configured)
                 SELECT name, endpoint, true FROM wanted
                 ON CONFLICT (name) DO UPDATE SET endpoint = EXCLUDED.endpoint, configured = true
                 RETURNING id, name),
               retired AS (UPDATE engines SET configured = false WHERE name <> ALL($1::text[]) AND configured)
-         SELECT id, name FROM upserted",
+         SELECT id AS "id!", name AS "name!" FROM upserted"#,
+        &names as _,
+        &endpoints as _,
     )
-    .bind(&names)
-    .bind(&endpoints)
     .fetch_all(db)
-    .await
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.name)).collect())
 }
 
 /// What one refresh of one engine found out about the engine itself.
@@ -121,7 +121,7 @@ pub async fn record_refresh<'e>(
         Ok(v) => (true, v.docker_version.clone(), v.api_version.clone(), None),
         Err(e) => (false, None, None, Some(e.to_string())),
     };
-    sqlx::query(
+    sqlx::query!(
         "WITH upd AS (
             UPDATE engines SET
                 reachable = $2,
@@ -134,18 +134,18 @@ pub async fn record_refresh<'e>(
             WHERE id = $1)
          INSERT INTO refresh_runs (engine_id, started_at, duration_ms, ok, error, containers, running, unhealthy, findings)
          VALUES ($1, $5, $6, $2, $7, $8, $9, $10, $11)",
+        r.engine_id,
+        ok,
+        version,
+        api,
+        r.started_at,
+        r.duration_ms,
+        error,
+        r.containers,
+        r.running,
+        r.unhealthy,
+        r.findings,
     )
-    .bind(r.engine_id)
-    .bind(ok)
-    .bind(version)
-    .bind(api)
-    .bind(r.started_at)
-    .bind(r.duration_ms)
-    .bind(error)
-    .bind(r.containers)
-    .bind(r.running)
-    .bind(r.unhealthy)
-    .bind(r.findings)
     .execute(db)
     .await?;
     Ok(())

@@ -12,7 +12,7 @@ use crate::docker::observation::{ContainerEvent, ContainerEventKind};
 use crate::inspection::ServiceIdentity;
 
 /// What the database knew about a service before this refresh.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct PreviousService {
     pub key: String,
     pub container_id: String,
@@ -26,12 +26,13 @@ pub struct PreviousService {
 }
 
 pub async fn previous(db: &PgPool, engine_id: i64) -> sqlx::Result<Vec<PreviousService>> {
-    sqlx::query_as(
-        "SELECT key, container_id, state, health, findings, (facts->>'restart_count')::int8 AS restart_count,
-                last_seen, removed_at, (facts->>'last_oom_kill')::timestamptz AS last_oom_kill
-         FROM services WHERE engine_id = $1",
+    sqlx::query_as!(
+        PreviousService,
+        r#"SELECT key, container_id, state, health AS "health?", findings AS "findings: _", (facts->>'restart_count')::int8 AS "restart_count?",
+                last_seen, removed_at AS "removed_at?", (facts->>'last_oom_kill')::timestamptz AS "last_oom_kill?"
+         FROM services WHERE engine_id = $1"#,
+        engine_id,
     )
-    .bind(engine_id)
     .fetch_all(db)
     .await
 }
@@ -171,20 +172,21 @@ pub async fn apply(
         .collect();
 
     let seen_keys: Vec<&str> = seen.iter().map(|s| s.identity.key.as_str()).collect();
-    let removed: Vec<(i64, String)> = sqlx::query_as(
+    let removed = sqlx::query!(
         "UPDATE services SET removed_at = $2
          WHERE engine_id = $1 AND removed_at IS NULL AND key <> ALL($3::text[])
            AND container_id <> ALL($4::text[])
          RETURNING id, key",
+        engine_id,
+        observed_at,
+        &seen_keys as _,
+        unreadable as _,
     )
-    .bind(engine_id)
-    .bind(observed_at)
-    .bind(&seen_keys)
-    .bind(unreadable)
     .fetch_all(&mut *tx)
     .await?;
     let mut ids = ids;
-    for (id, key) in removed {
+    for row in removed {
+        let (id, key) = (row.id, row.key);
         events.push(ServiceChange {
             key: key.clone(),
             kind: "removed",
@@ -221,7 +223,7 @@ async fn upsert_services(
     let images = col(|s| Some(s.facts.image_ref.clone()));
     let facts: Vec<Json<&ServiceFacts>> = seen.iter().map(|s| Json(&s.facts)).collect();
     let findings: Vec<Json<&Vec<Finding>>> = seen.iter().map(|s| Json(&s.findings)).collect();
-    sqlx::query_as(
+    let rows = sqlx::query!(
         "INSERT INTO services (engine_id, key, compose_project, compose_service, display_name, group_name,
                                description, owner, tier, doc_path, container_id, state, health, image_ref,
                                facts, findings, first_seen, last_seen, removed_at)
@@ -237,26 +239,27 @@ async fn upsert_services(
              health = EXCLUDED.health, image_ref = EXCLUDED.image_ref, facts = EXCLUDED.facts,
              findings = EXCLUDED.findings, last_seen = EXCLUDED.last_seen, removed_at = NULL
          RETURNING id, key",
+        engine_id,
+        keys as _,
+        projects as _,
+        services as _,
+        names as _,
+        groups as _,
+        descriptions as _,
+        owners as _,
+        tiers as _,
+        docs as _,
+        containers as _,
+        states as _,
+        healths as _,
+        images as _,
+        facts as _,
+        findings as _,
+        at,
     )
-    .bind(engine_id)
-    .bind(keys)
-    .bind(projects)
-    .bind(services)
-    .bind(names)
-    .bind(groups)
-    .bind(descriptions)
-    .bind(owners)
-    .bind(tiers)
-    .bind(docs)
-    .bind(containers)
-    .bind(states)
-    .bind(healths)
-    .bind(images)
-    .bind(facts)
-    .bind(findings)
-    .bind(at)
     .fetch_all(&mut **tx)
-    .await
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.key)).collect())
 }
 
 async fn insert_events(
@@ -277,16 +280,16 @@ async fn insert_events(
     let kinds: Vec<&str> = rows.iter().map(|r| r.1).collect();
     let details: Vec<&str> = rows.iter().map(|r| r.2).collect();
     let times: Vec<Option<OffsetDateTime>> = rows.iter().map(|r| r.3).collect();
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO service_events (service_id, at, kind, detail)
          SELECT u.id, coalesce(u.at, $4), u.kind, u.detail
          FROM unnest($1::int8[], $2::text[], $3::text[], $5::timestamptz[]) AS u(id, kind, detail, at)",
+        &service_ids,
+        kinds as _,
+        details as _,
+        at,
+        times as _,
     )
-    .bind(service_ids)
-    .bind(kinds)
-    .bind(details)
-    .bind(at)
-    .bind(times)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -320,7 +323,7 @@ async fn add_hourly(
         block.push(s.io.block);
         net.push(s.io.net);
     }
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO service_hourly (service_id, hour, samples, up_samples, cpu_percent_sum, cpu_samples, cpu_percent_max,
                                      memory_max, memory_sum, memory_samples, log_errors, block_io_bytes, net_io_bytes)
          SELECT u.id, date_trunc('hour', $1::timestamptz), 1, u.up, coalesce(u.cpu, 0), (u.cpu IS NOT NULL)::int, u.cpu,
@@ -339,15 +342,15 @@ async fn add_hourly(
              log_errors = service_hourly.log_errors + EXCLUDED.log_errors,
              block_io_bytes = service_hourly.block_io_bytes + EXCLUDED.block_io_bytes,
              net_io_bytes = service_hourly.net_io_bytes + EXCLUDED.net_io_bytes",
+        at,
+        &service_ids,
+        &ups,
+        cpus as _,
+        mems as _,
+        &errors,
+        &block,
+        &net,
     )
-    .bind(at)
-    .bind(service_ids)
-    .bind(ups)
-    .bind(cpus)
-    .bind(mems)
-    .bind(errors)
-    .bind(block)
-    .bind(net)
     .execute(&mut **tx)
     .await?;
     Ok(())

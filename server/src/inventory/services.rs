@@ -12,8 +12,8 @@ use app::model::{
     ServiceSummary, Severity,
 };
 
-#[derive(sqlx::FromRow)]
 struct SummaryRow {
+    id: i64,
     engine: String,
     key: String,
     display_name: String,
@@ -63,40 +63,54 @@ impl From<SummaryRow> for ServiceSummary {
     }
 }
 
-/// The columns of a summary; `$1` is the staleness threshold in seconds.
-const SUMMARY_COLUMNS: &str = "
-    e.name AS engine, s.key, s.display_name, s.group_name, s.image_ref, s.state, s.health,
-           (s.removed_at IS NULL AND (NOT e.reachable OR NOT e.configured OR e.last_success_at IS NULL
-                OR e.last_success_at < now() - make_interval(secs => $1)
-                OR s.last_seen < e.last_success_at)) AS stale,
-           s.last_seen, s.removed_at,
-           (SELECT sum(h.up_samples)::float8 / nullif(sum(h.samples), 0) FROM service_hourly h
-             WHERE h.service_id = s.id AND h.hour > now() - interval '24 hours') AS availability_24h,
-           (SELECT sum(ph.successes)::float8 / nullif(sum(ph.samples), 0) FROM probe_hourly ph
-             WHERE ph.url IN (SELECT r.url FROM routes r WHERE r.service_id = s.id)
-               AND ph.hour > now() - interval '24 hours') AS route_availability_24h,
-           (SELECT count(*) FROM routes r WHERE r.service_id = s.id) AS routes,
-           (SELECT count(*) FROM routes r JOIN probe_results p ON p.url = r.url
-             WHERE r.service_id = s.id AND NOT p.ok) AS routes_failing,
-           (s.facts->>'cpu_percent')::float8 AS cpu_percent,
-           (s.facts->>'cpu_limit')::float8 AS cpu_limit,
-           (s.facts->>'memory_usage_bytes')::int8 AS memory_usage_bytes,
-           (s.facts->>'memory_limit_bytes')::int8 AS memory_limit_bytes,
-           s.findings, s.doc_path";
-
-const SUMMARY_FROM: &str = " FROM services s JOIN engines e ON e.id = s.engine_id";
+/// Every service, or the one named: its summary, with its id. `stale_after` says when a
+/// service is stale: its engine unreachable, unrefreshed for that long, or the service unseen
+/// by the latest refresh.
+async fn summary_rows(
+    db: &PgPool,
+    stale_after: Duration,
+    only: Option<(&str, &str)>,
+) -> sqlx::Result<Vec<SummaryRow>> {
+    let (engine, key) = only.unzip();
+    sqlx::query_as!(
+        SummaryRow,
+        r#"SELECT s.id, e.name AS engine, s.key, s.display_name, s.group_name, s.image_ref, s.state,
+                  s.health,
+                  (s.removed_at IS NULL AND (NOT e.reachable OR NOT e.configured
+                       OR e.last_success_at IS NULL
+                       OR e.last_success_at < now() - make_interval(secs => $1)
+                       OR s.last_seen < e.last_success_at)) AS "stale!",
+                  s.last_seen, s.removed_at,
+                  (SELECT sum(h.up_samples)::float8 / nullif(sum(h.samples), 0) FROM service_hourly h
+                    WHERE h.service_id = s.id AND h.hour > now() - interval '24 hours')
+                    AS availability_24h,
+                  (SELECT sum(ph.successes)::float8 / nullif(sum(ph.samples), 0) FROM probe_hourly ph
+                    WHERE ph.url IN (SELECT r.url FROM routes r WHERE r.service_id = s.id)
+                      AND ph.hour > now() - interval '24 hours') AS route_availability_24h,
+                  (SELECT count(*) FROM routes r WHERE r.service_id = s.id) AS "routes!",
+                  (SELECT count(*) FROM routes r JOIN probe_results p ON p.url = r.url
+                    WHERE r.service_id = s.id AND NOT p.ok) AS "routes_failing!",
+                  (s.facts->>'cpu_percent')::float8 AS cpu_percent,
+                  (s.facts->>'cpu_limit')::float8 AS cpu_limit,
+                  (s.facts->>'memory_usage_bytes')::int8 AS memory_usage_bytes,
+                  (s.facts->>'memory_limit_bytes')::int8 AS memory_limit_bytes,
+                  s.findings AS "findings: _", s.doc_path
+           FROM services s JOIN engines e ON e.id = s.engine_id
+           WHERE $2::text IS NULL OR (e.name = $2 AND s.key = $3)"#,
+        stale_after.as_secs_f64(),
+        engine,
+        key,
+    )
+    .fetch_all(db)
+    .await
+}
 
 /// Every service, removed ones included (the query filter hides them unless asked).
 pub async fn summaries(db: &PgPool, stale_after: Duration) -> sqlx::Result<Vec<ServiceSummary>> {
-    let sql = format!("SELECT {SUMMARY_COLUMNS} {SUMMARY_FROM}");
-    let rows: Vec<SummaryRow> = sqlx::query_as(&sql)
-        .bind(stale_after.as_secs_f64())
-        .fetch_all(db)
-        .await?;
+    let rows = summary_rows(db, stale_after, None).await?;
     Ok(rows.into_iter().map(Into::into).collect())
 }
 
-#[derive(sqlx::FromRow)]
 struct CountsRow {
     containers: i64,
     engines: i64,
@@ -109,23 +123,24 @@ struct CountsRow {
 }
 
 pub async fn counts(db: &PgPool, stale_after: Duration) -> sqlx::Result<InventoryCounts> {
-    let r: CountsRow = sqlx::query_as(
-        "WITH cur AS (
+    let r: CountsRow = sqlx::query_as!(
+        CountsRow,
+        r#"WITH cur AS (
             SELECT s.*, (NOT e.reachable OR NOT e.configured OR e.last_success_at IS NULL
                          OR e.last_success_at < now() - make_interval(secs => $1)
                          OR s.last_seen < e.last_success_at) AS is_stale
             FROM services s JOIN engines e ON e.id = s.engine_id)
-         SELECT count(*) FILTER (WHERE removed_at IS NULL) AS containers,
-                (SELECT count(*) FROM engines WHERE configured) AS engines,
-                count(*) FILTER (WHERE removed_at IS NULL AND state = 'running') AS running,
-                count(*) FILTER (WHERE removed_at IS NULL AND state = 'running' AND health = 'healthy') AS healthy,
-                count(*) FILTER (WHERE removed_at IS NULL AND state = 'running' AND health = 'unhealthy') AS unhealthy,
-                count(*) FILTER (WHERE removed_at IS NULL AND state <> 'running') AS stopped,
-                count(*) FILTER (WHERE removed_at IS NULL AND is_stale) AS stale,
-                count(*) FILTER (WHERE removed_at IS NOT NULL) AS removed
-         FROM cur",
+         SELECT count(*) FILTER (WHERE removed_at IS NULL) AS "containers!",
+                (SELECT count(*) FROM engines WHERE configured) AS "engines!",
+                count(*) FILTER (WHERE removed_at IS NULL AND state = 'running') AS "running!",
+                count(*) FILTER (WHERE removed_at IS NULL AND state = 'running' AND health = 'healthy') AS "healthy!",
+                count(*) FILTER (WHERE removed_at IS NULL AND state = 'running' AND health = 'unhealthy') AS "unhealthy!",
+                count(*) FILTER (WHERE removed_at IS NULL AND state <> 'running') AS "stopped!",
+                count(*) FILTER (WHERE removed_at IS NULL AND is_stale) AS "stale!",
+                count(*) FILTER (WHERE removed_at IS NOT NULL) AS "removed!"
+         FROM cur"#,
+        stale_after.as_secs_f64(),
     )
-    .bind(stale_after.as_secs_f64())
     .fetch_one(db)
     .await?;
     Ok(InventoryCounts {
@@ -142,32 +157,21 @@ pub async fn counts(db: &PgPool, stale_after: Duration) -> sqlx::Result<Inventor
 
 /// Open findings of current services, counted by kind: most severe first, then most frequent.
 pub async fn finding_totals(db: &PgPool) -> sqlx::Result<Vec<(FindingKind, Severity, i64)>> {
-    let rows: Vec<(Json<FindingKind>, Json<Severity>, i64)> = sqlx::query_as(
-        "SELECT f->'kind', f->'severity', count(*)
+    let rows: Vec<(Json<FindingKind>, Json<Severity>, i64)> = sqlx::query!(
+        r#"SELECT f->'kind' AS "kind!: Json<FindingKind>", f->'severity' AS "severity!: Json<Severity>",
+                count(*) AS "services!"
          FROM services s CROSS JOIN LATERAL jsonb_array_elements(s.findings) f
          WHERE s.removed_at IS NULL
-         GROUP BY 1, 2 ORDER BY 3 DESC, 1",
-    )
-    .fetch_all(db)
-    .await?;
+         GROUP BY 1, 2 ORDER BY 3 DESC, 1"#,
+    ).fetch_all(db)
+    .await?
+    .into_iter()
+    .map(|r| (r.kind, r.severity, r.services))
+    .collect();
     let mut totals: Vec<(FindingKind, Severity, i64)> =
         rows.into_iter().map(|(k, s, n)| (k.0, s.0, n)).collect();
     totals.sort_by_key(|(kind, severity, n)| (*severity, -n, *kind));
     Ok(totals)
-}
-
-#[derive(sqlx::FromRow)]
-struct DetailRow {
-    #[sqlx(flatten)]
-    summary: SummaryRow,
-    id: i64,
-    compose_project: Option<String>,
-    compose_service: Option<String>,
-    description: Option<String>,
-    owner: Option<String>,
-    tier: Option<String>,
-    first_seen: OffsetDateTime,
-    facts: Json<ServiceFacts>,
 }
 
 pub async fn detail(
@@ -176,31 +180,32 @@ pub async fn detail(
     key: &str,
     stale_after: Duration,
 ) -> sqlx::Result<Option<ServiceDetail>> {
-    let sql = format!(
-        "SELECT {SUMMARY_COLUMNS}, s.id, s.compose_project, s.compose_service, s.description, s.owner, s.tier,
-                s.first_seen, s.facts
-         {SUMMARY_FROM} WHERE e.name = $2 AND s.key = $3"
-    );
-    let Some(row): Option<DetailRow> = sqlx::query_as(&sql)
-        .bind(stale_after.as_secs_f64())
-        .bind(engine)
-        .bind(key)
-        .fetch_optional(db)
+    let Some(summary) = summary_rows(db, stale_after, Some((engine, key)))
         .await?
+        .pop()
     else {
         return Ok(None);
     };
+    let row = sqlx::query!(
+        r#"SELECT compose_project, compose_service, description, owner, tier, first_seen,
+                  facts AS "facts: Json<ServiceFacts>"
+           FROM services WHERE id = $1"#,
+        summary.id,
+    )
+    .fetch_one(db)
+    .await?;
+    let id = summary.id;
     let (availability, events, route_availability, routes, status_days, latency, down_since) = tokio::try_join!(
-        availability(db, row.id),
-        events(db, row.id, 200),
-        crate::edge::probe_queries::service_availability(db, row.id),
-        crate::edge::queries::list(db, Some(row.id)),
-        crate::edge::probe_queries::status_days(db, row.id, 90),
-        crate::edge::probe_queries::service_latency(db, row.id),
+        availability(db, id),
+        events(db, id, 200),
+        crate::edge::probe_queries::service_availability(db, id),
+        crate::edge::queries::list(db, Some(id)),
+        crate::edge::probe_queries::status_days(db, id, 90),
+        crate::edge::probe_queries::service_latency(db, id),
         engine_down_since(db, engine),
     )?;
     Ok(Some(ServiceDetail {
-        summary: row.summary.into(),
+        summary: summary.into(),
         compose_project: row.compose_project,
         compose_service: row.compose_service,
         description: row.description,
@@ -220,38 +225,40 @@ pub async fn detail(
 
 /// When the engine last answered, if it does not answer now.
 async fn engine_down_since(db: &PgPool, engine: &str) -> sqlx::Result<Option<OffsetDateTime>> {
-    let row: Option<(Option<OffsetDateTime>, OffsetDateTime)> = sqlx::query_as(
-        "SELECT last_success_at, created_at FROM engines WHERE name = $1 AND NOT reachable",
-    )
-    .bind(engine)
-    .fetch_optional(db)
-    .await?;
+    let row: Option<(Option<OffsetDateTime>, OffsetDateTime)> = sqlx::query!(
+        r#"SELECT last_success_at AS "last_success_at?", created_at AS "created_at!" FROM engines WHERE name = $1 AND NOT reachable"#,
+        engine,
+    ).fetch_optional(db)
+    .await?
+    .map(|r| (r.last_success_at, r.created_at));
     Ok(row.map(|(success, created)| success.unwrap_or(created)))
 }
 
 async fn availability(db: &PgPool, service_id: i64) -> sqlx::Result<Availability> {
-    let (day, week, month): (Option<f64>, Option<f64>, Option<f64>) = sqlx::query_as(
-        "SELECT sum(up_samples) FILTER (WHERE hour > now() - interval '24 hours')::float8
-                  / nullif(sum(samples) FILTER (WHERE hour > now() - interval '24 hours'), 0),
+    sqlx::query_as!(
+        Availability,
+        r#"SELECT sum(up_samples) FILTER (WHERE hour > now() - interval '24 hours')::float8
+                  / nullif(sum(samples) FILTER (WHERE hour > now() - interval '24 hours'), 0) AS "day?",
                 sum(up_samples) FILTER (WHERE hour > now() - interval '7 days')::float8
-                  / nullif(sum(samples) FILTER (WHERE hour > now() - interval '7 days'), 0),
-                sum(up_samples)::float8 / nullif(sum(samples), 0)
-         FROM service_hourly WHERE service_id = $1 AND hour > now() - interval '30 days'",
+                  / nullif(sum(samples) FILTER (WHERE hour > now() - interval '7 days'), 0) AS "week?",
+                sum(up_samples)::float8 / nullif(sum(samples), 0) AS "month?"
+         FROM service_hourly WHERE service_id = $1 AND hour > now() - interval '30 days'"#,
+        service_id,
     )
-    .bind(service_id)
     .fetch_one(db)
-    .await?;
-    Ok(Availability { day, week, month })
+    .await
 }
 
 async fn events(db: &PgPool, service_id: i64, limit: i64) -> sqlx::Result<Vec<ServiceEvent>> {
-    let rows: Vec<(OffsetDateTime, String, String)> = sqlx::query_as(
-        "SELECT at, kind, detail FROM service_events WHERE service_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
-    )
-    .bind(service_id)
-    .bind(limit)
-    .fetch_all(db)
-    .await?;
+    let rows: Vec<(OffsetDateTime, String, String)> = sqlx::query!(
+        r#"SELECT at AS "at!", kind AS "kind!", detail AS "detail!" FROM service_events WHERE service_id = $1 ORDER BY at DESC, id DESC LIMIT $2"#,
+        service_id,
+        limit,
+    ).fetch_all(db)
+    .await?
+    .into_iter()
+    .map(|r| (r.at, r.kind, r.detail))
+    .collect();
     Ok(rows
         .into_iter()
         .map(|(at, kind, detail)| ServiceEvent { at, kind, detail })

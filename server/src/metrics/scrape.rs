@@ -83,14 +83,18 @@ fn single(registry: &mut Registry, name: &str, help: &str, value: f64) {
 
 /// Services by engine, state and health (removed ones left out).
 async fn service_states(pool: &PgPool) -> sqlx::Result<Vec<(String, String, String, i64)>> {
-    sqlx::query_as(
-        "SELECT e.name, s.state, coalesce(s.health, 'none'), count(*)
+    let rows = sqlx::query!(
+        r#"SELECT e.name AS "name!", s.state AS "state!", coalesce(s.health, 'none') AS "health!", count(*) AS "services!"
          FROM services s JOIN engines e ON e.id = s.engine_id
          WHERE s.removed_at IS NULL AND e.configured
-         GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+         GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"#,
     )
     .fetch_all(pool)
-    .await
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.name, r.state, r.health, r.services))
+        .collect())
 }
 
 /// The latest probe of a route URL: the URL, whether it succeeded, its latency in ms and the
@@ -98,22 +102,30 @@ async fn service_states(pool: &PgPool) -> sqlx::Result<Vec<(String, String, Stri
 type Probe = (String, bool, Option<i32>, Option<OffsetDateTime>);
 
 async fn probes(pool: &PgPool) -> sqlx::Result<Vec<Probe>> {
-    sqlx::query_as(
+    let rows = sqlx::query!(
         "SELECT url, ok, latency_ms, cert_not_after FROM probe_results
          WHERE url IN (SELECT url FROM routes) ORDER BY url",
     )
     .fetch_all(pool)
-    .await
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.url, r.ok, r.latency_ms, r.cert_not_after))
+        .collect())
 }
 
 /// The latest successful run of each backup job and kind.
 async fn backups(pool: &PgPool) -> sqlx::Result<Vec<(String, String, OffsetDateTime)>> {
-    sqlx::query_as(
-        "SELECT job, kind, max(finished_at) FROM backup_runs WHERE ok
-         GROUP BY 1, 2 ORDER BY 1, 2",
+    let rows = sqlx::query!(
+        r#"SELECT job AS "job!", kind AS "kind!", max(finished_at) AS "finished_at!" FROM backup_runs WHERE ok
+         GROUP BY 1, 2 ORDER BY 1, 2"#,
     )
     .fetch_all(pool)
-    .await
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.job, r.kind, r.finished_at))
+        .collect())
 }
 
 fn unix(t: OffsetDateTime) -> f64 {

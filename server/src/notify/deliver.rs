@@ -11,7 +11,8 @@ use time::OffsetDateTime;
 use app::model::notify::Mode;
 
 use super::channels::{self, Message};
-use super::queries::{self, Due};
+use super::delivery_queries::{self, Due};
+use super::queries;
 use crate::config::Settings;
 
 pub const MAX_ATTEMPTS: i32 = 6;
@@ -48,7 +49,7 @@ async fn attempt(
         .find(|c| c.name == d.channel)
     else {
         let why = format!("the channel '{}' is no longer configured", d.channel);
-        queries::abandon(db, d.id, &why).await?;
+        delivery_queries::abandon(db, d.id, &why).await?;
         return Ok(Err(why));
     };
     let message = Message {
@@ -82,7 +83,7 @@ async fn attempt(
         ),
     }
     let reported = outcome.clone().map_err(|(_, why)| why);
-    queries::record_attempt(db, d.id, outcome, retry_at).await?;
+    delivery_queries::record_attempt(db, d.id, outcome, retry_at).await?;
     Ok(reported)
 }
 
@@ -93,7 +94,7 @@ pub async fn send_due(
     client: &reqwest::Client,
     now: OffsetDateTime,
 ) -> sqlx::Result<usize> {
-    let due = queries::due(db, now, 50).await?;
+    let due = delivery_queries::due(db, now, 50).await?;
     let n = due.len();
     for d in due {
         // A failed attempt is recorded and logged inside; the loop goes on to the next.
@@ -109,7 +110,7 @@ pub async fn send_now(
     client: &reqwest::Client,
     id: i64,
 ) -> sqlx::Result<Option<Result<u16, String>>> {
-    match queries::one(db, id).await? {
+    match delivery_queries::one(db, id).await? {
         Some(d) => Ok(Some(
             attempt(db, settings, client, d, OffsetDateTime::now_utc()).await?,
         )),
@@ -135,11 +136,11 @@ pub async fn make_digests(
         if modes.get(&channel.name) != Some(&Mode::Digest) {
             continue;
         }
-        let last = queries::last_digest_at(db, &channel.name).await?;
+        let last = delivery_queries::last_digest_at(db, &channel.name).await?;
         if last.is_some_and(|t| t.date() == now.date()) {
             continue;
         }
-        let held = queries::held(db, &channel.name).await?;
+        let held = delivery_queries::held(db, &channel.name).await?;
         if held.is_empty() {
             continue;
         }
@@ -157,7 +158,7 @@ pub async fn make_digests(
             if held.len() == 1 { "" } else { "s" }
         );
         let ids: Vec<i64> = held.iter().map(|(id, _, _)| *id).collect();
-        queries::make_digest(db, &channel.name, &ids, &title, &lines.join("\n")).await?;
+        delivery_queries::make_digest(db, &channel.name, &ids, &title, &lines.join("\n")).await?;
         made += 1;
     }
     Ok(made)

@@ -7,6 +7,7 @@
 pub mod channels;
 pub mod conditions;
 pub mod deliver;
+pub mod delivery_queries;
 pub mod page;
 pub mod queries;
 pub mod watch;

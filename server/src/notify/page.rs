@@ -17,7 +17,7 @@ use app::model::{Role, Section};
 use app::pages::notifications::NotificationsPage;
 use app::render_page;
 
-use super::{deliver, queries};
+use super::{deliver, delivery_queries, queries};
 use crate::audited::{Change, Recorded};
 use crate::auth::{CurrentUser, Page, authorize};
 use crate::error::{AppError, AppResult};
@@ -33,7 +33,7 @@ async fn render(
     let (rules, modes, deliveries) = tokio::try_join!(
         queries::rules(&state.db),
         queries::modes(&state.db),
-        queries::recent(&state.db, 30),
+        delivery_queries::recent(&state.db, 30),
     )?;
     let channels = state
         .settings
@@ -98,7 +98,7 @@ pub async fn show(
 
 /// What became of a test message, in words.
 async fn test_outcome(state: &AppState, id: i64) -> AppResult<String> {
-    let delivery = queries::delivery(&state.db, id).await?;
+    let delivery = delivery_queries::delivery(&state.db, id).await?;
     Ok(match delivery.filter(|d| d.kind == "test") {
         Some(d) if d.state == "sent" => format!("Test message sent to {}.", d.channel),
         Some(d) => format!(
@@ -257,9 +257,9 @@ pub async fn send_test(
         &user,
         ACTION,
         async |conn| -> sqlx::Result<_> {
-            let id = queries::queue(
+            let id = delivery_queries::queue(
                 conn,
-                &queries::NewDelivery {
+                &delivery_queries::NewDelivery {
                     channel: &channel.name,
                     kind: "test",
                     condition_id: None,

@@ -10,7 +10,8 @@ use time::OffsetDateTime;
 use app::model::notify::{Mode, Rule, RuleSetting};
 
 use super::conditions::{self, Condition, Facts, GradeNow};
-use super::queries::{self, NewDelivery};
+use super::delivery_queries::{self, NewDelivery};
+use super::queries;
 use crate::config::Settings;
 use crate::phases::live::Graded;
 
@@ -116,7 +117,7 @@ pub async fn run(
         }
         for channel in channels {
             let held = modes.get(&channel.name) == Some(&Mode::Digest);
-            queries::queue(
+            delivery_queries::queue(
                 &mut tx,
                 &NewDelivery {
                     channel: &channel.name,

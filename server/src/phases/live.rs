@@ -28,8 +28,6 @@ pub async fn facts(
     coverage: &CoverageFigures,
     graded: Option<&Graded>,
 ) -> sqlx::Result<Facts> {
-    // (host, url, latest probe's verdict, the route's findings)
-    type RouteRow = (String, String, Option<bool>, Json<Vec<app::model::Finding>>);
     let scored = async {
         match graded {
             Some(g) => Ok(g.clone()),
@@ -39,21 +37,23 @@ pub async fn facts(
     let (services, items, routes, backups, (_, rubric, grade)) = tokio::try_join!(
         crate::actions::queries::current_services(pool),
         crate::rollouts::item_queries::statuses(pool),
-        sqlx::query_as::<_, RouteRow>(
-            "SELECT lower(r.host), r.url, p.ok, r.findings
-             FROM routes r LEFT JOIN probe_results p ON p.url = r.url
-             ORDER BY r.url",
+        sqlx::query!(
+            r#"SELECT lower(r.host) AS "host!", r.url, p.ok AS "probe_ok?",
+                      r.findings AS "findings: Json<Vec<app::model::Finding>>"
+               FROM routes r LEFT JOIN probe_results p ON p.url = r.url
+               ORDER BY r.url"#,
         )
         .fetch_all(pool),
         crate::evidence::gather_backups(pool, settings),
         scored,
     )?;
     let mut by_host: HashMap<String, Vec<RouteFact>> = HashMap::new();
-    for (host, url, probe_ok, findings) in routes {
-        by_host.entry(host).or_default().push(RouteFact {
-            url,
-            probe_ok,
-            findings: findings
+    for route in routes {
+        by_host.entry(route.host).or_default().push(RouteFact {
+            url: route.url,
+            probe_ok: route.probe_ok,
+            findings: route
+                .findings
                 .0
                 .iter()
                 .map(|f| f.kind.slug().to_string())

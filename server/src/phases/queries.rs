@@ -8,6 +8,7 @@ use time::{Date, OffsetDateTime};
 use app::model::phases::{DeliverableStatus, PhaseSummary};
 
 use crate::auth::SessionUser;
+use crate::db::Parsed;
 use crate::grade::rubric::Score;
 use crate::phases::import::PlanItem;
 
@@ -32,22 +33,22 @@ pub async fn create(
     p: &NewPhase<'_>,
     actor: &SessionUser,
 ) -> sqlx::Result<i64> {
-    let id: i64 = sqlx::query_scalar(
+    let id: i64 = sqlx::query_scalar!(
         "INSERT INTO phases (number, title, starts_on, due_on, target_grade, objectives, criteria,
                              source_markdown, import_notes, created_by, claimed_grade)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+        p.number,
+        p.title,
+        p.starts_on,
+        p.due_on,
+        p.target_grade.map(|g| g as i32),
+        Json(p.objectives) as _,
+        Json(p.criteria) as _,
+        p.source,
+        Json(p.notes) as _,
+        actor.display_name(),
+        p.claimed_grade.map(|g| g as i32),
     )
-    .bind(p.number)
-    .bind(p.title)
-    .bind(p.starts_on)
-    .bind(p.due_on)
-    .bind(p.target_grade.map(|g| g as i32))
-    .bind(Json(p.objectives))
-    .bind(Json(p.criteria))
-    .bind(p.source)
-    .bind(Json(p.notes))
-    .bind(actor.display_name())
-    .bind(p.claimed_grade.map(|g| g as i32))
     .fetch_one(&mut *tx)
     .await?;
     let positions: Vec<i32> = (0..p.items.len() as i32).collect();
@@ -82,7 +83,7 @@ pub async fn create(
         })
         .collect();
     // One statement for all items and their first status, however long the plan.
-    sqlx::query(
+    sqlx::query!(
         "WITH items AS (
              SELECT * FROM unnest($2::int4[], $3::text[], $4::text[], $5::int2[], $6::text[], $7::text[])
                  AS t(position, headings, text, depth, status, note)
@@ -93,16 +94,16 @@ pub async fn create(
          )
          INSERT INTO deliverable_events (deliverable_id, status, note, actor_subject, actor_name)
          SELECT c.id, i.status, i.note, $8, $9 FROM created c JOIN items i USING (position)",
+        id,
+        &positions,
+        &headings,
+        &texts as _,
+        &depths,
+        &statuses as _,
+        &notes as _,
+        &actor.subject,
+        actor.display_name(),
     )
-    .bind(id)
-    .bind(&positions)
-    .bind(&headings)
-    .bind(&texts)
-    .bind(&depths)
-    .bind(&statuses)
-    .bind(&notes)
-    .bind(&actor.subject)
-    .bind(actor.display_name())
     .execute(&mut *tx)
     .await?;
     Ok(id)
@@ -123,18 +124,18 @@ pub async fn add_deliverable(
     d: &NewDeliverable<'_>,
     actor: &SessionUser,
 ) -> sqlx::Result<i64> {
-    let id: i64 = sqlx::query_scalar(
+    let id: i64 = sqlx::query_scalar!(
         "INSERT INTO phase_deliverables (phase_id, position, text, origin, owner, due_on, signoff_id)
          VALUES ($1, (SELECT coalesce(max(position) + 1, 0) FROM phase_deliverables WHERE phase_id = $1),
                  $2, $3, $4, $5, $6)
          RETURNING id",
+        phase_id,
+        d.text,
+        d.origin,
+        d.owner,
+        d.due_on,
+        d.signoff_id,
     )
-    .bind(phase_id)
-    .bind(d.text)
-    .bind(d.origin)
-    .bind(d.owner)
-    .bind(d.due_on)
-    .bind(d.signoff_id)
     .fetch_one(&mut *tx)
     .await?;
     add_event(&mut *tx, id, DeliverableStatus::Open, "", None, None, actor).await?;
@@ -150,17 +151,17 @@ pub async fn add_event(
     report: Option<&str>,
     actor: &SessionUser,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO deliverable_events (deliverable_id, status, note, link, report, actor_subject, actor_name)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        deliverable_id,
+        status.as_str(),
+        note,
+        link,
+        report,
+        &actor.subject,
+        actor.display_name(),
     )
-    .bind(deliverable_id)
-    .bind(status.as_str())
-    .bind(note)
-    .bind(link)
-    .bind(report)
-    .bind(&actor.subject)
-    .bind(actor.display_name())
     .execute(db)
     .await?;
     Ok(())
@@ -168,33 +169,14 @@ pub async fn add_event(
 
 /// The phase a deliverable belongs to, if it exists.
 pub async fn deliverable_phase(db: &PgPool, deliverable_id: i64) -> sqlx::Result<Option<i64>> {
-    sqlx::query_scalar("SELECT phase_id FROM phase_deliverables WHERE id = $1")
-        .bind(deliverable_id)
-        .fetch_optional(db)
-        .await
+    sqlx::query_scalar!(
+        "SELECT phase_id FROM phase_deliverables WHERE id = $1",
+        deliverable_id,
+    )
+    .fetch_optional(db)
+    .await
 }
 
-const SUMMARY: &str = "
-    SELECT p.id, p.number, p.title, p.due_on, p.target_grade, p.claimed_grade, p.created_at,
-           s.grade_total AS last_decision_grade,
-           (SELECT g.total FROM grade_snapshots g WHERE g.taken_at <= p.created_at
-            ORDER BY g.taken_at DESC, g.id DESC LIMIT 1) AS grade_at_import,
-           coalesce(c.total, 0) AS total, coalesce(c.done, 0) AS done, coalesce(c.waived, 0) AS waived,
-           s.decision AS last_decision, s.signed_at_micros AS last_decision_micros
-    FROM phases p
-    LEFT JOIN LATERAL (
-        SELECT count(*) AS total,
-               count(*) FILTER (WHERE e.status = 'done') AS done,
-               count(*) FILTER (WHERE e.status = 'waived') AS waived
-        FROM phase_deliverables d
-        JOIN LATERAL (SELECT status FROM deliverable_events WHERE deliverable_id = d.id
-                      ORDER BY id DESC LIMIT 1) e ON true
-        WHERE d.phase_id = p.id
-    ) c ON true
-    LEFT JOIN LATERAL (SELECT decision, signed_at_micros, grade_total FROM phase_signoffs
-                       WHERE phase_id = p.id ORDER BY seq DESC LIMIT 1) s ON true";
-
-#[derive(sqlx::FromRow)]
 struct SummaryRow {
     id: i64,
     number: String,
@@ -243,23 +225,47 @@ impl From<SummaryRow> for PhaseSummary {
     }
 }
 
-/// Every phase with its progress and last decision, in one query.
-pub async fn summaries(db: &PgPool) -> sqlx::Result<Vec<PhaseSummary>> {
-    let rows: Vec<SummaryRow> = sqlx::query_as(&format!("{SUMMARY} ORDER BY p.number"))
-        .fetch_all(db)
-        .await?;
+/// Every phase (or the one asked for) with its progress and last decision, in one query.
+async fn summary_rows(db: &PgPool, only: Option<i64>) -> sqlx::Result<Vec<PhaseSummary>> {
+    let rows = sqlx::query_as!(
+        SummaryRow,
+        r#"SELECT p.id, p.number, p.title, p.due_on AS "due_on?", p.target_grade AS "target_grade?", p.claimed_grade AS "claimed_grade?", p.created_at,
+                  s.grade_total AS "last_decision_grade?",
+                  (SELECT g.total FROM grade_snapshots g WHERE g.taken_at <= p.created_at
+                   ORDER BY g.taken_at DESC, g.id DESC LIMIT 1) AS "grade_at_import?",
+                  coalesce(c.total, 0) AS "total!", coalesce(c.done, 0) AS "done!",
+                  coalesce(c.waived, 0) AS "waived!",
+                  s.decision AS "last_decision?", s.signed_at_micros AS "last_decision_micros?"
+           FROM phases p
+           LEFT JOIN LATERAL (
+               SELECT count(*) AS total,
+                      count(*) FILTER (WHERE e.status = 'done') AS done,
+                      count(*) FILTER (WHERE e.status = 'waived') AS waived
+               FROM phase_deliverables d
+               JOIN LATERAL (SELECT status FROM deliverable_events WHERE deliverable_id = d.id
+                             ORDER BY id DESC LIMIT 1) e ON true
+               WHERE d.phase_id = p.id
+           ) c ON true
+           LEFT JOIN LATERAL (SELECT decision, signed_at_micros, grade_total FROM phase_signoffs
+                              WHERE phase_id = p.id ORDER BY seq DESC LIMIT 1) s ON true
+           WHERE $1::int8 IS NULL OR p.id = $1
+           ORDER BY p.number"#,
+        only,
+    )
+    .fetch_all(db)
+    .await?;
     Ok(rows.into_iter().map(Into::into).collect())
 }
 
-pub async fn summary(db: &PgPool, id: i64) -> sqlx::Result<Option<PhaseSummary>> {
-    let row: Option<SummaryRow> = sqlx::query_as(&format!("{SUMMARY} WHERE p.id = $1"))
-        .bind(id)
-        .fetch_optional(db)
-        .await?;
-    Ok(row.map(Into::into))
+/// Every phase with its progress and last decision, in one query.
+pub async fn summaries(db: &PgPool) -> sqlx::Result<Vec<PhaseSummary>> {
+    summary_rows(db, None).await
 }
 
-#[derive(sqlx::FromRow)]
+pub async fn summary(db: &PgPool, id: i64) -> sqlx::Result<Option<PhaseSummary>> {
+    Ok(summary_rows(db, Some(id)).await?.pop())
+}
+
 pub struct PhasePlan {
     pub starts_on: Option<Date>,
     pub objectives: Json<Vec<String>>,
@@ -271,26 +277,28 @@ pub struct PhasePlan {
 }
 
 pub async fn plan(db: &PgPool, id: i64) -> sqlx::Result<Option<PhasePlan>> {
-    sqlx::query_as(
-        "SELECT starts_on, objectives, criteria, import_notes, created_by, created_at,
-                source_markdown IS NOT NULL AS has_source
-         FROM phases WHERE id = $1",
+    sqlx::query_as!(
+        PhasePlan,
+        r#"SELECT starts_on AS "starts_on?", objectives AS "objectives: _", criteria AS "criteria: _",
+                import_notes AS "import_notes: _", created_by, created_at,
+                source_markdown IS NOT NULL AS "has_source!"
+         FROM phases WHERE id = $1"#,
+        id,
     )
-    .bind(id)
     .fetch_optional(db)
     .await
 }
 
 pub async fn source(db: &PgPool, id: i64) -> sqlx::Result<Option<(String, String)>> {
-    sqlx::query_as(
-        "SELECT number, source_markdown FROM phases WHERE id = $1 AND source_markdown IS NOT NULL",
+    let rows = sqlx::query!(
+        r#"SELECT number AS "number!", source_markdown AS "source_markdown!" FROM phases WHERE id = $1 AND source_markdown IS NOT NULL"#,
+        id,
     )
-    .bind(id)
     .fetch_optional(db)
-    .await
+    .await?;
+    Ok(rows.map(|r| (r.number, r.source_markdown)))
 }
 
-#[derive(sqlx::FromRow)]
 pub struct DeliverableRow {
     pub id: i64,
     pub headings: Json<Vec<String>>,
@@ -299,7 +307,6 @@ pub struct DeliverableRow {
     pub origin: String,
     pub owner: Option<String>,
     pub due_on: Option<Date>,
-    #[sqlx(try_from = "String")]
     pub status: DeliverableStatus,
     pub note: String,
     pub link: Option<String>,
@@ -312,28 +319,28 @@ pub struct DeliverableRow {
 
 /// A phase's deliverables in plan order, each with its current status and evidence.
 pub async fn deliverables(db: &PgPool, phase_id: i64) -> sqlx::Result<Vec<DeliverableRow>> {
-    sqlx::query_as(
-        "SELECT d.id, d.headings, d.text, d.depth, d.origin, d.owner, d.due_on,
-                e.status, e.note, e.link, e.report, e.actor_name, e.at, n.changes,
+    sqlx::query_as!(
+        DeliverableRow,
+        r#"SELECT d.id AS "id!", d.headings AS "headings!: _", d.text AS "text!", d.depth AS "depth!", d.origin AS "origin!", d.owner AS "owner?", d.due_on AS "due_on?",
+                e.status AS "status!: Parsed<DeliverableStatus>", e.note AS "note!", e.link AS "link?", e.report AS "report?",
+                e.actor_name AS "actor_name!", e.at AS "at!", n.changes AS "changes!",
                 (SELECT c.check_spec FROM deliverable_checks c WHERE c.deliverable_id = d.id
-                 ORDER BY c.id DESC LIMIT 1) AS check_spec
+                 ORDER BY c.id DESC LIMIT 1) AS "check_spec?"
          FROM phase_deliverables d
          JOIN LATERAL (SELECT * FROM deliverable_events WHERE deliverable_id = d.id
                        ORDER BY id DESC LIMIT 1) e ON true
          JOIN LATERAL (SELECT count(*) AS changes FROM deliverable_events
                        WHERE deliverable_id = d.id) n ON true
          WHERE d.phase_id = $1
-         ORDER BY d.position",
+         ORDER BY d.position"#,
+        phase_id,
     )
-    .bind(phase_id)
     .fetch_all(db)
     .await
 }
 
-#[derive(sqlx::FromRow)]
 pub struct ChangeRow {
     pub deliverable_id: i64,
-    #[sqlx(try_from = "String")]
     pub status: DeliverableStatus,
     pub note: String,
     pub link: Option<String>,
@@ -343,12 +350,14 @@ pub struct ChangeRow {
 
 /// Every status change of a phase's deliverables, newest first, in one query.
 pub async fn deliverable_changes(db: &PgPool, phase_id: i64) -> sqlx::Result<Vec<ChangeRow>> {
-    sqlx::query_as(
-        "SELECT e.deliverable_id, e.status, e.note, e.link, e.actor_name, e.at
-         FROM deliverable_events e JOIN phase_deliverables d ON d.id = e.deliverable_id
-         WHERE d.phase_id = $1 ORDER BY e.id DESC",
+    sqlx::query_as!(
+        ChangeRow,
+        r#"SELECT e.deliverable_id, e.status AS "status: Parsed<DeliverableStatus>", e.note, e.link AS "link?",
+                  e.actor_name, e.at
+           FROM deliverable_events e JOIN phase_deliverables d ON d.id = e.deliverable_id
+           WHERE d.phase_id = $1 ORDER BY e.id DESC"#,
+        phase_id,
     )
-    .bind(phase_id)
     .fetch_all(db)
     .await
 }

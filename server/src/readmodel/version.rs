@@ -74,9 +74,7 @@ impl ChangeCount {
             return Ok(());
         }
         let mark = NEXT_MARK.fetch_add(1, Ordering::Relaxed);
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(CHANNEL)
-            .bind(mark.to_string())
+        sqlx::query!("SELECT pg_notify($1, $2)", CHANNEL, mark.to_string(),)
             .execute(db)
             .await?;
         let deadline = Instant::now() + Duration::from_secs(5);
@@ -112,7 +110,7 @@ impl ChangeCount {
 
 /// Which transactions have committed, as text: equal texts, equal data.
 pub async fn snapshot(db: &PgPool) -> sqlx::Result<String> {
-    sqlx::query_scalar("SELECT pg_current_snapshot()::text")
+    sqlx::query_scalar!(r#"SELECT pg_current_snapshot()::text AS "snapshot!""#,)
         .fetch_one(db)
         .await
 }

@@ -111,12 +111,7 @@ pub async fn create(
         ),
     };
     let created = crate::audited::write(&state.db, change, async |conn| -> Result<i64, Stopped> {
-        if crate::rollouts::queries::slug_taken(&mut *conn, slug).await? {
-            return Err(Stopped::Refused(format!(
-                "A rollout called '{slug}' exists already."
-            )));
-        }
-        let id = crate::rollouts::queries::create_from_template(
+        let created = crate::rollouts::queries::create_from_template(
             conn,
             &FromTemplate {
                 template,
@@ -130,7 +125,8 @@ pub async fn create(
             },
         )
         .await?;
-        Ok(id)
+        created
+            .ok_or_else(|| Stopped::Refused(format!("A rollout called '{slug}' exists already.")))
     })
     .await;
     let id = match created {

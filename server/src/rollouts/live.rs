@@ -16,39 +16,29 @@ use crate::rollouts::item_queries::{ItemEvent, ItemRow};
 /// Every non-removed service on a configured engine, marked stale when its engine has not
 /// answered within `stale_after`.
 async fn live_services(pool: &PgPool, stale_after: Duration) -> sqlx::Result<Vec<LiveService>> {
-    type Row = (
-        String,
-        String,
-        Json<ServiceFacts>,
-        bool,
-        Json<Vec<app::model::Finding>>,
-        bool,
-    );
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT e.name, s.key, s.facts,
+    let rows = sqlx::query!(
+        r#"SELECT e.name AS engine, s.key, s.facts AS "facts: Json<ServiceFacts>",
                 (NOT e.reachable OR e.last_success_at IS NULL
-                 OR e.last_success_at < now() - make_interval(secs => $1)) AS stale,
-                s.findings,
+                 OR e.last_success_at < now() - make_interval(secs => $1)) AS "stale!",
+                s.findings AS "findings: Json<Vec<app::model::Finding>>",
                 EXISTS (SELECT 1 FROM routes r JOIN probe_results p ON p.url = r.url
-                        WHERE r.service_id = s.id AND p.ok) AS route_probed_ok
+                        WHERE r.service_id = s.id AND p.ok) AS "route_probed_ok!"
          FROM services s JOIN engines e ON e.id = s.engine_id
-         WHERE s.removed_at IS NULL AND e.configured ORDER BY e.name, s.key",
+         WHERE s.removed_at IS NULL AND e.configured ORDER BY e.name, s.key"#,
+        stale_after.as_secs_f64(),
     )
-    .bind(stale_after.as_secs_f64())
     .fetch_all(pool)
     .await?;
     Ok(rows
         .into_iter()
-        .map(
-            |(engine, key, facts, stale, findings, route_probed_ok)| LiveService {
-                engine,
-                key,
-                facts: facts.0,
-                stale,
-                findings: findings.0.iter().map(|f| f.kind).collect(),
-                route_probed_ok,
-            },
-        )
+        .map(|r| LiveService {
+            engine: r.engine,
+            key: r.key,
+            facts: r.facts.0,
+            stale: r.stale,
+            findings: r.findings.0.iter().map(|f| f.kind).collect(),
+            route_probed_ok: r.route_probed_ok,
+        })
         .collect())
 }
 

@@ -65,11 +65,13 @@ async fn lead(
         .detach();
     let mut announced = false;
     loop {
-        let leader: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-            .bind(LEADER_LOCK_KEY)
-            .fetch_one(&mut lock_conn)
-            .await
-            .context("taking the worker lock")?;
+        let leader: bool = sqlx::query_scalar!(
+            r#"SELECT pg_try_advisory_lock($1) AS "locked!""#,
+            LEADER_LOCK_KEY,
+        )
+        .fetch_one(&mut lock_conn)
+        .await
+        .context("taking the worker lock")?;
         if leader {
             break;
         }
@@ -119,8 +121,8 @@ async fn lead(
             ),
         }
         // Check that we still hold the lock's connection; if it died another replica may lead now.
-        sqlx::query("SELECT 1")
-            .execute(&mut lock_conn)
+        sqlx::query_scalar!("SELECT 1 AS alive")
+            .fetch_one(&mut lock_conn)
             .await
             .context("worker lock connection lost")?;
         tokio::select! {

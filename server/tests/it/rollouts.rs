@@ -520,3 +520,41 @@ async fn admins_add_candidates_and_start_rollouts_from_a_template(db: PgPool) {
         "checked at once: {page}"
     );
 }
+
+/// Statuses are parsed where they are read (the query macros name `Parsed<ItemStatus>` as the
+/// column's type): a value the code does not know fails the read with a message naming it,
+/// instead of reaching a page as text.
+#[sqlx::test(migrator = "audit_portal::db::MIGRATOR")]
+async fn a_stored_status_the_code_does_not_know_fails_the_read(db: PgPool) {
+    use app::model::phases::DeliverableStatus;
+    use app::model::rollouts::ItemStatus;
+    use audit_portal::db::Parsed;
+
+    let known: Parsed<ItemStatus> = sqlx::query_scalar("SELECT 'verified'::text")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(ItemStatus::from(known), ItemStatus::Verified);
+    let unknown = sqlx::query_scalar::<_, Parsed<ItemStatus>>("SELECT 'finished'::text")
+        .fetch_one(&db)
+        .await;
+    let message = unknown
+        .err()
+        .expect("an unknown status is refused")
+        .to_string();
+    assert!(
+        message.contains("'finished' is not a checklist status"),
+        "{message}"
+    );
+    let unknown = sqlx::query_scalar::<_, Parsed<DeliverableStatus>>("SELECT 'verified'::text")
+        .fetch_one(&db)
+        .await;
+    let message = unknown
+        .err()
+        .expect("a checklist status is no deliverable status")
+        .to_string();
+    assert!(
+        message.contains("'verified' is not a deliverable status"),
+        "{message}"
+    );
+}
