@@ -40,7 +40,7 @@ pub async fn services_by_id(
     ids: &[i64],
 ) -> sqlx::Result<Vec<(i64, String, String, String)>> {
     let rows = sqlx::query!(
-        r#"SELECT s.id AS "id!", e.name AS "name!", s.key AS "key!", s.display_name AS "display_name!"
+        r#"SELECT s.id, e.name, s.key, s.display_name
          FROM services s JOIN engines e ON e.id = s.engine_id WHERE s.id = ANY($1)"#,
         ids,
     )

@@ -17,8 +17,8 @@ pub async fn service_hours(
 ) -> sqlx::Result<Vec<HourUse>> {
     let rows: Vec<HourRow> = sqlx::query_as!(
         HourRow,
-        r#"SELECT h.hour AS "hour!", h.cpu_percent_sum AS "cpu_sum!", h.cpu_samples AS "cpu_samples!", h.cpu_percent_max AS "cpu_max?",
-                h.memory_sum AS "memory_sum!",
+        r#"SELECT h.hour, h.cpu_percent_sum AS "cpu_sum!", h.cpu_samples, h.cpu_percent_max AS "cpu_max?",
+                h.memory_sum,
                 CASE WHEN h.memory_samples > 0 THEN h.memory_samples
                      WHEN h.memory_max IS NOT NULL THEN h.samples ELSE 0 END AS "memory_samples!",
                 h.memory_max AS "memory_max?", h.block_io_bytes AS "block_io!", h.net_io_bytes AS "net_io!"
@@ -97,7 +97,7 @@ struct EngineRow {
 pub async fn engines(db: &PgPool) -> sqlx::Result<Vec<(i64, EngineCapacity)>> {
     let rows: Vec<EngineRow> = sqlx::query_as!(
         EngineRow,
-        r#"SELECT e.id AS "id!", e.name AS "name!", e.host_cpus, e.host_memory_bytes, e.kernel_version, e.operating_system,
+        r#"SELECT e.id, e.name, e.host_cpus, e.host_memory_bytes, e.kernel_version, e.operating_system,
                 e.storage_driver, e.docker_version AS "docker_version?",
                 count(s.id) AS "running!",
                 coalesce(sum((s.facts->>'memory_usage_bytes')::int8), 0)::int8 AS "memory_used!",
@@ -179,7 +179,7 @@ pub struct SizingRow {
 pub async fn sizing_inputs(db: &PgPool) -> sqlx::Result<Vec<SizingRow>> {
     sqlx::query_as!(
         SizingRow,
-        r#"SELECT e.name AS "engine!", s.key AS "key!", s.display_name AS "name!",
+        r#"SELECT e.name AS "engine!", s.key, s.display_name AS "name!",
                 (s.facts->>'memory_limit_bytes')::int8 AS "limit!",
                 h.peak AS "peak?", h.samples AS "samples?",
                 s.findings @> '[{"kind": "memory_near_limit"}]' AS "near!",
@@ -210,7 +210,7 @@ struct BaselineRowDb {
 pub async fn baselines(db: &PgPool) -> sqlx::Result<Vec<BaselineSummary>> {
     let rows: Vec<BaselineRowDb> = sqlx::query_as!(
         BaselineRowDb,
-        r#"SELECT b.id AS "id!", b.label AS "label!", b.taken_at AS "taken_at!", b.taken_by AS "taken_by!", b.window_days AS "window_days!",
+        r#"SELECT b.id, b.label, b.taken_at, b.taken_by, b.window_days,
                 (SELECT count(*) FROM capacity_baseline_services x WHERE x.baseline_id = b.id) AS "services!"
          FROM capacity_baselines b ORDER BY b.taken_at DESC, b.id DESC"#,
     )
@@ -328,7 +328,7 @@ pub async fn versions(db: &PgPool) -> sqlx::Result<Vec<VersionDb>> {
     sqlx::query_as!(
         VersionDb,
         r#"SELECT DISTINCT ON (e.name, v.image_ref)
-                e.name AS "engine!", v.image_ref AS "image_ref!", v.image_id AS "image_id!", v.image_created AS "image_created?", v.first_seen AS "first_seen!",
+                e.name AS "engine!", v.image_ref, v.image_id, v.image_created AS "image_created?", v.first_seen,
                 min(v.first_seen) OVER (PARTITION BY v.engine_id, v.image_ref) AS "ref_first_seen!",
                 lag(v.image_id) OVER (PARTITION BY v.engine_id, v.image_ref ORDER BY v.first_seen) AS "previous_id?",
                 coalesce((SELECT array_agg(s.display_name ORDER BY s.display_name) FROM services s

@@ -172,24 +172,28 @@ pub async fn load(db: &PgPool) -> sqlx::Result<DocsState> {
     )
     .fetch_all(db)
     .await?;
-    let problems: Vec<(String, String)> = sqlx::query!(
-        r#"SELECT path AS "path!", reason AS "reason!" FROM doc_problems ORDER BY path"#,
+    let problems = sqlx::query!("SELECT path, reason FROM doc_problems ORDER BY path")
+        .fetch_all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.path, r.reason))
+        .collect();
+    let latest = sqlx::query!(
+        "SELECT DISTINCT ON (path) path, actor_name, at, note FROM doc_attestations
+         ORDER BY path, at DESC, id DESC",
     )
     .fetch_all(db)
-    .await?
-    .into_iter()
-    .map(|r| (r.path, r.reason))
-    .collect();
-    let latest: Vec<(String, String, OffsetDateTime, String)> = sqlx::query!(
-        r#"SELECT DISTINCT ON (path) path AS "path!", actor_name AS "actor_name!", at AS "at!", note AS "note!" FROM doc_attestations ORDER BY path, at DESC, id DESC"#,
-    ).fetch_all(db)
-    .await?
-    .into_iter()
-    .map(|r| (r.path, r.actor_name, r.at, r.note))
-    .collect();
+    .await?;
     let attestations = latest
         .into_iter()
-        .map(|(path, by, at, note)| (path, Attestation { by, at, note }))
+        .map(|r| {
+            let attestation = Attestation {
+                by: r.actor_name,
+                at: r.at,
+                note: r.note,
+            };
+            (r.path, attestation)
+        })
         .collect();
     Ok(DocsState {
         docs: docs.into_iter().map(Into::into).collect(),
@@ -249,8 +253,8 @@ pub async fn service_refs(db: &PgPool) -> sqlx::Result<Vec<ServiceRef>> {
     }
     let rows: Vec<Row> = sqlx::query_as!(
         Row,
-        r#"SELECT e.name AS "engine!", s.key AS "key!", s.display_name AS "display_name!", s.facts->>'container_name' AS "container_name!",
-                s.compose_service AS "compose_service!", s.doc_path, s.state = 'running' AS "running!",
+        r#"SELECT e.name AS "engine!", s.key, s.display_name, s.facts->>'container_name' AS "container_name!",
+                s.compose_service, s.doc_path, s.state = 'running' AS "running!",
                 jsonb_array_length(s.findings) AS "findings!",
                 (SELECT count(*) FROM jsonb_array_elements(s.findings) f WHERE f->>'severity' = 'high') AS "high!",
                 jsonb_array_length(coalesce(s.facts->'routes', '[]')) + jsonb_array_length(coalesce(s.facts->'ports', '[]')) AS "exposures!",
@@ -307,21 +311,19 @@ pub async fn snapshot_if_changed(
 }
 
 pub async fn trend(db: &PgPool, days: i64) -> sqlx::Result<Vec<CoveragePoint>> {
-    let rows: Vec<(OffsetDateTime, i32, i32, i32)> = sqlx::query!(
-        r#"SELECT taken_at AS "taken_at!", services AS "services!", documented AS "documented!", passing AS "passing!" FROM coverage_snapshots
-         WHERE taken_at > now() - make_interval(days => $1) ORDER BY taken_at"#,
+    let rows = sqlx::query!(
+        "SELECT taken_at, services, documented, passing FROM coverage_snapshots
+         WHERE taken_at > now() - make_interval(days => $1) ORDER BY taken_at",
         days as i32,
-    ).fetch_all(db)
-    .await?
-    .into_iter()
-    .map(|r| (r.taken_at, r.services, r.documented, r.passing))
-    .collect();
+    )
+    .fetch_all(db)
+    .await?;
     Ok(rows
         .into_iter()
-        .map(|(at, services, documented, passing)| CoveragePoint {
-            at,
-            documented_share: CoverageFigures::share(documented.into(), services.into()),
-            passing_share: CoverageFigures::share(passing.into(), services.into()),
+        .map(|r| CoveragePoint {
+            at: r.taken_at,
+            documented_share: CoverageFigures::share(r.documented.into(), r.services.into()),
+            passing_share: CoverageFigures::share(r.passing.into(), r.services.into()),
         })
         .collect())
 }
@@ -331,32 +333,34 @@ pub async fn doc_history(
     db: &PgPool,
     path: &str,
 ) -> sqlx::Result<Vec<(OffsetDateTime, String, bool)>> {
-    let rows: Vec<(OffsetDateTime, String, Json<Vec<DocCheck>>)> = sqlx::query!(
-        r#"SELECT at AS "at!", event AS "event!", checks AS "checks!: Json<Vec<DocCheck>>" FROM doc_history WHERE path = $1 ORDER BY at DESC, id DESC LIMIT 100"#,
+    let rows = sqlx::query!(
+        r#"SELECT at, event, checks AS "checks: Json<Vec<DocCheck>>" FROM doc_history
+           WHERE path = $1 ORDER BY at DESC, id DESC LIMIT 100"#,
         path,
-    ).fetch_all(db)
-    .await?
-    .into_iter()
-    .map(|r| (r.at, r.event, r.checks))
-    .collect();
+    )
+    .fetch_all(db)
+    .await?;
     Ok(rows
         .into_iter()
-        .map(|(at, event, checks)| (at, event, checks.0.iter().all(|c| c.passed)))
+        .map(|r| (r.at, r.event, r.checks.0.iter().all(|c| c.passed)))
         .collect())
 }
 
 pub async fn attestations(db: &PgPool, path: &str) -> sqlx::Result<Vec<Attestation>> {
-    let rows: Vec<(String, OffsetDateTime, String)> = sqlx::query!(
-        r#"SELECT actor_name AS "actor_name!", at AS "at!", note AS "note!" FROM doc_attestations WHERE path = $1 ORDER BY at DESC, id DESC LIMIT 100"#,
+    let rows = sqlx::query!(
+        "SELECT actor_name, at, note FROM doc_attestations WHERE path = $1
+         ORDER BY at DESC, id DESC LIMIT 100",
         path,
-    ).fetch_all(db)
-    .await?
-    .into_iter()
-    .map(|r| (r.actor_name, r.at, r.note))
-    .collect();
+    )
+    .fetch_all(db)
+    .await?;
     Ok(rows
         .into_iter()
-        .map(|(by, at, note)| Attestation { by, at, note })
+        .map(|r| Attestation {
+            by: r.actor_name,
+            at: r.at,
+            note: r.note,
+        })
         .collect())
 }
 

@@ -60,8 +60,8 @@ impl From<ProbeRow> for ProbeState {
 pub async fn probe_states(db: &PgPool) -> sqlx::Result<HashMap<String, ProbeState>> {
     let rows: Vec<ProbeRow> = sqlx::query_as!(
         ProbeRow,
-        r#"SELECT p.url AS "url!", p.probed_at AS "probed_at!", p.ok AS "ok!", p.failure AS "failure?", p.status AS "status?", p.latency_ms AS "latency_ms?", p.redirect_to AS "redirect_to?", p.error AS "error?",
-                p.chain_error AS "chain_error?", p.cert_not_after AS "cert_not_after?", p.cert_issuer AS "cert_issuer?", p.cert_names AS "cert_names!", p.cert_not_after_since AS "cert_not_after_since?",
+        r#"SELECT p.url, p.probed_at, p.ok, p.failure AS "failure?", p.status AS "status?", p.latency_ms AS "latency_ms?", p.redirect_to AS "redirect_to?", p.error AS "error?",
+                p.chain_error AS "chain_error?", p.cert_not_after AS "cert_not_after?", p.cert_issuer AS "cert_issuer?", p.cert_names, p.cert_not_after_since AS "cert_not_after_since?",
                 p.last_answer_at AS "last_answer_at?", d.p95 AS "p95_24h_ms?", coalesce(d.n, 0) AS "samples_24h!"
          FROM probe_results p
          LEFT JOIN LATERAL (
@@ -179,7 +179,7 @@ pub async fn service_availability(db: &PgPool, service_id: i64) -> sqlx::Result<
 /// One share per day for the last `days` days (oldest first): from the routes' probes when the
 /// service has probed routes, else from its container's refreshes.
 pub async fn status_days(db: &PgPool, service_id: i64, days: i32) -> sqlx::Result<Vec<DayShare>> {
-    let rows: Vec<(time::Date, Option<f64>)> = sqlx::query!(
+    let rows = sqlx::query!(
         r#"WITH probes AS (
              SELECT date_trunc('day', hour AT TIME ZONE 'UTC')::date AS day,
                     sum(successes)::float8 / nullif(sum(samples), 0) AS share
@@ -201,14 +201,15 @@ pub async fn status_days(db: &PgPool, service_id: i64, days: i32) -> sqlx::Resul
          ORDER BY d.day"#,
         service_id,
         days,
-    ).fetch_all(db)
-    .await?
-    .into_iter()
-    .map(|r| (r.day, r.share))
-    .collect();
+    )
+    .fetch_all(db)
+    .await?;
     Ok(rows
         .into_iter()
-        .map(|(day, share)| DayShare { day, share })
+        .map(|r| DayShare {
+            day: r.day,
+            share: r.share,
+        })
         .collect())
 }
 

@@ -16,22 +16,22 @@ pub struct ServiceRoutes {
 }
 
 pub async fn service_routes(db: &PgPool) -> sqlx::Result<Vec<ServiceRoutes>> {
-    let rows: Vec<(i64, Json<Vec<TraefikRoute>>, bool)> = sqlx::query!(
-        r#"SELECT s.id AS "id!", coalesce(s.facts->'routes', '[]'::jsonb) AS "routes!: Json<Vec<TraefikRoute>>",
-                coalesce(lower(s.facts->'labels'->>'audit.auth') = 'oidc', false) AS "signs_in_itself!"
-         FROM services s JOIN engines e ON e.id = s.engine_id
-         WHERE s.removed_at IS NULL AND e.configured"#,
-    ).fetch_all(db)
-    .await?
-    .into_iter()
-    .map(|r| (r.id, r.routes, r.signs_in_itself))
-    .collect();
+    let rows = sqlx::query!(
+        r#"SELECT s.id,
+                  coalesce(s.facts->'routes', '[]'::jsonb) AS "routes!: Json<Vec<TraefikRoute>>",
+                  coalesce(lower(s.facts->'labels'->>'audit.auth') = 'oidc', false)
+                    AS "signs_in_itself!"
+           FROM services s JOIN engines e ON e.id = s.engine_id
+           WHERE s.removed_at IS NULL AND e.configured"#,
+    )
+    .fetch_all(db)
+    .await?;
     Ok(rows
         .into_iter()
-        .map(|(service_id, routes, signs_in_itself)| ServiceRoutes {
-            service_id,
-            routes: routes.0,
-            signs_in_itself,
+        .map(|r| ServiceRoutes {
+            service_id: r.id,
+            routes: r.routes.0,
+            signs_in_itself: r.signs_in_itself,
         })
         .collect())
 }

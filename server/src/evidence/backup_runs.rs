@@ -128,18 +128,24 @@ pub async fn recent_runs(db: &PgPool, per_job: i64) -> sqlx::Result<HashMap<Stri
 
 /// Every current service with its facts, for the backup audit.
 pub async fn current_services(db: &PgPool) -> sqlx::Result<Vec<(ServiceRef, ServiceFacts)>> {
-    let rows: Vec<(String, String, String, Json<ServiceFacts>)> = sqlx::query!(
-        r#"SELECT e.name AS "name!", s.key AS "key!", s.display_name AS "display_name!", s.facts AS "facts!: Json<ServiceFacts>"
-         FROM services s JOIN engines e ON e.id = s.engine_id
-         WHERE s.removed_at IS NULL AND e.configured ORDER BY e.name, s.key"#,
-    ).fetch_all(db)
-    .await?
-    .into_iter()
-    .map(|r| (r.name, r.key, r.display_name, r.facts))
-    .collect();
+    let rows = sqlx::query!(
+        r#"SELECT e.name AS engine, s.key, s.display_name AS name,
+                  s.facts AS "facts: Json<ServiceFacts>"
+           FROM services s JOIN engines e ON e.id = s.engine_id
+           WHERE s.removed_at IS NULL AND e.configured ORDER BY e.name, s.key"#,
+    )
+    .fetch_all(db)
+    .await?;
     Ok(rows
         .into_iter()
-        .map(|(engine, key, name, facts)| (ServiceRef { engine, key, name }, facts.0))
+        .map(|r| {
+            let service = ServiceRef {
+                engine: r.engine,
+                key: r.key,
+                name: r.name,
+            };
+            (service, r.facts.0)
+        })
         .collect())
 }
 

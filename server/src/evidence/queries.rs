@@ -212,15 +212,14 @@ pub async fn store_repo(
 }
 
 pub async fn repo(db: &PgPool) -> sqlx::Result<Option<app::model::evidence::ChangeControlView>> {
-    let row: Option<(OffsetDateTime, Json<app::model::evidence::RepoFacts>)> = sqlx::query!(
-        r#"SELECT checked_at AS "checked_at!", facts AS "facts!: Json<app::model::evidence::RepoFacts>" FROM change_control WHERE id = 1"#,
-    ).fetch_optional(db)
-    .await?
-    .map(|r| (r.checked_at, r.facts));
-    Ok(row.map(
-        |(checked_at, facts)| app::model::evidence::ChangeControlView {
-            facts: facts.0,
-            checked_at,
-        },
-    ))
+    let row = sqlx::query!(
+        r#"SELECT checked_at, facts AS "facts: Json<app::model::evidence::RepoFacts>"
+           FROM change_control WHERE id = 1"#,
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|r| app::model::evidence::ChangeControlView {
+        facts: r.facts.0,
+        checked_at: r.checked_at,
+    }))
 }

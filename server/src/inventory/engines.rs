@@ -27,7 +27,7 @@ struct EngineRow {
 pub async fn statuses(db: &PgPool, stale_after: Duration) -> sqlx::Result<Vec<EngineStatus>> {
     let rows: Vec<EngineRow> = sqlx::query_as!(
         EngineRow,
-        r#"SELECT e.name AS "name!", e.endpoint AS "endpoint!", e.reachable AS "reachable!",
+        r#"SELECT e.name, e.endpoint, e.reachable,
                 (NOT e.reachable OR e.last_success_at IS NULL
                  OR e.last_success_at < now() - make_interval(secs => $1)) AS "stale!",
                 e.docker_version AS "docker_version?", e.api_version AS "api_version?", e.last_refresh_at AS "last_refresh_at?", e.last_success_at AS "last_success_at?", e.last_duration_ms AS "last_duration_ms?",
@@ -85,7 +85,7 @@ pub async fn sync_configured<'e>(
                 ON CONFLICT (name) DO UPDATE SET endpoint = EXCLUDED.endpoint, configured = true
                 RETURNING id, name),
               retired AS (UPDATE engines SET configured = false WHERE name <> ALL($1::text[]) AND configured)
-         SELECT id AS "id!", name AS "name!" FROM upserted"#,
+         SELECT id, name FROM upserted"#,
         &names as _,
         &endpoints as _,
     )

@@ -157,19 +157,19 @@ pub async fn counts(db: &PgPool, stale_after: Duration) -> sqlx::Result<Inventor
 
 /// Open findings of current services, counted by kind: most severe first, then most frequent.
 pub async fn finding_totals(db: &PgPool) -> sqlx::Result<Vec<(FindingKind, Severity, i64)>> {
-    let rows: Vec<(Json<FindingKind>, Json<Severity>, i64)> = sqlx::query!(
+    let rows = sqlx::query!(
         r#"SELECT f->'kind' AS "kind!: Json<FindingKind>", f->'severity' AS "severity!: Json<Severity>",
-                count(*) AS "services!"
-         FROM services s CROSS JOIN LATERAL jsonb_array_elements(s.findings) f
-         WHERE s.removed_at IS NULL
-         GROUP BY 1, 2 ORDER BY 3 DESC, 1"#,
-    ).fetch_all(db)
-    .await?
-    .into_iter()
-    .map(|r| (r.kind, r.severity, r.services))
-    .collect();
-    let mut totals: Vec<(FindingKind, Severity, i64)> =
-        rows.into_iter().map(|(k, s, n)| (k.0, s.0, n)).collect();
+                  count(*) AS "services!"
+           FROM services s CROSS JOIN LATERAL jsonb_array_elements(s.findings) f
+           WHERE s.removed_at IS NULL
+           GROUP BY 1, 2"#,
+    )
+    .fetch_all(db)
+    .await?;
+    let mut totals: Vec<(FindingKind, Severity, i64)> = rows
+        .into_iter()
+        .map(|r| (r.kind.0, r.severity.0, r.services))
+        .collect();
     totals.sort_by_key(|(kind, severity, n)| (*severity, -n, *kind));
     Ok(totals)
 }
@@ -225,13 +225,13 @@ pub async fn detail(
 
 /// When the engine last answered, if it does not answer now.
 async fn engine_down_since(db: &PgPool, engine: &str) -> sqlx::Result<Option<OffsetDateTime>> {
-    let row: Option<(Option<OffsetDateTime>, OffsetDateTime)> = sqlx::query!(
-        r#"SELECT last_success_at AS "last_success_at?", created_at AS "created_at!" FROM engines WHERE name = $1 AND NOT reachable"#,
+    let row = sqlx::query!(
+        "SELECT last_success_at, created_at FROM engines WHERE name = $1 AND NOT reachable",
         engine,
-    ).fetch_optional(db)
-    .await?
-    .map(|r| (r.last_success_at, r.created_at));
-    Ok(row.map(|(success, created)| success.unwrap_or(created)))
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|r| r.last_success_at.unwrap_or(r.created_at)))
 }
 
 async fn availability(db: &PgPool, service_id: i64) -> sqlx::Result<Availability> {
@@ -250,17 +250,13 @@ async fn availability(db: &PgPool, service_id: i64) -> sqlx::Result<Availability
 }
 
 async fn events(db: &PgPool, service_id: i64, limit: i64) -> sqlx::Result<Vec<ServiceEvent>> {
-    let rows: Vec<(OffsetDateTime, String, String)> = sqlx::query!(
-        r#"SELECT at AS "at!", kind AS "kind!", detail AS "detail!" FROM service_events WHERE service_id = $1 ORDER BY at DESC, id DESC LIMIT $2"#,
+    sqlx::query_as!(
+        ServiceEvent,
+        "SELECT at, kind, detail FROM service_events WHERE service_id = $1
+         ORDER BY at DESC, id DESC LIMIT $2",
         service_id,
         limit,
-    ).fetch_all(db)
-    .await?
-    .into_iter()
-    .map(|r| (r.at, r.kind, r.detail))
-    .collect();
-    Ok(rows
-        .into_iter()
-        .map(|(at, kind, detail)| ServiceEvent { at, kind, detail })
-        .collect())
+    )
+    .fetch_all(db)
+    .await
 }

@@ -84,7 +84,7 @@ fn single(registry: &mut Registry, name: &str, help: &str, value: f64) {
 /// Services by engine, state and health (removed ones left out).
 async fn service_states(pool: &PgPool) -> sqlx::Result<Vec<(String, String, String, i64)>> {
     let rows = sqlx::query!(
-        r#"SELECT e.name AS "name!", s.state AS "state!", coalesce(s.health, 'none') AS "health!", count(*) AS "services!"
+        r#"SELECT e.name, s.state, coalesce(s.health, 'none') AS "health!", count(*) AS "services!"
          FROM services s JOIN engines e ON e.id = s.engine_id
          WHERE s.removed_at IS NULL AND e.configured
          GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"#,
@@ -117,7 +117,7 @@ async fn probes(pool: &PgPool) -> sqlx::Result<Vec<Probe>> {
 /// The latest successful run of each backup job and kind.
 async fn backups(pool: &PgPool) -> sqlx::Result<Vec<(String, String, OffsetDateTime)>> {
     let rows = sqlx::query!(
-        r#"SELECT job AS "job!", kind AS "kind!", max(finished_at) AS "finished_at!" FROM backup_runs WHERE ok
+        r#"SELECT job, kind, max(finished_at) AS "finished_at!" FROM backup_runs WHERE ok
          GROUP BY 1, 2 ORDER BY 1, 2"#,
     )
     .fetch_all(pool)

@@ -12,22 +12,17 @@ use super::conditions::{Condition, FallenItem, OpenAction};
 
 /// Every rule with its setting; a rule nobody has set yet has its default.
 pub async fn rules(db: &PgPool) -> sqlx::Result<Vec<RuleSetting>> {
-    let stored: Vec<(String, bool, Option<i32>)> = sqlx::query!(
-        r#"SELECT rule AS "rule!", enabled AS "enabled!", days AS "days?" FROM notify_rules"#,
-    )
-    .fetch_all(db)
-    .await?
-    .into_iter()
-    .map(|r| (r.rule, r.enabled, r.days))
-    .collect();
+    let stored = sqlx::query!("SELECT rule, enabled, days FROM notify_rules")
+        .fetch_all(db)
+        .await?;
     Ok(Rule::ALL
         .into_iter()
         .map(|rule| {
-            let row = stored.iter().find(|(r, _, _)| r == rule.slug());
+            let row = stored.iter().find(|r| r.rule == rule.slug());
             RuleSetting {
                 rule,
-                enabled: row.map_or(rule.on_by_default(), |(_, e, _)| *e),
-                days: row.and_then(|(_, _, d)| *d).unwrap_or(Rule::DEFAULT_DAYS),
+                enabled: row.map_or(rule.on_by_default(), |r| r.enabled),
+                days: row.and_then(|r| r.days).unwrap_or(Rule::DEFAULT_DAYS),
             }
         })
         .collect())
@@ -55,16 +50,12 @@ pub async fn save_rules(
 
 /// Each channel's mode; a channel not set is immediate.
 pub async fn modes(db: &PgPool) -> sqlx::Result<HashMap<String, Mode>> {
-    let rows: Vec<(String, String)> =
-        sqlx::query!(r#"SELECT channel AS "channel!", mode AS "mode!" FROM notify_channel_modes"#,)
-            .fetch_all(db)
-            .await?
-            .into_iter()
-            .map(|r| (r.channel, r.mode))
-            .collect();
+    let rows = sqlx::query!("SELECT channel, mode FROM notify_channel_modes")
+        .fetch_all(db)
+        .await?;
     Ok(rows
         .into_iter()
-        .filter_map(|(c, m)| Some((c, Mode::parse(&m)?)))
+        .filter_map(|r| Some((r.channel, Mode::parse(&r.mode)?)))
         .collect())
 }
 
@@ -171,7 +162,7 @@ pub async fn open_actions(db: &PgPool) -> sqlx::Result<Vec<OpenAction>> {
 pub async fn fallen_items(db: &PgPool) -> sqlx::Result<Vec<FallenItem>> {
     let rows = sqlx::query!(
         r#"SELECT it.id AS item_id, r.id AS rollout_id, r.name AS rollout, it.title,
-                  latest.status AS "status!"
+                  latest.status
            FROM rollout_items it
            JOIN rollouts r ON r.id = it.rollout_id
            JOIN LATERAL (SELECT id, status FROM rollout_item_events WHERE item_id = it.id

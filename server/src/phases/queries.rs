@@ -291,7 +291,7 @@ pub async fn plan(db: &PgPool, id: i64) -> sqlx::Result<Option<PhasePlan>> {
 
 pub async fn source(db: &PgPool, id: i64) -> sqlx::Result<Option<(String, String)>> {
     let rows = sqlx::query!(
-        r#"SELECT number AS "number!", source_markdown AS "source_markdown!" FROM phases WHERE id = $1 AND source_markdown IS NOT NULL"#,
+        r#"SELECT number, source_markdown AS "source_markdown!" FROM phases WHERE id = $1 AND source_markdown IS NOT NULL"#,
         id,
     )
     .fetch_optional(db)

@@ -162,20 +162,17 @@ pub async fn append_signoff(
     sqlx::query!("SELECT pg_advisory_xact_lock($1)", CHAIN_LOCK,)
         .execute(&mut *tx)
         .await?;
-    let last: Option<(i64, String)> = sqlx::query!(
-        r#"SELECT seq AS "seq!", hash AS "hash!" FROM phase_signoffs ORDER BY seq DESC LIMIT 1"#,
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .map(|r| (r.seq, r.hash));
+    let last = sqlx::query!("SELECT seq, hash FROM phase_signoffs ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(&mut *tx)
+        .await?;
     record.supersedes = sqlx::query_scalar!(
         "SELECT id FROM phase_signoffs WHERE phase_id = $1 ORDER BY seq DESC LIMIT 1",
         record.phase_id,
     )
     .fetch_optional(&mut *tx)
     .await?;
-    record.seq = last.as_ref().map_or(1, |(seq, _)| seq + 1);
-    record.prev_hash = last.map_or_else(|| GENESIS.to_string(), |(_, hash)| hash);
+    record.seq = last.as_ref().map_or(1, |l| l.seq + 1);
+    record.prev_hash = last.map_or_else(|| GENESIS.to_string(), |l| l.hash);
     record.hash = record.compute_hash();
     record.id = sqlx::query_scalar!(
         "INSERT INTO phase_signoffs (seq, phase_id, phase_number, decision, comment, reasons, remediation,
@@ -247,30 +244,26 @@ pub async fn signoffs_of(db: &PgPool, phase_id: i64) -> sqlx::Result<Vec<Signoff
 
 /// The services as a signer sees them, for the evidence snapshot.
 pub async fn service_evidence(db: &PgPool) -> sqlx::Result<Vec<(ServiceAtSignoff, bool)>> {
-    let rows: Vec<(String, String, String, String, i64, bool)> = sqlx::query!(
-        r#"SELECT e.name AS "name!", s.key AS "key!", s.image_ref AS "image_ref!", coalesce(s.facts->>'image_id', '') AS "image_id!",
-                jsonb_array_length(s.findings)::int8 AS "findings!", s.state = 'running' AS "running!"
-         FROM services s JOIN engines e ON e.id = s.engine_id
-         WHERE s.removed_at IS NULL AND e.configured
-         ORDER BY e.name, s.key"#,
-    ).fetch_all(db)
-    .await?
-    .into_iter()
-    .map(|r| (r.name, r.key, r.image_ref, r.image_id, r.findings, r.running))
-    .collect();
+    let rows = sqlx::query!(
+        r#"SELECT e.name AS engine, s.key, s.image_ref, coalesce(s.facts->>'image_id', '') AS "image_id!",
+                  jsonb_array_length(s.findings)::int8 AS "findings!", s.state = 'running' AS "running!"
+           FROM services s JOIN engines e ON e.id = s.engine_id
+           WHERE s.removed_at IS NULL AND e.configured
+           ORDER BY e.name, s.key"#,
+    )
+    .fetch_all(db)
+    .await?;
     Ok(rows
         .into_iter()
-        .map(|(engine, key, image, image_id, findings, running)| {
-            (
-                ServiceAtSignoff {
-                    engine,
-                    key,
-                    image,
-                    image_id,
-                    findings,
-                },
-                running,
-            )
+        .map(|r| {
+            let service = ServiceAtSignoff {
+                engine: r.engine,
+                key: r.key,
+                image: r.image_ref,
+                image_id: r.image_id,
+                findings: r.findings,
+            };
+            (service, r.running)
         })
         .collect())
 }
@@ -302,19 +295,17 @@ pub async fn approvals_since(
     db: &PgPool,
     days: i64,
 ) -> sqlx::Result<Vec<(String, OffsetDateTime)>> {
-    let rows: Vec<(String, i64)> = sqlx::query!(
-        r#"SELECT phase_number AS "phase_number!", signed_at_micros AS "signed_at_micros!" FROM phase_signoffs
+    let rows = sqlx::query!(
+        "SELECT phase_number, signed_at_micros FROM phase_signoffs
          WHERE decision = 'approved'
            AND signed_at_micros > (extract(epoch FROM now() - make_interval(days => $1::int)) * 1000000)::int8
-         ORDER BY seq"#,
+         ORDER BY seq",
         days as i32,
-    ).fetch_all(db)
-    .await?
-    .into_iter()
-    .map(|r| (r.phase_number, r.signed_at_micros))
-    .collect();
+    )
+    .fetch_all(db)
+    .await?;
     Ok(rows
         .into_iter()
-        .map(|(n, micros)| (n, from_micros(micros)))
+        .map(|r| (r.phase_number, from_micros(r.signed_at_micros)))
         .collect())
 }

@@ -46,8 +46,8 @@ async fn item_rows(db: &PgPool, scope: ItemScope) -> sqlx::Result<Vec<ItemRow>> 
     sqlx::query_as!(
         ItemRow,
         r#"SELECT it.id, it.rollout_id, it.title, it.auto_check AS "auto_check?",
-                  e.status AS "status!: Parsed<ItemStatus>", e.source AS "source!", e.owner AS "owner?", e.due_on AS "due_on?",
-                  e.note AS "note!", e.link AS "link?", e.actor_name AS "actor_name!", e.at AS "at!",
+                  e.status AS "status!: Parsed<ItemStatus>", e.source, e.owner AS "owner?", e.due_on AS "due_on?",
+                  e.note, e.link AS "link?", e.actor_name, e.at,
                   p.status AS "portal_status?", p.note AS "portal_fact?", p.at AS "portal_at?"
            FROM rollout_items it
            JOIN LATERAL (SELECT * FROM rollout_item_events WHERE item_id = it.id
