@@ -73,6 +73,7 @@ pub async fn serve(
     crate::rollouts::queries::ensure_accounting(&state.db, &state.settings.rollouts)
         .await
         .context("seeding the accounting rollout")?;
+    crate::metrics::stalls::watch(shutdown.child_token());
     tokio::spawn(purge_expired_sessions(
         state.db.clone(),
         SESSION_PURGE_INTERVAL,

@@ -3,6 +3,7 @@
 //! (`scrape.rs`), in the OpenMetrics text format.
 
 mod scrape;
+pub mod stalls;
 
 use std::sync::LazyLock;
 use std::time::{Duration, Instant};
@@ -44,6 +45,12 @@ struct GenerationLabels {
     reason: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StallLabels {
+    /// `process` (no CPU for the process) or `runtime` (its worker threads held by a task).
+    kind: String,
+}
+
 /// The counters and histograms of this process, shared by the HTTP layer and the worker.
 struct ProcessMetrics {
     http_requests: Family<HttpLabels, Counter>,
@@ -51,9 +58,11 @@ struct ProcessMetrics {
     kept_page_renders: Counter,
     http_latency: Family<HttpLatencyLabels, Histogram>,
     refresh_duration: Family<EngineLabels, Histogram>,
+    stalls: Family<StallLabels, Counter>,
 }
 
 static PROCESS: LazyLock<ProcessMetrics> = LazyLock::new(|| ProcessMetrics {
+    stalls: Family::default(),
     http_requests: Family::default(),
     generations: Family::default(),
     kept_page_renders: Counter::default(),
@@ -94,6 +103,11 @@ fn register_process(registry: &mut Registry) {
         PROCESS.kept_page_renders.clone(),
     );
     registry.register(
+        "audit_stalls",
+        "Stalls of 25 ms or more, by kind: process (no CPU) or runtime (worker threads held)",
+        PROCESS.stalls.clone(),
+    );
+    registry.register(
         "audit_engine_refresh_duration_seconds",
         "Duration of the worker's refreshes of each engine, in this process",
         PROCESS.refresh_duration.clone(),
@@ -127,7 +141,7 @@ pub fn observe_refresh(engine: &str, took: Duration) {
 }
 
 /// A request that took this long inside the portal is logged (at info, with its route).
-const SLOW_REQUEST: Duration = Duration::from_millis(25);
+const SLOW_REQUEST: Duration = stalls::REPORTED;
 
 /// Middleware on every matched route: names the route in the request's log span and counts the
 /// request by its template, with its status and latency.
