@@ -2,6 +2,7 @@
 //! sign-off records.
 
 pub mod chain;
+mod check_suggest;
 pub mod checks;
 pub mod import;
 pub mod live;
