@@ -17,20 +17,26 @@ use time::OffsetDateTime;
 use crate::common::settings;
 
 /// An engine whose answer the test sets: the containers it lists, or `None` for an engine that
-/// cannot be reached.
+/// cannot be reached, and the ids of containers it lists but whose inspect failed.
 struct FakeEngine {
     answer: Mutex<Option<Vec<ContainerObservation>>>,
+    unreadable: Mutex<Vec<String>>,
 }
 
 impl FakeEngine {
     fn answering(containers: Vec<ContainerObservation>) -> Arc<FakeEngine> {
         Arc::new(FakeEngine {
             answer: Mutex::new(Some(containers)),
+            unreadable: Mutex::new(vec![]),
         })
     }
 
     fn answer(&self, containers: Option<Vec<ContainerObservation>>) {
         *self.answer.lock().unwrap() = containers;
+    }
+
+    fn unreadable(&self, ids: Vec<String>) {
+        *self.unreadable.lock().unwrap() = ids;
     }
 }
 
@@ -44,6 +50,7 @@ impl EngineReader for FakeEngine {
         _request: &'a ObserveRequest,
     ) -> BoxFuture<'a, anyhow::Result<EngineObservation>> {
         let answer = self.answer.lock().unwrap().clone();
+        let unreadable = self.unreadable.lock().unwrap().clone();
         Box::pin(async move {
             let containers = answer.ok_or_else(|| anyhow::anyhow!("connection refused"))?;
             Ok(EngineObservation {
@@ -52,7 +59,7 @@ impl EngineReader for FakeEngine {
                 host: None,
                 containers,
                 skipped: vec![],
-                unreadable: vec![],
+                unreadable,
             })
         })
     }
@@ -210,5 +217,97 @@ async fn an_engine_that_cannot_be_read_keeps_its_services_and_says_why(db: PgPoo
     assert!(
         services["shop/web"].removed_at.is_none(),
         "an unreadable engine is no proof that its containers went away"
+    );
+}
+
+#[sqlx::test(migrator = "audit_portal::db::MIGRATOR")]
+async fn a_container_listed_but_unreadable_keeps_its_state_and_is_not_removed(db: PgPool) {
+    let engine = FakeEngine::answering(vec![clean("web"), clean("cache")]);
+    let mut worker = worker(&db, &engine);
+    worker.refresh_once().await.unwrap();
+
+    // The engine still lists the cache container, but its inspect timed out.
+    engine.answer(Some(vec![clean("web")]));
+    engine.unreadable(vec![clean("cache").id]);
+    worker.refresh_once().await.unwrap();
+    let services = inventory(&db).await;
+    let cache = &services["shop/cache"];
+    assert!(cache.removed_at.is_none(), "listed, so not removed");
+    assert_eq!(cache.state, "running", "its last known state stays");
+}
+
+async fn timeline(db: &PgPool, key: &str) -> Vec<(String, String)> {
+    sqlx::query_as(
+        "SELECT ev.kind, ev.detail FROM service_events ev JOIN services s ON s.id = ev.service_id
+         WHERE s.key = $1 ORDER BY ev.at, ev.id",
+    )
+    .bind(key)
+    .fetch_all(db)
+    .await
+    .unwrap()
+}
+
+#[sqlx::test(migrator = "audit_portal::db::MIGRATOR")]
+async fn an_oom_kill_is_one_timeline_entry_per_run_and_stays_a_finding_after_the_restart(
+    db: PgPool,
+) {
+    use audit_portal::docker::observation::{ContainerEvent, ContainerEventKind};
+    let engine = FakeEngine::answering(vec![clean("web")]);
+    let mut worker = worker(&db, &engine);
+    worker.refresh_once().await.unwrap();
+
+    // Between two refreshes: the memory cgroup hit its limit three times around one kill, the
+    // container died from SIGKILL, and its restart policy started it again.
+    let t = OffsetDateTime::now_utc() - time::Duration::seconds(20);
+    let event = |seconds: i64, kind| ContainerEvent {
+        at: t + time::Duration::seconds(seconds),
+        kind,
+    };
+    engine.answer(Some(vec![ContainerObservation {
+        restart_count: 1,
+        events: vec![
+            event(0, ContainerEventKind::OomKill),
+            event(1, ContainerEventKind::OomKill),
+            event(2, ContainerEventKind::OomKill),
+            event(3, ContainerEventKind::Killed),
+            event(5, ContainerEventKind::Started),
+        ],
+        ..clean("web")
+    }]));
+    worker.refresh_once().await.unwrap();
+    let happened: Vec<(String, String)> = timeline(&db, "shop/web")
+        .await
+        .into_iter()
+        .filter(|(kind, _)| kind != "appeared")
+        .collect();
+    let kinds_seen: Vec<&str> = happened.iter().map(|(kind, _)| kind.as_str()).collect();
+    assert_eq!(
+        kinds_seen,
+        ["oom kill", "killed", "restarted", "finding opened"],
+        "{happened:?}"
+    );
+    assert_eq!(
+        happened[0].1, "ran out of memory (3 times)",
+        "one entry per run"
+    );
+    assert_eq!(happened[1].1, "died from SIGKILL (exit code 137)");
+    assert!(happened[3].1.starts_with("OOM-killed"), "{happened:?}");
+
+    // Running again and healthy, with nothing new: the kill stays a finding (for 7 days).
+    engine.answer(Some(vec![ContainerObservation {
+        restart_count: 1,
+        ..clean("web")
+    }]));
+    worker.refresh_once().await.unwrap();
+    let services = inventory(&db).await;
+    assert!(
+        kinds(&services["shop/web"]).contains(&FindingKind::OomKilled),
+        "{:?}",
+        services["shop/web"].findings
+    );
+    assert_eq!(
+        timeline(&db, "shop/web").await.len(),
+        happened.len() + 1,
+        "nothing new: neither another kill nor the finding closed"
     );
 }
