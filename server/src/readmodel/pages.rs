@@ -22,6 +22,7 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tower_sessions::Session;
+use tracing::Instrument;
 
 use crate::auth::CurrentUser;
 use crate::routes::revalidate;
@@ -155,7 +156,7 @@ pub async fn keep_pages(State(state): State<AppState>, req: Request, next: Next)
         if !slot.claimed.swap(true, Ordering::AcqRel) {
             let (slot, generation) = (slot.clone(), generation.clone());
             tokio::spawn(async move {
-                if render_and_keep(&slot, &generation, req, next)
+                if render_off_runtime(slot.clone(), generation, req, next)
                     .await
                     .is_err()
                 {
@@ -171,7 +172,7 @@ pub async fn keep_pages(State(state): State<AppState>, req: Request, next: Next)
     // Otherwise the first view renders and keeps the page; views arriving meanwhile wait for it.
     // A render that is not a page (an error, a redirect) is answered as is, keeps nothing, and
     // the next waiting view tries in turn.
-    let kept = render_and_keep(&slot, &generation, req, next).await;
+    let kept = render_off_runtime(slot, generation, req, next).await;
     let kept = match kept {
         Ok(kept) => kept,
         Err(response) => return response,
@@ -180,6 +181,25 @@ pub async fn keep_pages(State(state): State<AppState>, req: Request, next: Next)
         Ok(token) => kept.respond(&token, if_none_match.as_deref()),
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
+}
+
+/// [`render_and_keep`] on a thread of the blocking pool. A render is tens of milliseconds of
+/// work with little to await (the read model's figures, Leptos's HTML); on one of the runtime's
+/// few worker threads it held every view queued behind it (the stall watcher saw 29–81 ms), on
+/// a thread of its own it shares the CPU with them.
+async fn render_off_runtime(
+    slot: KeptSlot,
+    generation: Arc<crate::readmodel::Generation>,
+    req: Request,
+    next: Next,
+) -> Result<Arc<KeptPage>, Response> {
+    let runtime = tokio::runtime::Handle::current();
+    let span = tracing::Span::current();
+    let render = async move { render_and_keep(&slot, &generation, req, next).await };
+    let rendered =
+        tokio::task::spawn_blocking(move || runtime.block_on(render.instrument(span))).await;
+    // A render that panicked is an error page, like a handler's panic.
+    rendered.unwrap_or_else(|_| Err(StatusCode::INTERNAL_SERVER_ERROR.into_response()))
 }
 
 /// The page of `slot`: kept already, or rendered by `next` now (once, however many views ask at
