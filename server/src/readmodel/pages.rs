@@ -187,6 +187,9 @@ pub async fn keep_pages(State(state): State<AppState>, req: Request, next: Next)
 /// work with little to await (the read model's figures, Leptos's HTML); on one of the runtime's
 /// few worker threads it held every view queued behind it (the stall watcher saw 29–81 ms), on
 /// a thread of its own it shares the CPU with them.
+// The error is the response to send (a page that could not be kept), moved once, not a value
+// passed up through layers: its size costs nothing here.
+#[allow(clippy::result_large_err)]
 async fn render_off_runtime(
     slot: KeptSlot,
     generation: Arc<crate::readmodel::Generation>,
@@ -194,12 +197,22 @@ async fn render_off_runtime(
     next: Next,
 ) -> Result<Arc<KeptPage>, Response> {
     let runtime = tokio::runtime::Handle::current();
-    let span = tracing::Span::current();
-    let render = async move { render_and_keep(&slot, &generation, req, next).await };
-    let rendered =
-        tokio::task::spawn_blocking(move || runtime.block_on(render.instrument(span))).await;
-    // A render that panicked is an error page, like a handler's panic.
-    rendered.unwrap_or_else(|_| Err(StatusCode::INTERNAL_SERVER_ERROR.into_response()))
+    let render =
+        render_and_keep_owned(slot, generation, req, next).instrument(tracing::Span::current());
+    match tokio::task::spawn_blocking(move || runtime.block_on(render)).await {
+        Ok(rendered) => rendered,
+        // A render that panicked is an error page, like a handler's panic.
+        Err(_) => Err(StatusCode::INTERNAL_SERVER_ERROR.into_response()),
+    }
+}
+
+async fn render_and_keep_owned(
+    slot: KeptSlot,
+    generation: Arc<crate::readmodel::Generation>,
+    req: Request,
+    next: Next,
+) -> Result<Arc<KeptPage>, Response> {
+    render_and_keep(&slot, &generation, req, next).await
 }
 
 /// The page of `slot`: kept already, or rendered by `next` now (once, however many views ask at
