@@ -196,6 +196,20 @@ ensure_node_20() {
   say "using Node $(node --version)"
 }
 
+# with_lints COMMAND...: a cargo COMMAND whose compiles of the workspace's own crates also run
+# clippy's lints, warnings denied. This is how `cargo clippy` runs them during a `cargo check`:
+# clippy's driver stands in for rustc (RUSTC_WORKSPACE_WRAPPER) and reads its lint levels from
+# CLIPPY_ARGS; here it does so during a real build, so nothing compiles twice.
+with_lints() {
+  local driver
+  driver="$(rustc --print sysroot)/bin/clippy-driver"
+  if [ ! -x "$driver" ]; then
+    echo "clippy is missing from the Rust toolchain: rustup component add clippy" >&2
+    return 1
+  fi
+  RUSTC_WORKSPACE_WRAPPER="$driver" CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__" "$@"
+}
+
 # ensure_nextest: the test runner that honours .config/nextest.toml (the Docker tests run one
 # binary at a time); built from crates.io once into ~/.cargo/bin when missing.
 ensure_nextest() {

@@ -4,8 +4,8 @@
 //! held: work that blocks the runtime. Each stall of 25 ms or more is counted and logged, so a
 //! slow request in the log can be read beside what stalled at that moment.
 
-use std::sync::LazyLock;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{LazyLock, Once};
 use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
@@ -44,27 +44,14 @@ fn millis(at: Instant) -> u64 {
     at.saturating_duration_since(*EPOCH).as_millis() as u64
 }
 
-/// Starts both watchers; the runtime one ends with `stop`, the thread with the process.
+/// The thread watcher is the process's: started by the first [`watch`], whoever serves later.
+static THREAD_WATCHER: Once = Once::new();
+
+/// Starts both watchers; the runtime one ends with `stop`, the thread (one per process, however
+/// often the portal is served in it, as the tests do) with the process.
 pub fn watch(stop: CancellationToken) {
     LazyLock::force(&EPOCH);
-    let thread = std::thread::Builder::new()
-        .name("stall-watch".to_string())
-        .spawn(|| {
-            loop {
-                let asleep = Instant::now();
-                std::thread::sleep(TICK);
-                let woke = Instant::now();
-                let late = woke.duration_since(asleep).saturating_sub(TICK);
-                if late >= REPORTED {
-                    PROCESS_STALLED_FROM.store(millis(asleep), Ordering::Relaxed);
-                    PROCESS_STALLED_UNTIL.store(millis(woke), Ordering::Relaxed);
-                    report(Stall::Process, late);
-                }
-            }
-        });
-    if let Err(e) = thread {
-        tracing::warn!(error = %e, "the stall watcher's thread did not start");
-    }
+    THREAD_WATCHER.call_once(watch_from_a_thread);
     tokio::spawn(async move {
         loop {
             let asleep = Instant::now();
@@ -89,6 +76,28 @@ pub fn watch(stop: CancellationToken) {
             }
         }
     });
+}
+
+/// The process watcher: a plain thread that sleeps a tick and notes how late it woke.
+fn watch_from_a_thread() {
+    let thread = std::thread::Builder::new()
+        .name("stall-watch".to_string())
+        .spawn(|| {
+            loop {
+                let asleep = Instant::now();
+                std::thread::sleep(TICK);
+                let woke = Instant::now();
+                let late = woke.duration_since(asleep).saturating_sub(TICK);
+                if late >= REPORTED {
+                    PROCESS_STALLED_FROM.store(millis(asleep), Ordering::Relaxed);
+                    PROCESS_STALLED_UNTIL.store(millis(woke), Ordering::Relaxed);
+                    report(Stall::Process, late);
+                }
+            }
+        });
+    if let Err(e) = thread {
+        tracing::warn!(error = %e, "the stall watcher's thread did not start");
+    }
 }
 
 /// How much of a runtime watcher's sleep `[asleep, woke]` the thread watcher's latest stall

@@ -197,8 +197,7 @@ async fn render_off_runtime(
     next: Next,
 ) -> Result<Arc<KeptPage>, Response> {
     let runtime = tokio::runtime::Handle::current();
-    let render =
-        render_and_keep_owned(slot, generation, req, next).instrument(tracing::Span::current());
+    let render = render_and_keep(slot, generation, req, next).instrument(tracing::Span::current());
     match tokio::task::spawn_blocking(move || runtime.block_on(render)).await {
         Ok(rendered) => rendered,
         // A render that panicked is an error page, like a handler's panic.
@@ -206,20 +205,11 @@ async fn render_off_runtime(
     }
 }
 
-async fn render_and_keep_owned(
-    slot: KeptSlot,
-    generation: Arc<crate::readmodel::Generation>,
-    req: Request,
-    next: Next,
-) -> Result<Arc<KeptPage>, Response> {
-    render_and_keep(&slot, &generation, req, next).await
-}
-
 /// The page of `slot`: kept already, or rendered by `next` now (once, however many views ask at
 /// the same time) and kept; a response that is not a page comes back as the error.
 async fn render_and_keep(
-    slot: &Slot,
-    generation: &crate::readmodel::Generation,
+    slot: KeptSlot,
+    generation: Arc<crate::readmodel::Generation>,
     req: Request,
     next: Next,
 ) -> Result<Arc<KeptPage>, Response> {
