@@ -37,7 +37,15 @@ pub async fn metrics(
         let caller = authenticate(&state, &headers).await?;
         require(&caller, Scope::Read)?;
     }
-    match crate::metrics::render(&state.db, &state.settings).await {
+    let figures = async {
+        let generation = state.read_model.current(&state.db).await?;
+        crate::readmodel::figures::of(&generation, &state.db, &state.settings).await
+    };
+    match figures
+        .await
+        .map_err(anyhow::Error::from)
+        .and_then(|figures| crate::metrics::render(&figures, &state.settings))
+    {
         Ok(text) => Ok(([(header::CONTENT_TYPE, OPENMETRICS)], text).into_response()),
         Err(e) => {
             tracing::error!(error = %e, "a metrics scrape failed");

@@ -37,21 +37,21 @@ pub(super) async fn summary(
     State(state): State<AppState>,
     _: Reader,
 ) -> Result<Json<Summary>, ApiError> {
-    let stale_after = crate::worker::stale_after(&state.settings);
-    let coverage = crate::docs::live::current_report(&state.db, &state.settings.docs)
-        .await?
-        .overall;
-    let ((_, _, grade), counts, engines, findings) = tokio::try_join!(
-        crate::grade::live::current_with(&state.db, &coverage),
-        crate::inventory::services::counts(&state.db, stale_after),
-        crate::inventory::engines::statuses(&state.db, stale_after),
-        crate::inventory::services::finding_totals(&state.db),
-    )?;
+    let generation = state.read_model.current(&state.db).await?;
+    let figures = crate::readmodel::figures::of(&generation, &state.db, &state.settings).await?;
+    let crate::readmodel::figures::Figures {
+        coverage,
+        grade,
+        counts,
+        engines,
+        findings,
+        ..
+    } = &*figures;
     let percent = |share: f64| (share * 1000.0).round() / 10.0;
     Ok(Json(Summary {
         grade: grade.total.hundredths_truncated() as f64 / 100.0,
-        letter: grade.letter,
-        cap: grade.cap,
+        letter: grade.letter.clone(),
+        cap: grade.cap.clone(),
         high_findings: findings
             .iter()
             .filter(|(_, severity, _)| *severity == app::model::findings::Severity::High)

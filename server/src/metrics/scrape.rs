@@ -1,5 +1,5 @@
-//! One scrape: the portal's figures as gauges, read from Postgres at the moment Prometheus asks
-//! (the same queries the dashboard runs), plus this process's counters.
+//! One scrape: the portal's figures as gauges, from the read model's current generation (the same
+//! state of the data the pages show), plus this process's counters.
 
 use std::sync::atomic::AtomicU64;
 
@@ -8,10 +8,10 @@ use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
-use sqlx::PgPool;
 use time::OffsetDateTime;
 
 use crate::config::Settings;
+use crate::readmodel::figures::{Figures, Probe};
 
 type FloatGauge = Gauge<f64, AtomicU64>;
 
@@ -81,71 +81,22 @@ fn single(registry: &mut Registry, name: &str, help: &str, value: f64) {
     registry.register(name, help, g);
 }
 
-/// Services by engine, state and health (removed ones left out).
-async fn service_states(pool: &PgPool) -> sqlx::Result<Vec<(String, String, String, i64)>> {
-    let rows = sqlx::query!(
-        r#"SELECT e.name, s.state, coalesce(s.health, 'none') AS "health!", count(*) AS "services!"
-         FROM services s JOIN engines e ON e.id = s.engine_id
-         WHERE s.removed_at IS NULL AND e.configured
-         GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"#,
-    )
-    .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| (r.name, r.state, r.health, r.services))
-        .collect())
-}
-
-/// The latest probe of a route URL: the URL, whether it succeeded, its latency in ms and the
-/// certificate's expiry.
-type Probe = (String, bool, Option<i32>, Option<OffsetDateTime>);
-
-async fn probes(pool: &PgPool) -> sqlx::Result<Vec<Probe>> {
-    let rows = sqlx::query!(
-        "SELECT url, ok, latency_ms, cert_not_after FROM probe_results
-         WHERE url IN (SELECT url FROM routes) ORDER BY url",
-    )
-    .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| (r.url, r.ok, r.latency_ms, r.cert_not_after))
-        .collect())
-}
-
-/// The latest successful run of each backup job and kind.
-async fn backups(pool: &PgPool) -> sqlx::Result<Vec<(String, String, OffsetDateTime)>> {
-    let rows = sqlx::query!(
-        r#"SELECT job, kind, max(finished_at) AS "finished_at!" FROM backup_runs WHERE ok
-         GROUP BY 1, 2 ORDER BY 1, 2"#,
-    )
-    .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| (r.job, r.kind, r.finished_at))
-        .collect())
-}
-
 fn unix(t: OffsetDateTime) -> f64 {
     t.unix_timestamp_nanos() as f64 / 1e9
 }
 
-/// The OpenMetrics text of one scrape.
-pub async fn render(pool: &PgPool, settings: &Settings) -> anyhow::Result<String> {
-    let stale_after = crate::worker::stale_after(settings);
-    let coverage = crate::docs::live::current_report(pool, &settings.docs)
-        .await?
-        .overall;
-    let ((_, _, grade), engines, findings, states, probes, backups) = tokio::try_join!(
-        crate::grade::live::current_with(pool, &coverage),
-        crate::inventory::engines::statuses(pool, stale_after),
-        crate::inventory::services::finding_totals(pool),
-        service_states(pool),
-        probes(pool),
-        backups(pool),
-    )?;
+/// The OpenMetrics text of one scrape: the generation's `figures`, this process's counters.
+pub fn render(figures: &Figures, settings: &Settings) -> anyhow::Result<String> {
+    let Figures {
+        coverage,
+        grade,
+        engines,
+        findings,
+        service_states: states,
+        probes,
+        backups,
+        ..
+    } = figures;
     let now = OffsetDateTime::now_utc();
     let mut registry = Registry::default();
 

@@ -9,6 +9,7 @@
 //! and a generation older than [`MAX_AGE`] is replaced anyway, for figures that move with the
 //! clock alone ("stale", "over 24 h", "overdue").
 
+pub mod figures;
 pub mod pages;
 pub mod version;
 
@@ -82,6 +83,8 @@ pub struct Generation {
     pub dependencies: OnceCell<Arc<Vec<app::model::capacity::EngineDependencies>>>,
     /// `/versions`' rows, in image order.
     pub versions: OnceCell<Arc<Vec<app::model::capacity::VersionRow>>>,
+    /// What `/metrics` and `/api/v1/summary` report.
+    pub figures: OnceCell<Arc<figures::Figures>>,
     /// The services table's rendered rows per query (its `Debug` text), with their count.
     services_rows: Mutex<HashMap<String, (Arc<String>, usize)>>,
     /// The action plan's rendered tables per filter and form set.
@@ -118,6 +121,7 @@ impl Generation {
             actions: OnceCell::new(),
             capacity: OnceCell::new(),
             versions: OnceCell::new(),
+            figures: OnceCell::new(),
             dependencies: OnceCell::new(),
             services_rows: Mutex::default(),
             action_rows: Mutex::default(),

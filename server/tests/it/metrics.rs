@@ -14,6 +14,8 @@ use prometheus_parse::{Sample, Scrape, Value};
 use sqlx::PgPool;
 
 async fn scrape(app: &crate::common::TestApp, token: Option<&str>, relayed: bool) -> (u16, String) {
+    // The figures come from the read model: first let the portal hear of this test's writes.
+    app.caught_up().await;
     let mut request = app.client.get(format!("{}/metrics", app.url));
     if let Some(token) = token {
         request = request.bearer_auth(token);
@@ -234,6 +236,24 @@ async fn metrics_match_the_database_and_strangers_need_a_read_token(db: PgPool) 
         ),
         Some(1_796_092_200.0)
     );
+    // The figures are kept per state of the data, and a write starts a new one: the next
+    // scrape reports a run recorded after this one.
+    sqlx::query(
+        "INSERT INTO backup_runs (job, kind, ok, started_at, finished_at, reported_by)
+         VALUES ('nightly', 'backup', true, '2026-12-02T02:00:00Z', '2026-12-02T02:30:00Z', 'backups')",
+    )
+    .execute(&db)
+    .await
+    .unwrap();
+    let after_the_run = parse(&scrape(&app, Some(&reader), false).await.1);
+    assert_eq!(
+        value(
+            &after_the_run,
+            "audit_backup_last_success_timestamp_seconds",
+            &[("job", "nightly"), ("kind", "backup")]
+        ),
+        Some(1_796_178_600.0)
+    );
 
     // The alert rules and the dashboard shipped in deploy/ name only metrics the portal exposes.
     let declared: Vec<&str> = text
@@ -321,6 +341,7 @@ async fn the_summary_widget_reads_the_headline_figures_with_a_read_token(db: PgP
     let reader = tokens::create(&db, "homepage", &[Scope::Read], None, &admin)
         .await
         .unwrap();
+    app.caught_up().await;
     let answer: serde_json::Value = app
         .client
         .get(&url)
