@@ -39,7 +39,9 @@ free_port() {
 
 # Runs a command as the unprivileged postgres user when we are root (Postgres refuses root).
 as_pg() {
-  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  # From /, which the postgres user may enter (the checkout, under /root, it may not): paths
+  # given here are absolute.
+  if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 # start_postgres DIR PORT: a throwaway server on 127.0.0.1:PORT, fsync off (tests only).
