@@ -1,12 +1,11 @@
 //! Whole pages kept per generation: the first view of a page by one viewer renders it (views
 //! arriving meanwhile wait for that render), with a placeholder where each form's CSRF token
-//! goes; every later view of the same address by the
-//! same viewer, until the data changes, copies those bytes with this response's masked token put
-//! in. When only the clock replaced the generation, no view waits: the page kept before stands
+//! goes; every later view of the same address by the same viewer, until the data changes, is
+//! sent those bytes as kept, in pieces, with this response's masked token between them. When only the clock replaced the generation, no view waits: the page kept before stands
 //! in, and the first view starts the new copy's render in the background (stale while
 //! revalidating, as HTTP caches say). The tag (`ETag`) is taken once, when the page is kept, so
-//! a reload that is answered `304` costs a lookup. No handler changes: the pages routed through [`keep_pages`] render as they
-//! always do, and [`Page::meta`](crate::auth::Page::meta) writes the placeholder when asked to.
+//! a reload that is answered `304` costs a lookup. No handler changes: the pages routed through
+//! [`keep_pages`] render as they always do, and [`Page::meta`](crate::auth::Page::meta) writes the placeholder when asked to.
 //!
 //! What a page shows depends on the data (the generation), the address (path and query string)
 //! and who looks (name, role and the demo flag shown in the header, and what the role may do);

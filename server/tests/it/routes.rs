@@ -68,7 +68,7 @@ async fn every_route_finding_from_real_https_servers(db: PgPool) {
         ("wrongname.routes.test", WrongName, Ok),
         ("selfsigned.routes.test", SelfSigned, Ok),
         ("error.routes.test", Valid, Status(500)),
-        ("slow.routes.test", Valid, Slow(700)),
+        ("slow.routes.test", Valid, Slow(1_600)),
         (
             "login.routes.test",
             Valid,
@@ -105,8 +105,10 @@ async fn every_route_finding_from_real_https_servers(db: PgPool) {
         ("AUDIT_ENGINES", &engines),
         ("AUDIT_PROBE_VIA", &via),
         ("AUDIT_PROBE_CA_FILE", &ca_path),
-        ("AUDIT_PROBE_TIMEOUT", "2"),
-        ("AUDIT_PROBE_SLOW_MS", "300"),
+        // Wide margins on both sides of the slow threshold: a TLS handshake in a debug build on
+        // a busy two-core machine took over 300 ms (every route was called slow at 300).
+        ("AUDIT_PROBE_TIMEOUT", "3"),
+        ("AUDIT_PROBE_SLOW_MS", "1000"),
         ("AUDIT_AUTHELIA_URL", "https://auth.routes.test"),
     ]));
     let mut worker = Worker::new(db.clone(), settings.clone());
@@ -117,9 +119,9 @@ async fn every_route_finding_from_real_https_servers(db: PgPool) {
         let started = Instant::now();
         let report = probe_once(&db, &settings, &prober).await.unwrap();
         assert!(report.urls >= hosts.len(), "{report:?}");
-        // The silent server and the endless body are cut off by the 2 s deadline, in parallel.
+        // The silent server and the endless body are cut off by the 3 s deadline, in parallel.
         assert!(
-            started.elapsed() < Duration::from_secs(8),
+            started.elapsed() < Duration::from_secs(10),
             "{:?}",
             started.elapsed()
         );
@@ -192,7 +194,7 @@ async fn every_route_finding_from_real_https_servers(db: PgPool) {
         fact("expired", CertInvalid)
     );
     assert!(
-        fact("silent", RouteUnreachable).contains("no answer within 2 s"),
+        fact("silent", RouteUnreachable).contains("no answer within 3 s"),
         "{}",
         fact("silent", RouteUnreachable)
     );
