@@ -55,7 +55,7 @@ async fn kept_pages_are_per_viewer_and_take_each_responses_token(db: PgPool) {
     assert_eq!(second.headers()["etag"].to_str().unwrap(), tag);
     let length = second.headers().get("content-length").cloned();
     let second = second.text().await.unwrap();
-    // A kept copy goes out in pieces, the token between them, yet with its length announced.
+    // A kept copy goes out with its length announced.
     assert_eq!(
         length.map(|v| v.to_str().unwrap().to_string()),
         Some(second.len().to_string())
