@@ -49,7 +49,7 @@ pub async fn of(
 }
 
 /// Reads every figure (the grade scored from the coverage it depends on).
-pub async fn load(pool: &PgPool, settings: &Settings) -> sqlx::Result<Figures> {
+async fn load(pool: &PgPool, settings: &Settings) -> sqlx::Result<Figures> {
     let stale_after = crate::worker::stale_after(settings);
     let coverage = crate::docs::live::current_report(pool, &settings.docs)
         .await?
