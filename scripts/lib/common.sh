@@ -198,6 +198,18 @@ ensure_node_20() {
   say "using Node $(node --version)"
 }
 
+# report_free_disk PATH...: how much room is left where a run writes. A full run of scripts/test
+# needs about 9 GB at its fullest (target/, the private engine's images and the image build); a
+# disk that fills up fails it with "no space left on device", so the log should say how close it
+# came.
+report_free_disk() {
+  local path line
+  for path in "$@"; do
+    line=$(df -h --output=avail,target "$path" | tail -n 1 | awk '{print $1" free on "$2}')
+    say "disk: $line ($path)"
+  done
+}
+
 # with_lints COMMAND...: a cargo COMMAND whose compiles of the workspace's own crates also run
 # clippy's lints, warnings denied. This is how `cargo clippy` runs them during a `cargo check`:
 # clippy's driver stands in for rustc (RUSTC_WORKSPACE_WRAPPER) and reads its lint levels from

@@ -48,21 +48,18 @@ prepare_image_roots() {
 # and the builder base (gcc, this machine's Rust toolchain, and the crates of Cargo.lock vendored
 # with an offline cargo configuration, which stands in for a registry the build cannot reach).
 make_image_bases() {
-  local sock=$1 cache=$2 docker="docker -H unix://$1" sysroot root
+  local sock=$1 cache=$2 docker="docker -H unix://$1" sysroot vendor
   prepare_image_roots "$cache"
   say "importing the runtime base image $IMAGE_RUNTIME_BASE"
   # The settings Debian's own images carry: a PATH, a shell to start.
   $docker import --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     --change 'CMD ["bash"]' "$cache/runtime.tar" "$IMAGE_RUNTIME_BASE" >/dev/null
 
-  root=$(mktemp -d "$cache/builder-root.XXXXXX")
-  tar -C "$root" -xf "$cache/builder.tar"
   sysroot=$(rustc --print sysroot)
-  say "adding the Rust toolchain ($(rustc --version)) and the vendored crates to the builder base"
-  mkdir -p "$root/usr/local/rust" "$root/usr/local/cargo"
-  tar -C "$sysroot" --exclude=./share/doc -cf - . | tar -C "$root/usr/local/rust" -xf -
-  cargo vendor --locked --quiet "$root/usr/local/cargo/vendor" >/dev/null
-  cat >"$root/usr/local/cargo/config.toml" <<'TOML'
+  vendor=$(mktemp -d)
+  chmod 755 "$vendor"
+  cargo vendor --locked --quiet "$vendor/vendor" >/dev/null
+  cat >"$vendor/config.toml" <<'TOML'
 [source.crates-io]
 replace-with = "vendored"
 
@@ -72,12 +69,42 @@ directory = "/usr/local/cargo/vendor"
 [net]
 offline = true
 TOML
-  say "importing the builder base image $IMAGE_BUILDER_BASE"
-  tar -C "$root" --numeric-owner -cf - . | $docker import \
+  say "importing the builder base image $IMAGE_BUILDER_BASE: the Debian root, the Rust toolchain ($(rustc --version)) and the vendored crates"
+  # One tar stream straight into the engine: the root is never unpacked on disk first, which
+  # would cost another 1.5 GB at the run's fullest moment.
+  builder_base_tar "$cache/builder.tar" "$sysroot" "$vendor" | $docker import \
     --change 'ENV PATH=/usr/local/rust/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     --change 'ENV CARGO_HOME=/usr/local/cargo' \
     - "$IMAGE_BUILDER_BASE" >/dev/null
-  rm -rf "$root"
+  rm -rf "$vendor"
+}
+
+# builder_base_tar ROOT_TAR SYSROOT CARGO_DIR: writes to stdout the Debian root of ROOT_TAR with
+# the toolchain at SYSROOT as /usr/local/rust (without its documentation) and CARGO_DIR (the
+# vendored crates and their configuration) as /usr/local/cargo, every file owned by root.
+builder_base_tar() {
+  python3 - "$@" <<'PY'
+import sys, tarfile
+
+root_tar, sysroot, cargo_dir = sys.argv[1:]
+
+def owned_by_root(member):
+    member.uid = member.gid = 0
+    member.uname = member.gname = "root"
+    return member
+
+def without_docs(member):
+    if member.name == "usr/local/rust/share/doc" or member.name.startswith("usr/local/rust/share/doc/"):
+        return None
+    return owned_by_root(member)
+
+with tarfile.open(fileobj=sys.stdout.buffer, mode="w|") as out:
+    with tarfile.open(root_tar, mode="r:") as root:
+        for member in root:
+            out.addfile(member, root.extractfile(member) if member.isreg() else None)
+    out.add(sysroot, arcname="usr/local/rust", filter=without_docs)
+    out.add(cargo_dir, arcname="usr/local/cargo", filter=owned_by_root)
+PY
 }
 
 # build_image SOCK TAG: the repository's Dockerfile, unchanged, built against the local bases with
