@@ -199,7 +199,7 @@ ensure_node_20() {
 }
 
 # report_free_disk PATH...: how much room is left where a run writes. A full run of scripts/test
-# needs about 9 GB at its fullest (target/, the private engine's images and the image build); a
+# needs about 8 GB at its fullest (target/, the private engine's images and the image build); a
 # disk that fills up fails it with "no space left on device", so the log should say how close it
 # came.
 report_free_disk() {
