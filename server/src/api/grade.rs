@@ -20,11 +20,12 @@ pub(super) async fn grade(
     State(state): State<AppState>,
     _: Reader,
 ) -> Result<Json<Grade>, ApiError> {
-    let (version, rubric, result) = live::current(&state.db, &state.settings.docs).await?;
+    let generation = state.read_model.current(&state.db).await?;
+    let figures = crate::readmodel::figures::of(&generation, &state.db, &state.settings).await?;
     let view = live::view(
-        version,
-        &rubric,
-        &result,
+        figures.rubric_version,
+        &figures.rubric,
+        &figures.grade,
         Score::from_hundredths(crate::grade::TARGET),
     );
     let categories: Vec<Category> = view

@@ -39,6 +39,8 @@ pub async fn rubric(db: &PgPool) -> sqlx::Result<(i32, Rubric)> {
     }
 }
 
+/// The grade scored afresh from the database (pages and the API read it from the read model's
+/// figures instead; the tests compare those with this).
 pub async fn current(db: &PgPool, docs: &DocsSettings) -> sqlx::Result<(i32, Rubric, GradeResult)> {
     let coverage = crate::docs::live::current_report(db, docs).await?;
     current_with(db, &coverage.overall).await

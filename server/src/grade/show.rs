@@ -29,8 +29,14 @@ pub(super) async fn render(
     let built = generation
         .grades
         .get_or_try_init(|| async {
-            let (version, rubric, result) = live::current(&state.db, &state.settings.docs).await?;
-            let grade = live::view(version, &rubric, &result, Score::from_hundredths(TARGET));
+            let figures =
+                crate::readmodel::figures::of(&generation, &state.db, &state.settings).await?;
+            let grade = live::view(
+                figures.rubric_version,
+                &figures.rubric,
+                &figures.grade,
+                Score::from_hundredths(TARGET),
+            );
             // Tall enough that each 5-point letter band can carry its letter.
             let chart_svg = trend_chart(state, 90, 760, 400).await?;
             let categories_svg = category_chart(state, 90).await?;

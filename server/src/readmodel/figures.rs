@@ -1,7 +1,7 @@
-//! The headline figures machines poll (`/metrics` for Prometheus, `/api/v1/summary` for a
-//! dashboard widget): read once per generation, like the pages' parts. A scrape used to score
-//! the grade and documentation coverage afresh each time, tens of milliseconds of a runtime
-//! thread at 1,000 services, every 15 seconds per scraper.
+//! The headline figures, read once per generation like the pages' parts: what machines poll
+//! (`/metrics` for Prometheus, `/api/v1/summary` and `/api/v1/grade`) and the grade the pages
+//! show. Scoring the grade and documentation coverage afresh costs tens of milliseconds at 1,000
+//! services: a scrape every 15 seconds per scraper, and every view of a phase page, paid it.
 
 use std::sync::Arc;
 
@@ -14,6 +14,7 @@ use app::model::{EngineStatus, FindingKind, InventoryCounts};
 
 use crate::config::Settings;
 use crate::grade::evidence::GradeResult;
+use crate::grade::rubric::Rubric;
 
 /// The latest probe of a route URL: the URL, whether it succeeded, its latency in ms and the
 /// certificate's expiry.
@@ -24,6 +25,9 @@ pub type Probe = (String, bool, Option<i32>, Option<OffsetDateTime>);
 pub struct Figures {
     pub coverage: CoverageFigures,
     pub grade: GradeResult,
+    /// The rubric the grade was scored with, and its version.
+    pub rubric: Rubric,
+    pub rubric_version: i32,
     pub counts: InventoryCounts,
     pub engines: Vec<EngineStatus>,
     /// Open findings on current services: (kind, severity, services).
@@ -54,7 +58,15 @@ async fn load(pool: &PgPool, settings: &Settings) -> sqlx::Result<Figures> {
     let coverage = crate::docs::live::current_report(pool, &settings.docs)
         .await?
         .overall;
-    let ((_, _, grade), counts, engines, findings, service_states, probes, backups) = tokio::try_join!(
+    let (
+        (rubric_version, rubric, grade),
+        counts,
+        engines,
+        findings,
+        service_states,
+        probes,
+        backups,
+    ) = tokio::try_join!(
         crate::grade::live::current_with(pool, &coverage),
         crate::inventory::services::counts(pool, stale_after),
         crate::inventory::engines::statuses(pool, stale_after),
@@ -66,6 +78,8 @@ async fn load(pool: &PgPool, settings: &Settings) -> sqlx::Result<Figures> {
     Ok(Figures {
         coverage,
         grade,
+        rubric,
+        rubric_version,
         counts,
         engines,
         findings,

@@ -835,6 +835,32 @@ async fn a_plans_grade_claims_are_set_against_the_measured_grade(db: PgPool) {
         verify.contains("intact") || verify.contains("Intact"),
         "{verify}"
     );
+
+    // The page reads the grade from the read model: a change of the grade shows on the next view.
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    let assessed = app
+        .post_form(
+            "/grades",
+            "/grades/assess",
+            &[
+                ("category", "Backup/DR"),
+                ("score", "90"),
+                ("note", "restore drill of the nightly dump"),
+                ("evidence_date", &today),
+            ],
+        )
+        .await;
+    assert_eq!(assessed.status(), 303);
+    let (_, _, regraded) = audit_portal::grade::live::current(&db, &settings(&[]).docs)
+        .await
+        .unwrap();
+    let measured_after = regraded.total.shown();
+    assert_ne!(measured_after, measured, "the assessment moved the grade");
+    let (_, page) = app.get_text(&format!("/phases/{id}")).await;
+    assert!(
+        page.contains(&format!("<dt>Measured now</dt><dd>{measured_after}</dd>")),
+        "{page}"
+    );
 }
 
 #[sqlx::test(migrator = "audit_portal::db::MIGRATOR")]
