@@ -203,10 +203,13 @@ ensure_node_20() {
 # disk that fills up fails it with "no space left on device", so the log should say how close it
 # came.
 report_free_disk() {
-  local path line
+  local path avail target seen=" "
   for path in "$@"; do
-    line=$(df -h --output=avail,target "$path" | tail -n 1 | awk '{print $1" free on "$2}')
-    say "disk: $line ($path)"
+    read -r avail target < <(df -h --output=avail,target "$path" | tail -n 1)
+    # Paths on one file system share its free space: said once.
+    case $seen in *" $target "*) continue ;; esac
+    seen="$seen$target "
+    say "disk: $avail free on $target ($path)"
   done
 }
 

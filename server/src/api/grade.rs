@@ -20,8 +20,7 @@ pub(super) async fn grade(
     State(state): State<AppState>,
     _: Reader,
 ) -> Result<Json<Grade>, ApiError> {
-    let generation = state.read_model.current(&state.db).await?;
-    let figures = crate::readmodel::figures::of(&generation, &state.db, &state.settings).await?;
+    let figures = crate::readmodel::figures::current(&state).await?;
     let view = live::view(
         figures.rubric_version,
         &figures.rubric,

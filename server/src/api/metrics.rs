@@ -37,11 +37,7 @@ pub async fn metrics(
         let caller = authenticate(&state, &headers).await?;
         require(&caller, Scope::Read)?;
     }
-    let figures = async {
-        let generation = state.read_model.current(&state.db).await?;
-        crate::readmodel::figures::of(&generation, &state.db, &state.settings).await
-    };
-    match figures
+    match crate::readmodel::figures::current(&state)
         .await
         .map_err(anyhow::Error::from)
         .and_then(|figures| crate::metrics::render(&figures, &state.settings))

@@ -37,8 +37,7 @@ pub(super) async fn summary(
     State(state): State<AppState>,
     _: Reader,
 ) -> Result<Json<Summary>, ApiError> {
-    let generation = state.read_model.current(&state.db).await?;
-    let figures = crate::readmodel::figures::of(&generation, &state.db, &state.settings).await?;
+    let figures = crate::readmodel::figures::current(&state).await?;
     let crate::readmodel::figures::Figures {
         coverage,
         grade,

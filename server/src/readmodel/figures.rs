@@ -52,6 +52,12 @@ pub async fn of(
         .cloned()
 }
 
+/// The figures of the current generation.
+pub async fn current(state: &crate::state::AppState) -> sqlx::Result<Arc<Figures>> {
+    let generation = state.read_model.current(&state.db).await?;
+    of(&generation, &state.db, &state.settings).await
+}
+
 /// Reads every figure (the grade scored from the coverage it depends on).
 async fn load(pool: &PgPool, settings: &Settings) -> sqlx::Result<Figures> {
     let stale_after = crate::worker::stale_after(settings);

@@ -126,8 +126,7 @@ pub(super) async fn render(
             .to_string()
     });
     // The grade as the read model holds it: scoring it afresh took about 45 ms of every view.
-    let generation = state.read_model.current(&state.db).await?;
-    let figures = crate::readmodel::figures::of(&generation, &state.db, &state.settings).await?;
+    let figures = crate::readmodel::figures::current(state).await?;
     let data = PhaseDetailView {
         detail,
         can_edit: page.can(Role::Editor),
